@@ -1,0 +1,402 @@
+"""Settings: defaults, then a TOML file, then ``ARR_*`` environment variables, then flags.
+
+Every key is declared once in ``KEYS`` (dotted name, type, default, check); the
+TOML layout, the environment variable names and the validation messages all
+come from that one list. The result is a frozen ``Settings`` value that is safe
+to hand to any actor or child process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from arr_actors.tables import TABLE_KEYS, TABLES
+
+DEFAULT_REGIONS: tuple[str, ...] = (
+    "us-central1",
+    "us-east1",
+    "us-east4",
+    "us-east5",
+    "us-south1",
+    "us-west1",
+    "us-west2",
+    "us-west3",
+    "us-west4",
+    "northamerica-northeast1",
+    "southamerica-east1",
+    "europe-west1",
+    "europe-west2",
+    "europe-west3",
+    "europe-west4",
+    "europe-west9",
+    "asia-northeast1",
+    "asia-southeast1",
+)
+
+DEMO_PROJECT = "demo-project"
+
+
+class ConfigError(ValueError):
+    """A setting is wrong; the message names the key, the value and what is allowed."""
+
+
+@dataclass(frozen=True, slots=True)
+class TablePolicy:
+    interval: float
+    budget: float
+    deadline: float
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    project: str
+    regions: tuple[str, ...]
+    runner_job: str
+    queue: str
+    wandb_entity: str
+    wandb_project: str
+    tables: tuple[tuple[str, TablePolicy], ...]
+    # supervision policy
+    backoff_initial_s: float
+    backoff_max_s: float
+    backoff_jitter: float
+    healthy_reset_s: float
+    circuit_failures: int
+    circuit_window_s: float
+    circuit_cooldown_s: float
+    kill_grace_s: float
+    start_batch_size: int
+    start_batch_delay_s: float
+    max_result_bytes: int
+    # API budgets
+    call_timeout_s: float
+    logging_reads_per_minute: int
+    # places
+    cache_dir: str
+    state_dir: str
+    # emulator / demo
+    emulator: str  # "host:port" of a gRPC endpoint speaking the Google APIs, or ""
+    wandb_base_url: str  # e.g. "http://127.0.0.1:PORT" for the emulator, "" = W&B default
+    scenario: str
+    faults: tuple[tuple[str, str], ...]  # (table, kind) injected into that table's child
+    demo: bool
+    config_file: str  # the file that was read, "" if none
+
+    def policy(self, table: str) -> TablePolicy:
+        for key, policy in self.tables:
+            if key == table:
+                return policy
+        raise KeyError(f"unknown table {table!r} (tables: {', '.join(TABLE_KEYS)})")
+
+    def fault(self, table: str) -> str:
+        for key, kind in self.faults:
+            if key == table:
+                return kind
+        return ""
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    def summary(self) -> dict[str, Any]:
+        """What a recording header and logs say about these settings (no secrets)."""
+        return {
+            "project": self.project,
+            "regions": len(self.regions),
+            "runner_job": self.runner_job,
+            "wandb": f"{self.wandb_entity}/{self.wandb_project}",
+            "demo": self.demo,
+            "tables": {k: dataclasses.asdict(p) for k, p in self.tables},
+        }
+
+
+# ----------------------------------------------------------------- key schema
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    name: str  # dotted, as in the TOML file
+    kind: str  # "str", "int", "float", "bool", "list"
+    default: Any
+    help: str
+    check: Callable[[Any], str | None] | None = None  # returns what is allowed, or None if fine
+
+    @property
+    def env(self) -> str:
+        return "ARR_" + self.name.upper().replace(".", "_").replace("-", "_")
+
+
+def _positive(value: Any) -> str | None:
+    return None if value > 0 else "a number greater than 0"
+
+
+def _non_negative(value: Any) -> str | None:
+    return None if value >= 0 else "a number of 0 or more"
+
+
+def _fraction(value: Any) -> str | None:
+    return None if 0 <= value < 1 else "a fraction between 0 and 1 (e.g. 0.2)"
+
+
+def _regions(value: Any) -> str | None:
+    if not value:
+        return "a non-empty list of regions such as [\"us-central1\"]"
+    for region in value:
+        if not region or not all(c.isalnum() or c == "-" for c in region) or region != region.lower():
+            return f"region names in lower case letters, digits and dashes (bad: {region!r})"
+    if len(set(value)) != len(value):
+        return "a list without repeated regions"
+    return None
+
+
+def _name(value: Any) -> str | None:
+    if value and not all(c.isalnum() or c in "-_." for c in value):
+        return "letters, digits, '-', '_' or '.'"
+    return None
+
+
+def _xdg(var: str, fallback: str) -> str:
+    base = os.environ.get(var) or os.path.join(os.path.expanduser("~"), fallback)
+    return os.path.join(base, "arr_actors")
+
+
+def _keys() -> tuple[Key, ...]:
+    keys = [
+        Key("project", "str", "", "Google Cloud project id", _name),
+        Key("regions", "list", list(DEFAULT_REGIONS), "regions the runner job is deployed to", _regions),
+        Key("runner_job", "str", "vertex-ai-launcher", "Cloud Run job name of the runner", _name),
+        Key("queue", "str", "vertex-ai-queue", "W&B Launch queue the runner serves", _name),
+        Key("wandb.entity", "str", "", "W&B entity (team or user); empty = the API key's default", _name),
+        Key("wandb.project", "str", "", "W&B project of the training runs", _name),
+        Key("supervision.backoff_initial_s", "float", 1.0, "first restart delay", _positive),
+        Key("supervision.backoff_max_s", "float", 60.0, "restart delay cap", _positive),
+        Key("supervision.backoff_jitter", "float", 0.2, "restart delay jitter (fraction)", _fraction),
+        Key("supervision.healthy_reset_s", "float", 120.0, "healthy time that resets the backoff", _positive),
+        Key("supervision.circuit_failures", "int", 5, "failures in the window that open the circuit", _positive),
+        Key("supervision.circuit_window_s", "float", 120.0, "window for counting failures", _positive),
+        Key("supervision.circuit_cooldown_s", "float", 60.0, "time before a half-open retry", _positive),
+        Key("supervision.kill_grace_s", "float", 0.5, "SIGTERM grace before SIGKILL", _non_negative),
+        Key("supervision.start_batch_size", "int", 0, "tables started together at launch (0 = all)", _non_negative),
+        Key("supervision.start_batch_delay_s", "float", 0.0, "delay between start batches", _non_negative),
+        Key("supervision.max_result_bytes", "int", 8 * 1024 * 1024, "largest fetch result accepted", _positive),
+        Key("api.call_timeout_s", "float", 20.0, "timeout of every single cloud call", _positive),
+        Key("api.logging_reads_per_minute", "int", 60, "Cloud Logging entries.list calls per minute", _positive),
+        Key("paths.cache_dir", "str", _xdg("XDG_CACHE_HOME", ".cache"), "terminal-state memory and caches"),
+        Key("paths.state_dir", "str", _xdg("XDG_STATE_HOME", ".local/state"), "event log and warm start"),
+        Key("emulator.address", "str", "", "host:port of a local emulator (gRPC); empty = real Google Cloud"),
+        Key("emulator.wandb_url", "str", "", "base URL of a W&B server; empty = api.wandb.ai"),
+    ]
+    for spec in TABLES:
+        keys += [
+            Key(f"tables.{spec.key}.interval", "float", spec.interval, f"seconds between {spec.key} refreshes", _positive),
+            Key(f"tables.{spec.key}.budget", "float", spec.budget, f"expected {spec.key} refresh time", _positive),
+            Key(f"tables.{spec.key}.deadline", "float", spec.deadline, f"hard limit of a {spec.key} refresh", _positive),
+            Key(f"tables.{spec.key}.limit", "int", spec.limit, f"rows shown in {spec.key}", _positive),
+        ]
+    return tuple(keys)
+
+
+KEYS: tuple[Key, ...] = _keys()
+_BY_NAME = {k.name: k for k in KEYS}
+_BY_ENV = {k.env: k for k in KEYS}
+
+
+def _coerce(key: Key, value: Any, *, origin: str) -> Any:
+    """Check a value from TOML (typed) or the environment/flags (strings)."""
+    where = f"{key.name} (from {origin})"
+    try:
+        if key.kind == "str":
+            if not isinstance(value, str):
+                raise TypeError
+            out: Any = value.strip()
+        elif key.kind == "int":
+            if isinstance(value, str):
+                value = int(value.strip())
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError
+            out = value
+        elif key.kind == "float":
+            if isinstance(value, str):
+                value = float(value.strip())
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError
+            out = float(value)
+            if out != out or out in (float("inf"), float("-inf")):
+                raise ValueError
+        elif key.kind == "bool":
+            if isinstance(value, str):
+                lowered = value.strip().lower()
+                if lowered not in ("1", "0", "true", "false", "yes", "no"):
+                    raise ValueError
+                value = lowered in ("1", "true", "yes")
+            if not isinstance(value, bool):
+                raise TypeError
+            out = value
+        else:  # list of strings
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise TypeError
+            out = tuple(v.strip() for v in value)
+    except (TypeError, ValueError):
+        expected = {
+            "str": "a string",
+            "int": "an integer",
+            "float": "a number",
+            "bool": "true or false",
+            "list": "a list of strings (or a comma-separated string)",
+        }[key.kind]
+        raise ConfigError(f"{where}: {value!r} is not valid; expected {expected}") from None
+    if key.check is not None:
+        problem = key.check(out)
+        if problem:
+            raise ConfigError(f"{where}: {value!r} is not valid; expected {problem}")
+    return out
+
+
+def _flatten(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in doc.items():
+        dotted = f"{prefix}{name}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def find_config_file(explicit: str | None = None, *, env: Mapping[str, str] | None = None) -> Path | None:
+    """--config, else ./arr_actors.toml, else $XDG_CONFIG_HOME/arr_actors/config.toml."""
+    env = os.environ if env is None else env
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"--config {explicit}: no such file")
+        return path
+    local = Path("arr_actors.toml")
+    if local.is_file():
+        return local
+    xdg = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    user = Path(xdg) / "arr_actors" / "config.toml"
+    return user if user.is_file() else None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    values: dict[str, Any] = {}
+    for name, value in _flatten(doc).items():
+        key = _BY_NAME.get(name)
+        if key is None:
+            raise ConfigError(f"{path}: unknown setting {name!r} (see the configuration reference in README.md)")
+        values[name] = _coerce(key, value, origin=str(path))
+    return values
+
+
+def load(
+    *,
+    config_file: str | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    demo: bool = False,
+    scenario: str = "",
+    faults: tuple[tuple[str, str], ...] = (),
+    deadline: float | None = None,
+) -> Settings:
+    """Build settings: defaults < TOML file < ARR_* environment < overrides (flags)."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {k.name: (tuple(k.default) if k.kind == "list" else k.default) for k in KEYS}
+    path = find_config_file(config_file, env=env)
+    if path is not None:
+        values.update(read_config_file(path))
+    for var, raw in env.items():
+        if not var.startswith("ARR_"):
+            continue
+        key = _BY_ENV.get(var)
+        if key is None:
+            raise ConfigError(f"environment variable {var}: not a setting (known: ARR_PROJECT, ARR_REGIONS, ...)")
+        values[key.name] = _coerce(key, raw, origin=f"${var}")
+    for name, value in (overrides or {}).items():
+        key = _BY_NAME.get(name)
+        if key is None:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[name] = _coerce(key, value, origin="command line")
+    if deadline is not None:
+        if not deadline > 0:
+            raise ConfigError(f"--deadline: {deadline!r} is not valid; expected a number of seconds greater than 0")
+        for spec in TABLES:
+            values[f"tables.{spec.key}.deadline"] = float(deadline)
+    for key, kind in faults:
+        if key not in TABLE_KEYS:
+            raise ConfigError(f"--fault {key}={kind}: unknown table {key!r} (tables: {', '.join(TABLE_KEYS)})")
+    if demo and not values["project"]:
+        values["project"] = DEMO_PROJECT
+    return _build(values, demo=demo, scenario=scenario, faults=faults, config_file=str(path or ""))
+
+
+def _build(
+    values: dict[str, Any], *, demo: bool, scenario: str, faults: tuple[tuple[str, str], ...], config_file: str
+) -> Settings:
+    tables = []
+    for spec in TABLES:
+        p = f"tables.{spec.key}."
+        policy = TablePolicy(
+            interval=values[p + "interval"],
+            budget=values[p + "budget"],
+            deadline=values[p + "deadline"],
+            limit=values[p + "limit"],
+        )
+        tables.append((spec.key, policy))
+    if values["supervision.backoff_max_s"] < values["supervision.backoff_initial_s"]:
+        raise ConfigError(
+            "supervision.backoff_max_s: must be at least supervision.backoff_initial_s "
+            f"({values['supervision.backoff_max_s']} < {values['supervision.backoff_initial_s']})"
+        )
+    return Settings(
+        project=values["project"],
+        regions=tuple(values["regions"]),
+        runner_job=values["runner_job"],
+        queue=values["queue"],
+        wandb_entity=values["wandb.entity"],
+        wandb_project=values["wandb.project"],
+        tables=tuple(tables),
+        backoff_initial_s=values["supervision.backoff_initial_s"],
+        backoff_max_s=values["supervision.backoff_max_s"],
+        backoff_jitter=values["supervision.backoff_jitter"],
+        healthy_reset_s=values["supervision.healthy_reset_s"],
+        circuit_failures=values["supervision.circuit_failures"],
+        circuit_window_s=values["supervision.circuit_window_s"],
+        circuit_cooldown_s=values["supervision.circuit_cooldown_s"],
+        kill_grace_s=values["supervision.kill_grace_s"],
+        start_batch_size=values["supervision.start_batch_size"],
+        start_batch_delay_s=values["supervision.start_batch_delay_s"],
+        max_result_bytes=values["supervision.max_result_bytes"],
+        call_timeout_s=values["api.call_timeout_s"],
+        logging_reads_per_minute=values["api.logging_reads_per_minute"],
+        cache_dir=os.path.expanduser(values["paths.cache_dir"]),
+        state_dir=os.path.expanduser(values["paths.state_dir"]),
+        emulator=values["emulator.address"],
+        wandb_base_url=values["emulator.wandb_url"],
+        scenario=scenario,
+        faults=tuple(faults),
+        demo=demo,
+        config_file=config_file,
+    )
+
+
+def defaults(**changes: Any) -> Settings:
+    """Settings from defaults only (no file, no environment), with optional changes — for tests and tools."""
+    values = {k.name: (tuple(k.default) if k.kind == "list" else k.default) for k in KEYS}
+    settings = _build(values, demo=False, scenario="", faults=(), config_file="")
+    return settings.replace(**changes) if changes else settings

@@ -1,0 +1,1 @@
+"""Runner log diagnostics: the pattern registry, extraction and terminal-state memory."""

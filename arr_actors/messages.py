@@ -1,0 +1,453 @@
+"""Every value that crosses an actor or process boundary, and their JSON codec.
+
+Messages are frozen, slotted dataclasses holding tuples, so a snapshot handed to
+the UI can never be changed behind its back. The codec is the only way these
+values are written to pipes, recordings and warm-start files: it is versioned and
+strict, so a bad document fails here with a message naming the field, never
+later inside a widget.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Union
+
+SCHEMA_VERSION = 1
+
+#: States a table snapshot can be in.
+TABLE_STATES = ("ok", "stale", "error", "timeout", "restarting", "circuit_open")
+NOTICE_LEVELS = ("info", "warning", "error")
+
+
+class CodecError(ValueError):
+    """A document could not be turned into a message; the text says where and why."""
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerRow:
+    """One Cloud Run execution of the runner job."""
+
+    execution: str
+    region: str
+    queue: str
+    status: str  # RUNNING, FINISHED, FAILED, CANCELLED, PENDING
+    runs: int | None
+    created_at: float
+    started_at: float | None = None
+    completed_at: float | None = None
+    note: str = ""
+    category: str = ""
+    pattern: str = ""
+    context: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.region}/{self.execution}"
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRow:
+    """One Cloud Build build."""
+
+    build_id: str
+    status: str  # QUEUED, WORKING, SUCCESS, FAILURE, INTERNAL_ERROR, TIMEOUT, CANCELLED, EXPIRED
+    image: str
+    region: str
+    created_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    log_url: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.build_id
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("QUEUED", "WORKING", "PENDING")
+
+
+@dataclass(frozen=True, slots=True)
+class VertexRow:
+    """One Vertex AI custom job."""
+
+    job_id: str
+    display_name: str
+    region: str
+    state: str  # PENDING, QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, ... (no JOB_STATE_ prefix)
+    created_at: float
+    started_at: float | None = None
+    ended_at: float | None = None
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.region}/{self.job_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class WandbRunRow:
+    """One W&B run (active or completed table)."""
+
+    run_id: str
+    name: str
+    state: str  # running, finished, failed, crashed, killed
+    created_at: float
+    runtime_s: float | None = None
+    note: str = ""
+    url: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.run_id
+
+
+Row = Union[RunnerRow, BuildRow, VertexRow, WandbRunRow]
+
+
+# ---------------------------------------------------------------- fetch results
+
+
+@dataclass(frozen=True, slots=True)
+class TableData:
+    """What one successful fetch of a source returns (built in the child process).
+
+    ``warning`` reports partial trouble that still produced rows, e.g.
+    "2 of 18 regions failed: ...". ``log_reads`` counts Cloud Logging
+    ``entries.list`` calls made by this fetch; ``deferred`` says work was put off
+    to a later refresh (e.g. log reads held back by the rate limiter).
+    """
+
+    rows: tuple[Row, ...]
+    warning: str = ""
+    log_reads: int = 0
+    deferred: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    """Parent -> child: run one fetch."""
+
+    generation: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """Child -> parent: the outcome of one fetch. Exactly one of data / error is set."""
+
+    generation: int
+    seq: int
+    duration_s: float
+    data: TableData | None = None
+    error: str = ""
+
+
+# -------------------------------------------------------------- to the UI etc.
+
+
+@dataclass(frozen=True, slots=True)
+class TableSnapshot:
+    """The whole visible state of one table at one moment.
+
+    ``rows`` are always the last known good rows: a failed refresh keeps them and
+    says so through ``state``, ``error`` and ``fetched_at`` (when those rows were
+    fetched). ``next_refresh_at`` is when the next attempt is due (None when
+    paused or not scheduled).
+    """
+
+    table: str
+    seq: int
+    state: str
+    rows: tuple[Row, ...] = ()
+    error: str = ""
+    warning: str = ""
+    fetched_at: float | None = None
+    updated_at: float = 0.0
+    duration_s: float | None = None
+    budget_pct: float | None = None
+    attempts: int = 0
+    restarts: int = 0
+    next_refresh_at: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.state not in TABLE_STATES:
+            raise CodecError(
+                f"TableSnapshot.state: {self.state!r} is not one of {', '.join(TABLE_STATES)}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class FetchStarted:
+    """A fetch of ``table`` began; drives the spinner until the next snapshot."""
+
+    table: str
+    generation: int
+    started_at: float
+    deadline_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should read (a toast in the UI, a line on stderr elsewhere)."""
+
+    text: str
+    level: str = "info"
+    table: str = ""
+    at: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.level not in NOTICE_LEVELS:
+            raise CodecError(f"Notice.level: {self.level!r} is not one of {', '.join(NOTICE_LEVELS)}")
+
+
+@dataclass(frozen=True, slots=True)
+class PauseChanged:
+    """Auto-refresh was paused or resumed."""
+
+    paused: bool
+
+
+# ------------------------------------------------------------ actor commands
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRequest:
+    """Ask for a refresh now: one table, or every table when ``table`` is empty."""
+
+    table: str = ""
+    manual: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SetPaused:
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Clock tick for the watchdog (sent by a ticker thread, or by tests by hand)."""
+
+    now: float
+
+
+# ------------------------------------------------------------------- codec
+
+#: Every type the codec knows, by the name written in documents.
+MESSAGE_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        RunnerRow,
+        BuildRow,
+        VertexRow,
+        WandbRunRow,
+        TableData,
+        FetchRequest,
+        FetchResult,
+        TableSnapshot,
+        FetchStarted,
+        Notice,
+        PauseChanged,
+        RefreshRequest,
+        SetPaused,
+        Tick,
+    )
+}
+
+#: Messages the UI receives; the ones a recording holds.
+UI_MESSAGE_TYPES = (TableSnapshot, FetchStarted, Notice, PauseChanged)
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = typing.get_type_hints(cls)
+        _HINTS[cls] = hints
+    return hints
+
+
+def encode(message: Any) -> dict[str, Any]:
+    """A message as a plain JSON-ready dict, tagged with its type name."""
+    cls = type(message)
+    if MESSAGE_TYPES.get(cls.__name__) is not cls:
+        raise CodecError(f"cannot encode {cls.__name__}: not a message type")
+    out: dict[str, Any] = {"type": cls.__name__}
+    for f in dataclasses.fields(message):
+        out[f.name] = _encode_value(getattr(message, f.name))
+    return out
+
+
+def _encode_value(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return encode(value)
+    if isinstance(value, tuple):
+        return [_encode_value(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CodecError(f"cannot encode non-finite number {value!r}")
+    return value
+
+
+def decode(obj: Any, *, expect: tuple[type, ...] | None = None) -> Any:
+    """The message a dict describes. Raises CodecError naming what is wrong."""
+    if not isinstance(obj, dict):
+        raise CodecError(f"expected an object with a 'type', got {type(obj).__name__}")
+    name = obj.get("type")
+    if not isinstance(name, str):
+        raise CodecError("missing or non-string 'type'")
+    cls = MESSAGE_TYPES.get(name)
+    if cls is None:
+        raise CodecError(f"unknown message type {name!r}")
+    if expect is not None and cls not in expect:
+        allowed = ", ".join(c.__name__ for c in expect)
+        raise CodecError(f"message type {name!r} not allowed here (expected {allowed})")
+    return _decode_dataclass(cls, obj, path=name)
+
+
+def _decode_dataclass(cls: type, obj: dict[str, Any], *, path: str) -> Any:
+    hints = _hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(obj) - set(fields) - {"type"}
+    if unknown:
+        raise CodecError(f"{path}: unknown field(s) {', '.join(sorted(unknown))}")
+    kwargs: dict[str, Any] = {}
+    for name, f in fields.items():
+        if name not in obj:
+            has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+            if has_default:
+                continue
+            raise CodecError(f"{path}.{name}: missing")
+        kwargs[name] = _decode_value(hints[name], obj[name], path=f"{path}.{name}")
+    try:
+        return cls(**kwargs)
+    except CodecError as exc:
+        raise CodecError(f"{path}: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise CodecError(f"{path}: {exc}") from None
+
+
+def _decode_value(tp: Any, value: Any, *, path: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        options = typing.get_args(tp)
+        if value is None:
+            if type(None) in options:
+                return None
+            raise CodecError(f"{path}: must not be null")
+        dataclass_options = tuple(o for o in options if dataclasses.is_dataclass(o))
+        if dataclass_options and isinstance(value, dict):
+            return decode(value, expect=dataclass_options)
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _decode_value(option, value, path=path)
+            except CodecError as exc:
+                errors.append(str(exc))
+        raise CodecError(errors[0] if len(errors) == 1 else f"{path}: {_describe(value)} does not fit {tp}")
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise CodecError(f"{path}: expected a list, got {_describe(value)}")
+        (item_type, _ellipsis) = typing.get_args(tp)
+        return tuple(_decode_value(item_type, v, path=f"{path}[{i}]") for i, v in enumerate(value))
+    if dataclasses.is_dataclass(tp):
+        return decode(value, expect=(tp,))
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CodecError(f"{path}: expected a number, got {_describe(value)}")
+        if not math.isfinite(value):
+            raise CodecError(f"{path}: expected a finite number")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CodecError(f"{path}: expected an integer, got {_describe(value)}")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise CodecError(f"{path}: expected true or false, got {_describe(value)}")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise CodecError(f"{path}: expected a string, got {_describe(value)}")
+        return value
+    raise CodecError(f"{path}: unsupported field type {tp}")  # pragma: no cover - schema bug
+
+
+def _describe(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def to_json(message: Any) -> str:
+    """One message as a compact JSON document carrying the schema version."""
+    doc = encode(message)
+    doc["schema"] = SCHEMA_VERSION
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def from_json(text: str | bytes, *, expect: tuple[type, ...] | None = None) -> Any:
+    """Parse a document written by :func:`to_json`; CodecError on anything else."""
+    try:
+        obj = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CodecError(f"not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise CodecError(f"expected a JSON object, got {type(obj).__name__}")
+    schema = obj.pop("schema", None)
+    if schema is None:
+        raise CodecError("missing 'schema' version")
+    if isinstance(schema, bool) or not isinstance(schema, int):
+        raise CodecError(f"'schema' must be an integer, got {_describe(schema)}")
+    if schema > SCHEMA_VERSION:
+        raise CodecError(
+            f"schema {schema} is newer than this program understands ({SCHEMA_VERSION}); upgrade arr_actors"
+        )
+    if schema < 1:
+        raise CodecError(f"schema {schema} is not valid")
+    return decode(obj, expect=expect)
+
+
+def row_to_plain(row: Row) -> dict[str, Any]:
+    """A row as plain JSON fields without the type tag (for --once --json)."""
+    doc = encode(row)
+    doc.pop("type")
+    return doc
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "TABLE_STATES",
+    "CodecError",
+    "RunnerRow",
+    "BuildRow",
+    "VertexRow",
+    "WandbRunRow",
+    "Row",
+    "TableData",
+    "FetchRequest",
+    "FetchResult",
+    "TableSnapshot",
+    "FetchStarted",
+    "Notice",
+    "PauseChanged",
+    "RefreshRequest",
+    "SetPaused",
+    "Tick",
+    "MESSAGE_TYPES",
+    "UI_MESSAGE_TYPES",
+    "encode",
+    "decode",
+    "to_json",
+    "from_json",
+    "row_to_plain",
+]

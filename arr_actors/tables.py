@@ -1,0 +1,151 @@
+"""The five tables: the one place a table is defined.
+
+Adding a table is adding one ``TableSpec`` here (plus its source module): the
+settings, the runtime, the UI and the JSON output all iterate over ``TABLES``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a table as the UI lays it out.
+
+    ``field`` names the row attribute (or a derived value the UI knows:
+    ``runtime``, ``created``, ``duration``). ``width`` is the preferred width;
+    ``min_width`` is how far it may shrink; columns with higher ``shrink_order``
+    give way first on narrow terminals (the note column gives way first).
+    """
+
+    field: str
+    header: str
+    width: int
+    min_width: int
+    shrink_order: int = 0
+    align: str = "left"
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    key: str
+    title: str
+    source: str  # "module:function" run in the table's child process
+    row_type: str  # name of the row type in arr_actors.messages
+    columns: tuple[Column, ...]
+    interval: float  # seconds between refreshes
+    budget: float  # expected duration of a refresh (seconds)
+    deadline: float  # hard limit: past it the child is killed
+    limit: int  # rows shown
+    empty_text: str  # "{regions}" is replaced by the number of configured regions
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec(
+        key="runner",
+        title="W&B Launch agent",
+        source="arr_actors.sources.runner:fetch",
+        row_type="RunnerRow",
+        columns=(
+            Column("queue", "Queue", 16, 8, 2),
+            Column("region", "Region", 23, 11, 1),
+            Column("status", "Status", 10, 9),
+            Column("runs", "Runs", 4, 4, align="right"),
+            Column("runtime", "Runtime", 8, 7, align="right"),
+            Column("created", "Created", 12, 11, 1),
+            Column("note", "Note", 60, 10, 3),
+        ),
+        interval=30.0,
+        budget=10.0,
+        deadline=45.0,
+        limit=10,
+        empty_text="no executions in {regions} regions",
+    ),
+    TableSpec(
+        key="builds",
+        title="Cloud Builds",
+        source="arr_actors.sources.builds:fetch",
+        row_type="BuildRow",
+        columns=(
+            Column("build_id", "Build", 10, 8, 1),
+            Column("status", "Status", 10, 9),
+            Column("image", "Image", 40, 10, 3),
+            Column("region", "Region", 23, 8, 2),
+            Column("duration", "Duration", 8, 7, align="right"),
+            Column("created", "Created", 12, 11, 1),
+        ),
+        interval=30.0,
+        budget=5.0,
+        deadline=30.0,
+        limit=8,
+        empty_text="no builds",
+    ),
+    TableSpec(
+        key="vertex",
+        title="Vertex AI jobs",
+        source="arr_actors.sources.vertex:fetch",
+        row_type="VertexRow",
+        columns=(
+            Column("job_id", "Job", 19, 8, 1),
+            Column("display_name", "Name", 24, 8, 2),
+            Column("state", "State", 10, 9),
+            Column("runtime", "Runtime", 8, 7, align="right"),
+            Column("created", "Created", 12, 11, 1),
+            Column("note", "Note", 50, 10, 3),
+        ),
+        interval=30.0,
+        budget=10.0,
+        deadline=45.0,
+        limit=10,
+        empty_text="no custom jobs in {regions} regions",
+    ),
+    TableSpec(
+        key="active",
+        title="Active W&B runs",
+        source="arr_actors.sources.wandb_runs:fetch_active",
+        row_type="WandbRunRow",
+        columns=(
+            Column("run_id", "Run", 10, 8, 1),
+            Column("name", "Name", 30, 10, 2),
+            Column("state", "State", 10, 9),
+            Column("runtime", "Runtime", 8, 7, align="right"),
+            Column("created", "Created", 12, 11, 1),
+        ),
+        interval=30.0,
+        budget=5.0,
+        deadline=30.0,
+        limit=10,
+        empty_text="no active runs",
+    ),
+    TableSpec(
+        key="completed",
+        title="Completed W&B runs",
+        source="arr_actors.sources.wandb_runs:fetch_completed",
+        row_type="WandbRunRow",
+        columns=(
+            Column("run_id", "Run", 10, 8, 1),
+            Column("name", "Name", 30, 10, 2),
+            Column("state", "State", 10, 9),
+            Column("runtime", "Runtime", 8, 7, align="right"),
+            Column("note", "Exit / failure", 30, 10, 3),
+            Column("created", "Created", 12, 11, 1),
+        ),
+        interval=60.0,
+        budget=5.0,
+        deadline=30.0,
+        limit=10,
+        empty_text="no completed runs",
+    ),
+)
+
+TABLE_KEYS: tuple[str, ...] = tuple(t.key for t in TABLES)
+_BY_KEY = {t.key: t for t in TABLES}
+
+
+def table(key: str) -> TableSpec:
+    """The spec of one table; KeyError names the valid keys."""
+    try:
+        return _BY_KEY[key]
+    except KeyError:
+        raise KeyError(f"unknown table {key!r} (tables: {', '.join(TABLE_KEYS)})") from None
