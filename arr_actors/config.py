@@ -84,6 +84,7 @@ class Settings:
     # emulator / demo
     emulator: str  # "host:port" of a gRPC endpoint speaking the Google APIs, or ""
     wandb_base_url: str  # e.g. "http://127.0.0.1:PORT" for the emulator, "" = W&B default
+    emulator_speed: float  # world speed of the --demo emulator
     scenario: str
     faults: tuple[tuple[str, str], ...]  # (table, kind) injected into that table's child
     demo: bool
@@ -191,6 +192,7 @@ def _keys() -> tuple[Key, ...]:
         Key("paths.state_dir", "str", _xdg("XDG_STATE_HOME", ".local/state"), "event log and warm start"),
         Key("emulator.address", "str", "", "host:port of a local emulator (gRPC); empty = real Google Cloud"),
         Key("emulator.wandb_url", "str", "", "base URL of a W&B server; empty = api.wandb.ai"),
+        Key("emulator.speed", "float", 10.0, "how much faster than real time the --demo world runs", _positive),
     ]
     for spec in TABLES:
         keys += [
@@ -388,6 +390,7 @@ def _build(
         state_dir=os.path.expanduser(values["paths.state_dir"]),
         emulator=values["emulator.address"],
         wandb_base_url=values["emulator.wandb_url"],
+        emulator_speed=values["emulator.speed"],
         scenario=scenario,
         faults=tuple(faults),
         demo=demo,

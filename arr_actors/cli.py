@@ -1,0 +1,256 @@
+"""Command line: the monitor (default), ``launch``, ``diagnose`` and ``emulator``.
+
+Each subcommand's module owns its own parser and exposes ``main(argv) -> int``;
+this module only dispatches and runs the monitor. User errors print one line
+naming what was wrong and exit 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from arr_actors import config
+from arr_actors.tables import TABLE_KEYS
+
+if TYPE_CHECKING:
+    from arr_actors.config import Settings
+
+PROG = "python -m arr_actors"
+
+#: subcommand -> module exposing main(argv) -> int
+SUBCOMMANDS = {
+    "launch": ("arr_actors.launch", "start the runner job and follow it until the training job exists"),
+    "diagnose": ("arr_actors.diagnostics.cli", "find the real error in a runner execution's log"),
+    "emulator": ("arr_actors.emulator", "serve the local fake cloud used by --demo and the tests"),
+}
+
+#: runtime fault kinds --fault TABLE=KIND accepts (injected in that table's child process)
+FAULT_KINDS = (
+    "hang",
+    "block",
+    "loop",
+    "exit",
+    "segv",
+    "abort",
+    "ignore-term",
+    "huge",
+    "grandchild",
+    "stop",
+    "error",
+    "slow:SECONDS",
+)
+
+EXIT_OK, EXIT_TROUBLE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A flag or value the user gave is wrong; the message says which and why."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line instead of usage + message."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def _fault(text: str) -> tuple[str, str]:
+    table, sep, kind = text.partition("=")
+    if not sep or not table or not kind:
+        raise argparse.ArgumentTypeError(f"{text!r} is not TABLE=KIND (e.g. builds=hang)")
+    if table not in TABLE_KEYS:
+        raise argparse.ArgumentTypeError(f"unknown table {table!r} in {text!r} (tables: {', '.join(TABLE_KEYS)})")
+    name, _, arg = kind.partition(":")
+    allowed = {k.partition(":")[0] for k in FAULT_KINDS}
+    if name not in allowed:
+        raise argparse.ArgumentTypeError(f"unknown fault kind {kind!r} (kinds: {', '.join(FAULT_KINDS)})")
+    if name == "slow":
+        try:
+            if float(arg) < 0:
+                raise ValueError
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: slow needs seconds, e.g. {table}=slow:3") from None
+    return table, kind
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds greater than 0")
+    return value
+
+
+def monitor_parser() -> Parser:
+    parser = Parser(
+        prog=PROG,
+        description=(
+            "Live monitor of W&B Launch runners (Cloud Run), Cloud Builds, Vertex AI jobs and W&B runs. "
+            "Subcommands: "
+            + "; ".join(f"{name} ({text})" for name, (_, text) in SUBCOMMANDS.items())
+            + f". Run '{PROG} SUBCOMMAND --help' for their options."
+        ),
+    )
+    parser.add_argument("--demo", action="store_true", help="run against the embedded emulator (no cloud needed)")
+    parser.add_argument("--config", metavar="FILE", help="settings file (default ./arr_actors.toml, then $XDG_CONFIG_HOME/arr_actors/config.toml)")
+    parser.add_argument("--once", action="store_true", help="refresh every table once, print the result and exit (0 when all tables are ok, 1 otherwise)")
+    parser.add_argument("--json", action="store_true", help="with --once: print one JSON document")
+    parser.add_argument("--record", metavar="FILE", help="append every message the screen receives to FILE as JSON lines; '-' runs headless and streams to stdout")
+    parser.add_argument("--fault", action="append", type=_fault, default=[], metavar="TABLE=KIND", help=f"inject a fault into a table's fetch process (repeatable; kinds: {', '.join(FAULT_KINDS)})")
+    parser.add_argument("--scenario", metavar="NAME", default="", help="emulator scenario with --demo (default, launch-ok, launch-runner-fails, launch-no-job)")
+    parser.add_argument("--deadline", type=_positive_seconds, metavar="SECONDS", help="override every table's refresh deadline")
+    parser.add_argument("--no-warm-start", action="store_true", help="do not show the previous run's tables at start")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    return parser
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("arr_actors")
+    except Exception:  # not installed (running from a source tree)
+        return "unknown"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in SUBCOMMANDS:
+        module_name, _ = SUBCOMMANDS[args_list[0]]
+        module = importlib.import_module(module_name)
+        return int(module.main(args_list[1:]) or 0)
+    try:
+        args = monitor_parser().parse_args(args_list)
+        if args.json and not args.once:
+            raise UsageError("--json needs --once (the live monitor draws on the terminal)")
+        if args.once and args.record:
+            raise UsageError("--record cannot be combined with --once")
+        if args.scenario and not args.demo:
+            raise UsageError("--scenario needs --demo (scenarios belong to the embedded emulator)")
+        settings = config.load(
+            config_file=args.config,
+            demo=args.demo,
+            scenario=args.scenario,
+            faults=tuple(args.fault),
+            deadline=args.deadline,
+        )
+    except (UsageError, config.ConfigError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with _cloud(settings) as settings:
+            if args.once:
+                return _run_once(settings, as_json=args.json)
+            if args.record == "-":
+                return _run_headless_record(settings)
+            return _run_monitor(settings, record=args.record, warm_start=not args.no_warm_start)
+    except KeyboardInterrupt:
+        return 130
+    except StartupError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_TROUBLE
+
+
+class StartupError(Exception):
+    """The program could not start (e.g. the demo emulator failed); the message says why."""
+
+
+@contextlib.contextmanager
+def _cloud(settings: Settings) -> Iterator[Settings]:
+    """Yield settings pointing at the real cloud, or at an emulator started for --demo."""
+    if not settings.demo:
+        yield settings
+        return
+    from arr_actors import emulator
+
+    try:
+        emu = emulator.spawn(
+            scenario=settings.scenario or "default",
+            project=settings.project,
+            regions=settings.regions,
+            speed=settings.emulator_speed,
+        )
+    except Exception as exc:
+        raise StartupError(f"could not start the demo emulator: {exc}") from None
+    # Children inherit the environment: the W&B client wants a key even for the emulator.
+    os.environ.setdefault("WANDB_API_KEY", "demo-key-" + "0" * 31)
+    with emu:
+        yield settings.replace(emulator=emu.grpc_address, wandb_base_url=emu.wandb_url, project=emu.project)
+
+
+def _run_once(settings: Settings, *, as_json: bool) -> int:
+    from arr_actors.runtime.once import run_once
+
+    doc = run_once(settings)
+    if as_json:
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        print(format_once_text(doc))
+    return EXIT_OK if all(t["state"] == "ok" for t in doc["tables"].values()) else EXIT_TROUBLE
+
+
+def format_once_text(doc: dict[str, Any]) -> str:
+    from arr_actors.tables import table
+
+    lines = []
+    for key, entry in doc["tables"].items():
+        title = table(key).title
+        duration = entry.get("duration_s")
+        took = f" in {duration:.1f} s" if isinstance(duration, (int, float)) else ""
+        line = f"{title:<20} {entry['state']:<12} {len(entry['rows']):>3} rows{took}"
+        if entry.get("error"):
+            line += f"  {entry['error']}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _run_headless_record(settings: Settings) -> int:
+    from arr_actors import recording
+    from arr_actors.runtime import system
+
+    return recording.record_headless(
+        settings, out=sys.stdout.buffer, start_system=lambda sub: system.start(settings, [sub])
+    )
+
+
+def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool) -> int:
+    # Only light modules here: the first frame must appear before any heavy import.
+    from ui import app
+
+    extra: list[Any] = []
+    initial: tuple[Any, ...] = ()
+    if warm_start:
+        from arr_actors import warmstart
+
+        initial, notice = warmstart.load_warm_start(settings)
+        if notice is not None:
+            initial = (*initial, notice)
+        extra.append(warmstart.WarmStartWriter(settings))
+    if record:
+        from arr_actors import recording
+
+        try:
+            extra.append(recording.Recorder.open(record, settings))
+        except OSError as exc:
+            raise StartupError(f"--record {record}: cannot write ({exc.strerror})") from None
+
+    def start_system(ui_subscriber: Any) -> Any:
+        from arr_actors.runtime import system
+
+        return system.start(settings, [ui_subscriber, *extra])
+
+    try:
+        return app.run(settings, start_system=start_system, initial_messages=initial)
+    finally:
+        for subscriber in extra:
+            with contextlib.suppress(Exception):
+                subscriber.stop()

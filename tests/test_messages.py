@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arr_actors import messages as m
+
+text = st.text(max_size=40)
+times = st.floats(min_value=0, max_value=4e9, allow_nan=False, allow_infinity=False)
+opt_times = st.none() | times
+lines = st.lists(st.text(max_size=80), max_size=5).map(tuple)
+
+runner_rows = st.builds(
+    m.RunnerRow,
+    execution=text,
+    region=text,
+    queue=text,
+    status=st.sampled_from(["RUNNING", "FINISHED", "FAILED", "CANCELLED", "PENDING"]),
+    runs=st.none() | st.integers(min_value=0, max_value=10**6),
+    created_at=times,
+    started_at=opt_times,
+    completed_at=opt_times,
+    note=text,
+    category=text,
+    pattern=text,
+    context=lines,
+)
+build_rows = st.builds(m.BuildRow, build_id=text, status=text, image=text, region=text, created_at=times,
+                       started_at=opt_times, finished_at=opt_times, log_url=text)
+vertex_rows = st.builds(m.VertexRow, job_id=text, display_name=text, region=text, state=text, created_at=times,
+                        started_at=opt_times, ended_at=opt_times, note=text)
+run_rows = st.builds(m.WandbRunRow, run_id=text, name=text, state=text, created_at=times,
+                     runtime_s=opt_times, note=text, url=text)
+any_rows = st.lists(runner_rows | build_rows | vertex_rows | run_rows, max_size=4).map(tuple)
+
+snapshots = st.builds(
+    m.TableSnapshot,
+    table=st.sampled_from(["runner", "builds", "vertex", "active", "completed"]),
+    seq=st.integers(min_value=0, max_value=2**40),
+    state=st.sampled_from(m.TABLE_STATES),
+    rows=any_rows,
+    error=text,
+    warning=text,
+    fetched_at=opt_times,
+    updated_at=times,
+    duration_s=opt_times,
+    budget_pct=opt_times,
+    attempts=st.integers(min_value=0, max_value=10**6),
+    restarts=st.integers(min_value=0, max_value=10**6),
+    next_refresh_at=opt_times,
+)
+others = st.one_of(
+    st.builds(m.FetchStarted, table=text, generation=st.integers(0, 10**6), started_at=times, deadline_at=times),
+    st.builds(m.Notice, text=text, level=st.sampled_from(m.NOTICE_LEVELS), table=text, at=times),
+    st.builds(m.PauseChanged, paused=st.booleans()),
+    st.builds(m.RefreshRequest, table=text, manual=st.booleans()),
+    st.builds(m.SetPaused, paused=st.booleans()),
+    st.builds(m.Tick, now=times),
+    st.builds(m.FetchRequest, generation=st.integers(0, 10**6), seq=st.integers(0, 10**6)),
+    st.builds(m.FetchResult, generation=st.integers(0, 10**6), seq=st.integers(0, 10**6), duration_s=times,
+              data=st.none() | st.builds(m.TableData, rows=any_rows, warning=text,
+                                         log_reads=st.integers(0, 100), deferred=text),
+              error=text),
+)
+
+
+@settings(max_examples=300)
+@given(snapshots | others)
+def test_round_trip_is_exact(message):
+    assert m.from_json(m.to_json(message)) == message
+
+
+def test_every_message_type_is_frozen_and_slotted():
+    for cls in m.MESSAGE_TYPES.values():
+        assert dataclasses.is_dataclass(cls)
+        assert cls.__dataclass_params__.frozen, cls
+        assert hasattr(cls, "__slots__"), cls
+
+
+def doc(**changes):
+    base = json.loads(m.to_json(m.TableSnapshot(table="runner", seq=1, state="ok")))
+    base.update(changes)
+    return json.dumps(base)
+
+
+@pytest.mark.parametrize(
+    ("document", "fragment"),
+    [
+        ("not json", "not valid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        (json.dumps({"type": "TableSnapshot"}), "missing 'schema'"),
+        (doc(schema=2), "newer than this program"),
+        (doc(schema="1"), "'schema' must be an integer"),
+        (doc(type="Bogus"), "unknown message type 'Bogus'"),
+        (doc(type=None), "missing or non-string 'type'"),
+        (doc(seq="1"), "TableSnapshot.seq: expected an integer"),
+        (doc(seq=True), "TableSnapshot.seq: expected an integer"),
+        (doc(state="sleepy"), "state"),
+        (doc(fetched_at="yesterday"), "TableSnapshot.fetched_at"),
+        (doc(rows={"a": 1}), "TableSnapshot.rows: expected a list"),
+        (doc(rows=[{"type": "Notice", "text": "x"}]), "not allowed here"),
+        (doc(rows=[{"type": "BuildRow", "build_id": "b"}]), "BuildRow.status: missing"),
+        (doc(rows=[7]), "TableSnapshot.rows[0]"),
+        (doc(colour="red"), "unknown field(s) colour"),
+        (json.dumps({"schema": 1, "type": "Tick"}), "Tick.now: missing"),
+    ],
+)
+def test_bad_documents_are_rejected_with_a_clear_error(document, fragment):
+    with pytest.raises(m.CodecError) as info:
+        m.from_json(document)
+    assert fragment in str(info.value)
+
+
+def test_expect_restricts_types():
+    with pytest.raises(m.CodecError, match="not allowed"):
+        m.from_json(m.to_json(m.Tick(now=1.0)), expect=m.UI_MESSAGE_TYPES)
+
+
+def test_non_finite_numbers_are_refused():
+    with pytest.raises(m.CodecError):
+        m.to_json(m.Tick(now=float("nan")))
+    with pytest.raises(m.CodecError):
+        m.from_json('{"schema":1,"type":"Tick","now":1e999}')
+
+
+def test_row_to_plain_drops_the_tag():
+    row = m.BuildRow(build_id="b1", status="SUCCESS", image="img", region="global", created_at=1.0)
+    plain = m.row_to_plain(row)
+    assert "type" not in plain and plain["build_id"] == "b1"
