@@ -45,3 +45,15 @@ def test_package_data_is_declared():
     assert "diagnostics/*.toml" in setup and "examples/*.toml" in setup
     tables = re.findall(r"^\[(.+)\]$", (ROOT / "pyproject.toml").read_text(), flags=re.M)
     assert tables == ["build-system"]
+
+
+def test_readme_documents_every_setting():
+    from arr_actors.config import KEYS
+    from arr_actors.tables import TABLE_KEYS
+
+    readme = (ROOT / "README.md").read_text()
+    for key in KEYS:
+        name = key.name
+        for table in TABLE_KEYS:
+            name = name.replace(f"tables.{table}.", "tables.TABLE.")
+        assert f"`{name}`" in readme, f"README.md does not document the setting {key.name}"
