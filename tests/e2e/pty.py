@@ -1,0 +1,268 @@
+"""Run a program in a real pseudo-terminal and read its screen, for end-to-end tests.
+
+``Terminal`` spawns a command with pexpect at a fixed size and feeds everything
+it writes into a pyte screen, so a test can ask what a person would see: the
+text of each row, the attributes of a cell, the window title. Tests wait for a
+condition on the screen with ``wait_for`` (polling the pty with a deadline);
+they never sleep a fixed time.
+
+    with Terminal([sys.executable, "-m", "arr_actors", "--demo"]) as term:
+        term.wait_for(lambda t: "Cloud Builds" in t.text(), timeout=10)
+        term.press("q")
+        assert term.wait_exit(timeout=5) == 0
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import pexpect
+import psutil
+import pyte
+
+#: Byte sequences an xterm-like terminal sends for named keys.
+KEYS: dict[str, str] = {
+    "up": "\x1b[A",
+    "down": "\x1b[B",
+    "right": "\x1b[C",
+    "left": "\x1b[D",
+    "home": "\x1b[H",
+    "end": "\x1b[F",
+    "page up": "\x1b[5~",
+    "page down": "\x1b[6~",
+    "tab": "\t",
+    "shift tab": "\x1b[Z",
+    "enter": "\r",
+    "esc": "\x1b",
+    "backspace": "\x7f",
+    "ctrl c": "\x03",
+}
+
+
+class ScreenTimeout(AssertionError):
+    """A condition on the screen did not come true in time; the message shows the screen."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    char: str
+    fg: str
+    bg: str
+    bold: bool
+    underline: bool
+    reverse: bool
+
+
+class Terminal:
+    """A program running in a pty of ``cols`` x ``rows``, rendered by pyte."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        cols: int = 80,
+        rows: int = 24,
+        env: Mapping[str, str] | None = None,
+        term: str = "xterm-256color",
+        cwd: str | None = None,
+    ) -> None:
+        environment = dict(os.environ if env is None else env)
+        environment["TERM"] = term
+        environment.setdefault("LANG", "C.UTF-8")
+        environment.setdefault("LC_ALL", environment["LANG"])
+        environment.pop("COLUMNS", None)
+        environment.pop("LINES", None)
+        self.cols, self.rows = cols, rows
+        self.screen = pyte.Screen(cols, rows)
+        self._stream = pyte.ByteStream(self.screen)
+        self.output = bytearray()  # every byte the program wrote
+        self.started_at = time.monotonic()
+        self.first_output_at: float | None = None
+        self.child = pexpect.spawn(
+            argv[0], list(argv[1:]), dimensions=(rows, cols), env=environment, cwd=cwd, echo=False
+        )
+        # pexpect waits 50 ms before every send by default; keys must be timed exactly.
+        self.child.delaybeforesend = None
+        self._eof = False
+
+    # ------------------------------------------------------------- reading
+
+    @property
+    def pid(self) -> int:
+        return int(self.child.pid)
+
+    def pump(self, timeout: float = 0.05) -> bool:
+        """Read what the program wrote within ``timeout`` s into the screen; True if anything came."""
+        if self._eof:
+            return False
+        try:
+            data = self.child.read_nonblocking(65536, timeout=timeout)
+        except pexpect.TIMEOUT:
+            return False
+        except pexpect.EOF:
+            self._eof = True
+            return False
+        if data:
+            if self.first_output_at is None:
+                self.first_output_at = time.monotonic()
+            self.output.extend(data)
+            self._stream.feed(data)
+            return True
+        return False
+
+    def drain(self, quiet: float = 0.05, limit: float = 2.0) -> None:
+        """Read until the program has been quiet for ``quiet`` s (or ``limit`` s passed)."""
+        end = time.monotonic() + limit
+        while time.monotonic() < end and self.pump(quiet):
+            pass
+
+    def wait_for(self, predicate: Callable[[Terminal], object], *, timeout: float = 10.0, what: str = "") -> float:
+        """Read the pty until ``predicate(self)`` is true; returns the seconds it took.
+
+        Raises ScreenTimeout with the screen's text if it is not true within ``timeout``.
+        """
+        start = time.monotonic()
+        deadline = start + timeout
+        while True:
+            if predicate(self):
+                return time.monotonic() - start
+            if time.monotonic() >= deadline:
+                break
+            self.pump(min(0.05, max(0.001, deadline - time.monotonic())))
+            if self._eof and not predicate(self):
+                raise ScreenTimeout(f"program exited while waiting for {what or predicate!r}\n{self.dump()}")
+        raise ScreenTimeout(f"not true within {timeout:.1f} s: {what or predicate!r}\n{self.dump()}")
+
+    def wait_text(self, text: str, *, timeout: float = 10.0) -> float:
+        return self.wait_for(lambda t: text in t.text(), timeout=timeout, what=f"{text!r} on screen")
+
+    # ----------------------------------------------------------- the screen
+
+    def lines(self) -> list[str]:
+        return list(self.screen.display)
+
+    def text(self) -> str:
+        return "\n".join(self.lines())
+
+    def line_with(self, text: str) -> str | None:
+        return next((line for line in self.lines() if text in line), None)
+
+    def find(self, text: str) -> tuple[int, int] | None:
+        """``(row, col)`` of the first occurrence of ``text``."""
+        for row, line in enumerate(self.lines()):
+            col = line.find(text)
+            if col >= 0:
+                return row, col
+        return None
+
+    def cell(self, row: int, col: int) -> Cell:
+        char = self.screen.buffer[row][col]
+        return Cell(char.data, char.fg, char.bg, char.bold, char.underscore, char.reverse)
+
+    @property
+    def title(self) -> str:
+        return str(self.screen.title)
+
+    def dump(self) -> str:
+        width = self.cols
+        border = "+" + "-" * width + "+"
+        return "\n".join([border, *(f"|{line}|" for line in self.lines()), border])
+
+    # --------------------------------------------------------------- input
+
+    def send(self, data: str | bytes) -> None:
+        self.child.send(data)
+
+    def press(self, *keys: str) -> None:
+        """Send keys by name (``up``, ``tab``, ``enter``, ``esc``...) or as literal text."""
+        for key in keys:
+            self.child.send(KEYS.get(key, key))
+
+    def press_and_measure(self, key: str, predicate: Callable[[Terminal], object], *, timeout: float = 5.0) -> float:
+        """Seconds from sending ``key`` until ``predicate`` holds on screen."""
+        self.drain(quiet=0.0, limit=0.0)
+        start = time.monotonic()
+        self.press(key)
+        self.wait_for(predicate, timeout=timeout, what=f"screen change after {key!r}")
+        return time.monotonic() - start
+
+    def resize(self, cols: int, rows: int) -> None:
+        self.cols, self.rows = cols, rows
+        self.screen.resize(rows, cols)
+        self.child.setwinsize(rows, cols)
+
+    # ----------------------------------------------------------- processes
+
+    def descendants(self) -> list[psutil.Process]:
+        """Every live process below the spawned one (not counting zombies)."""
+        try:
+            children = psutil.Process(self.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+        alive = []
+        for proc in children:
+            try:
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(proc)
+            except psutil.NoSuchProcess:
+                pass
+        return alive
+
+    def wait_exit(self, *, timeout: float = 5.0) -> int:
+        """Read until the program exits; its exit code (128+N for signal N).
+
+        Raises ScreenTimeout if it is still running after ``timeout``.
+        """
+        deadline = time.monotonic() + timeout
+        while self.child.isalive():
+            if time.monotonic() >= deadline:
+                raise ScreenTimeout(f"still running after {timeout:.1f} s\n{self.dump()}")
+            self.pump(0.05)
+            if self._eof:
+                time.sleep(0.02)  # the pty closed; poll for the process to finish
+        self.child.close()
+        if self.child.signalstatus is not None:
+            return 128 + int(self.child.signalstatus)
+        return int(self.child.exitstatus or 0)
+
+    def close(self) -> None:
+        """Kill the program and everything it started (used on test failure)."""
+        procs = []
+        with contextlib.suppress(psutil.NoSuchProcess):
+            procs = psutil.Process(self.pid).children(recursive=True)
+        for proc in procs:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.kill()
+        # The spawned process itself is reaped by pexpect, never by psutil.
+        self.child.close(force=True)
+        psutil.wait_procs(procs, timeout=3)
+
+    def __enter__(self) -> Terminal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.child.isalive() or self.descendants():
+            self.close()
+
+
+def wait_gone(pids: Sequence[int], *, timeout: float = 5.0) -> list[int]:
+    """Wait for processes to disappear; the pids still alive (not zombies) after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = []
+        for pid in pids:
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    alive.append(pid)
+            except psutil.NoSuchProcess:
+                pass
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.05)
+
+
+__all__ = ["KEYS", "Cell", "ScreenTimeout", "Terminal", "wait_gone"]

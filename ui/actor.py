@@ -1,0 +1,344 @@
+"""The UI actor: a pykka actor whose mailbox is drained inside the urwid loop.
+
+Design. urwid is single-threaded: widgets, alarms and the screen may only be
+touched from the thread running ``MainLoop``. pykka's ``ThreadingActor`` would
+run our handlers on a thread of its own, which would then have to hand every
+change over to the loop (``call_from_thread`` or a lock), so instead
+``UiActor`` is a pykka ``Actor`` with no thread at all:
+
+* its inbox (``LoopInbox``) is a plain queue whose ``put`` also writes one wake
+  byte into a pipe made by ``MainLoop.watch_pipe``. A flag keeps a burst of
+  messages to one byte: the first ``put`` after a drain writes, the rest see
+  the flag and only enqueue;
+* the loop calls ``drain`` when the byte arrives. ``drain`` clears the flag
+  *before* emptying the queue (so a message enqueued during the drain writes a
+  fresh byte and is never stranded), handles every pending message through
+  pykka's own dispatch (``tell``, ``ask``, proxies and stop all work), folds
+  them into the immutable ``UiState`` and invalidates the screen once: urwid
+  redraws once on its way back to idle.
+
+So the only things other threads ever do are ``queue.put`` and ``os.write`` on
+a non-blocking pipe; every handler, every widget change and every alarm runs on
+the loop thread. Senders hold an ordinary ``ActorRef`` and call ``tell``.
+
+The actor also owns the key handling (``keypress``), turning keys into
+commands for the system, and the one alarm that animates spinners and ticks
+clocks: ~8 per second only while a fetch is in flight, once a second while
+something on screen counts, and none when nothing moves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pykka
+import urwid
+from pykka import ActorRegistry
+
+from ui import model, render
+from ui.model import UiState
+
+if TYPE_CHECKING:
+    from pykka._envelope import Envelope
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class QuitRequested:
+    """Leave the loop (sent by signal handlers and by anyone holding the ref)."""
+
+    reason: str = ""
+
+
+class LoopInbox:
+    """A pykka inbox that wakes the urwid loop when a message arrives.
+
+    ``get`` never blocks: only ``UiActor.drain`` calls it, on the loop thread,
+    after a wake byte said there is something to read.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Envelope[Any]] = queue.SimpleQueue()
+        # Reentrant: a signal handler runs on the loop thread and may put()
+        # while that thread is inside connect()/disconnect().
+        self._fd_lock = threading.RLock()
+        self._fd: int | None = None
+        self._armed = False
+        self.wakes = 0  # wake bytes written, for tests and diagnostics
+
+    def put(self, envelope: Envelope[Any], /) -> None:
+        self._queue.put(envelope)
+        self._wake()
+
+    def get(self) -> Envelope[Any]:
+        return self._queue.get_nowait()
+
+    def empty(self) -> bool:
+        return self._queue.empty()
+
+    def connect(self, fd: int) -> None:
+        """Start waking the loop through ``fd`` (the write end of a watched pipe)."""
+        os.set_blocking(fd, False)
+        with self._fd_lock:
+            self._fd = fd
+            self._armed = False
+        if not self.empty():
+            self._wake()
+
+    def disconnect(self) -> None:
+        """Stop writing wake bytes (the loop is gone); messages still queue up."""
+        with self._fd_lock:
+            self._fd = None
+
+    def begin_drain(self) -> None:
+        """Called by the drainer before it empties the queue."""
+        self._armed = False
+
+    def _wake(self) -> None:
+        # A racy check is fine: under the GIL two senders can at worst both
+        # write, and an extra byte only costs an empty drain.
+        if self._armed:
+            return
+        self._armed = True
+        with self._fd_lock:
+            if self._fd is None:
+                return
+            try:
+                os.write(self._fd, b"\x00")
+                self.wakes += 1
+            except BlockingIOError:
+                pass  # the pipe is full of wake bytes: the loop will wake anyway
+            except OSError:
+                self._fd = None
+
+
+class UiActor(pykka.Actor):
+    """Holds the UI state; receives TableSnapshot, FetchStarted, Notice and
+    PauseChanged; sends RefreshRequest and SetPaused to the system."""
+
+    @staticmethod
+    def _create_actor_inbox() -> LoopInbox:
+        return LoopInbox()
+
+    @staticmethod
+    def _create_future() -> pykka.Future[Any]:
+        return pykka.ThreadingFuture()
+
+    def _start_actor_loop(self) -> None:
+        """Nothing to start: the urwid loop runs this actor through ``drain``."""
+
+    actor_inbox: LoopInbox
+
+    def __init__(
+        self,
+        ctx: render.RenderContext,
+        *,
+        clock: Callable[[], float] = time.time,
+        state: UiState | None = None,
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.clock = clock
+        self.state = state or UiState()
+        self.system: Any = None
+        self.quit_reason: str | None = None
+        self.drains = 0  # drains that handled at least one message
+        self.widget = MonitorWidget(self)
+        self._loop: urwid.MainLoop | None = None
+        self._wake_fd: int | None = None
+        self._alarm: Any = None
+        self._alarm_due = 0.0
+
+    @classmethod
+    def open(cls, ctx: render.RenderContext, **kwargs: Any) -> UiActor:
+        """Create and register the actor (``start`` without a thread).
+
+        Returns the actor itself, for the loop; senders use ``.actor_ref``.
+        """
+        actor = cls(ctx, **kwargs)
+        ActorRegistry.register(actor.actor_ref)
+        return actor
+
+    # ------------------------------------------------------------ the loop
+
+    def attach(self, loop: urwid.MainLoop) -> None:
+        """Wake ``loop`` for every burst of messages (called on the loop thread)."""
+        self._loop = loop
+        self._wake_fd = loop.watch_pipe(self._on_wake)
+        self.actor_inbox.connect(self._wake_fd)
+        self._schedule()
+
+    def detach(self) -> None:
+        """Forget the loop: no more wake bytes or alarms. Messages still queue."""
+        self.actor_inbox.disconnect()
+        if self._loop is not None:
+            if self._alarm is not None:
+                self._loop.remove_alarm(self._alarm)
+                self._alarm = None
+            if self._wake_fd is not None:
+                self._loop.remove_watch_pipe(self._wake_fd)
+                with contextlib.suppress(OSError):
+                    os.close(self._wake_fd)
+        self._wake_fd = None
+        self._loop = None
+
+    def _on_wake(self, data: bytes) -> bool:
+        self.drain()
+        if self.quit_reason is not None:
+            raise urwid.ExitMainLoop
+        return True
+
+    def drain(self) -> int:
+        """Handle every pending message, then ask for one redraw. Returns how many."""
+        self.actor_inbox.begin_drain()
+        handled = 0
+        while not self.actor_stopped.is_set():
+            try:
+                envelope = self.actor_inbox.get()
+            except queue.Empty:
+                break
+            handled += 1
+            self._deliver(envelope)
+        if handled:
+            self.drains += 1
+            self._changed()
+        return handled
+
+    def _deliver(self, envelope: Envelope[Any]) -> None:
+        try:
+            response = self._handle_receive(envelope.message)
+        except Exception as exc:
+            # One bad message must not take the screen down: show it, go on.
+            logger.debug("message %r failed", envelope.message, exc_info=True)
+            if envelope.reply_to is not None:
+                envelope.reply_to.set_exception()
+            else:
+                self.state = model.add_toast(
+                    self.state, f"display error: {type(exc).__name__}: {exc}", level="error", now=self.clock()
+                )
+            return
+        if envelope.reply_to is not None:
+            envelope.reply_to.set(response)
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, QuitRequested):
+            self.quit_reason = message.reason or "quit"
+            return None
+        self.state = model.receive(self.state, message, now=self.clock())
+        return None
+
+    def on_stop(self) -> None:
+        # Asked to stop by pykka (ActorRegistry.stop_all, ref.stop): without
+        # this actor there is no screen, so leave the loop.
+        if self.quit_reason is None:
+            self.quit_reason = "stopped"
+
+    def _changed(self) -> None:
+        self.widget.changed()
+        self._schedule()
+
+    def _schedule(self) -> None:
+        """Keep exactly one alarm, due when the screen next changes by itself."""
+        if self._loop is None:
+            return
+        now = self.clock()
+        interval = render.wakeup_interval(self.state, now=now)
+        if interval is None:
+            if self._alarm is not None:
+                self._loop.remove_alarm(self._alarm)
+                self._alarm = None
+            return
+        # Align to the tick so frames and second counters change on time.
+        due = (int(now / interval) + 1) * interval
+        if self._alarm is not None:
+            if self._alarm_due <= due + 1e-3:
+                return
+            self._loop.remove_alarm(self._alarm)
+        self._alarm_due = due
+        self._alarm = self._loop.set_alarm_in(max(0.0, due - now), self._on_alarm)
+
+    def _on_alarm(self, _loop: Any, _data: Any) -> None:
+        self._alarm = None
+        now = self.clock()
+        live = model.live_toasts(self.state, now)
+        if live != self.state.toasts:
+            self.state = self.state.replace(toasts=live)
+        self._changed()
+
+    @property
+    def next_wakeup(self) -> float | None:
+        """When the alarm is due (epoch seconds), or None when nothing is scheduled."""
+        return self._alarm_due if self._alarm is not None else None
+
+    # ----------------------------------------------------------- keys out
+
+    def keypress(self, size: tuple[int, int], key: str) -> str | None:
+        now = self.clock()
+        measured = render.measure(self.state, now=now, size=size, ctx=self.ctx)
+        state, commands, handled = model.press(
+            self.state, key, now=now, page=measured.page, detail_max_scroll=measured.detail_max_scroll
+        )
+        self.state = state
+        for command in commands:
+            if isinstance(command, model.Quit):
+                self.quit_reason = "quit"
+                raise urwid.ExitMainLoop
+            self._send(command)
+        if handled:
+            self._changed()
+            return None
+        return key
+
+    def _send(self, command: object) -> None:
+        if self.system is None:
+            return
+        try:
+            self.system.tell(command)
+        except Exception as exc:
+            self.state = model.add_toast(
+                self.state, f"could not send {type(command).__name__}: {exc}", level="error", now=self.clock()
+            )
+
+    # ------------------------------------------------------------ the end
+
+    def finish(self) -> None:
+        """Stop as a pykka actor: later ``tell``s raise ActorDeadError and
+        pending ``ask``s are answered with it (loop thread, after the loop)."""
+        if not self.actor_stopped.is_set():
+            self._stop()
+        self._actor_loop_teardown()
+
+
+class MonitorWidget(urwid.Widget):
+    """The whole screen: renders the actor's state, passes keys to it."""
+
+    _sizing = frozenset([urwid.Sizing.BOX])
+    _selectable = True
+    ignore_focus = False
+
+    def __init__(self, actor: UiActor) -> None:
+        super().__init__()
+        self._actor = actor
+
+    def changed(self) -> None:
+        self._invalidate()
+
+    def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:  # type: ignore[override]
+        actor = self._actor
+        view = render.screen(actor.state, now=actor.clock(), size=size, ctx=actor.ctx)
+        return view.render(size, focus=focus)
+
+    def keypress(self, size: tuple[int, int], key: str) -> str | None:  # type: ignore[override]
+        return self._actor.keypress(size, key)
+
+
+__all__ = ["LoopInbox", "MonitorWidget", "QuitRequested", "UiActor"]

@@ -1,0 +1,91 @@
+"""Key bindings: the one table the key handler and the help screen both read.
+
+A binding is active in a context: ``tables`` (the five tables), ``detail`` (a
+row's detail view), ``help``, or ``global`` (anywhere but while typing a
+filter). While the filter is being typed, printable keys go into the filter;
+``enter`` keeps it, ``esc`` clears it, and the arrow keys still move.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    keys: tuple[str, ...]
+    action: str
+    description: str
+    context: str = "global"
+
+
+BINDINGS: tuple[Binding, ...] = (
+    Binding(("up", "k"), "row_up", "previous row", "tables"),
+    Binding(("down", "j"), "row_down", "next row", "tables"),
+    Binding(("page up",), "page_up", "page up", "tables"),
+    Binding(("page down",), "page_down", "page down", "tables"),
+    Binding(("home", "g"), "row_first", "first row", "tables"),
+    Binding(("end", "G"), "row_last", "last row", "tables"),
+    Binding(("tab",), "table_next", "next table", "tables"),
+    Binding(("shift tab",), "table_prev", "previous table", "tables"),
+    Binding(("enter",), "detail_open", "details of the row", "tables"),
+    Binding(("/",), "filter_start", "filter rows by text", "tables"),
+    Binding(("esc",), "filter_clear", "clear the filter", "tables"),
+    Binding(("up", "k"), "scroll_up", "scroll up", "detail"),
+    Binding(("down", "j"), "scroll_down", "scroll down", "detail"),
+    Binding(("page up",), "scroll_page_up", "page up", "detail"),
+    Binding(("page down",), "scroll_page_down", "page down", "detail"),
+    Binding(("home", "g"), "scroll_top", "top", "detail"),
+    Binding(("end", "G"), "scroll_bottom", "bottom", "detail"),
+    Binding(("esc", "enter"), "detail_close", "close the detail view", "detail"),
+    Binding(("esc", "?"), "help_close", "close this help", "help"),
+    Binding(("r",), "refresh", "refresh this table now", "global"),
+    Binding(("R",), "refresh_all", "refresh all tables now", "global"),
+    Binding(("p",), "pause", "pause/resume refreshing", "global"),
+    Binding(("?",), "help_open", "show the keys", "global"),
+    Binding(("q", "ctrl c"), "quit", "quit", "global"),
+)
+
+#: Shown in the footer, in this order, when there is room.
+FOOTER_HINTS: tuple[tuple[str, str], ...] = (
+    ("q", "quit"),
+    ("?", "help"),
+    ("tab", "table"),
+    ("enter", "detail"),
+    ("/", "filter"),
+    ("r/R", "refresh"),
+    ("p", "pause"),
+)
+
+CONTEXTS = ("tables", "detail", "help", "global")
+
+
+def _index() -> dict[tuple[str, str], str]:
+    index: dict[tuple[str, str], str] = {}
+    for binding in BINDINGS:
+        if binding.context not in CONTEXTS:
+            raise ValueError(f"binding {binding.action}: unknown context {binding.context!r}")
+        for key in binding.keys:
+            if (binding.context, key) in index:
+                raise ValueError(f"key {key!r} bound twice in context {binding.context!r}")
+            index[(binding.context, key)] = binding.action
+    return index
+
+
+_INDEX = _index()
+
+
+def action_for(key: str, context: str) -> str | None:
+    """The action ``key`` triggers in ``context``; bindings of the context win
+    over global ones."""
+    return _INDEX.get((context, key)) or _INDEX.get(("global", key))
+
+
+def help_rows() -> list[tuple[str, str, str]]:
+    """``(context title, keys, description)`` for the help screen, in table order."""
+    titles = {"tables": "Tables", "detail": "Detail view", "help": "Help", "global": "Anywhere"}
+    names = {" ": "space", "shift tab": "shift-tab"}
+    return [(titles[b.context], " ".join(names.get(k, k) for k in b.keys), b.description) for b in BINDINGS]
+
+
+__all__ = ["BINDINGS", "FOOTER_HINTS", "Binding", "action_for", "help_rows"]
