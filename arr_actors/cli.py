@@ -11,8 +11,8 @@ import argparse
 import contextlib
 import importlib
 import json
-import os
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -147,12 +147,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        if not args.once and args.record != "-":
+            # The screen comes first; the emulator (with --demo) and the system start behind it.
+            return _run_monitor(settings, record=args.record, warm_start=not args.no_warm_start)
         with _cloud(settings) as settings:
             if args.once:
                 return _run_once(settings, as_json=args.json)
-            if args.record == "-":
-                return _run_headless_record(settings)
-            return _run_monitor(settings, record=args.record, warm_start=not args.no_warm_start)
+            return _run_headless_record(settings)
     except KeyboardInterrupt:
         return 130
     except StartupError as exc:
@@ -181,10 +182,14 @@ def _cloud(settings: Settings) -> Iterator[Settings]:
         )
     except Exception as exc:
         raise StartupError(f"could not start the demo emulator: {exc}") from None
-    # Children inherit the environment: the W&B client wants a key even for the emulator.
-    os.environ.setdefault("WANDB_API_KEY", "demo-key-" + "0" * 31)
     with emu:
-        yield settings.replace(emulator=emu.grpc_address, wandb_base_url=emu.wandb_url, project=emu.project)
+        yield settings.replace(
+            emulator=emu.grpc_address,
+            wandb_base_url=emu.wandb_url,
+            project=emu.project,
+            wandb_entity=settings.wandb_entity or emu.wandb_entity,
+            wandb_project=settings.wandb_project or emu.wandb_project,
+        )
 
 
 def _run_once(settings: Settings, *, as_json: bool) -> int:
@@ -244,9 +249,7 @@ def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool) ->
             raise StartupError(f"--record {record}: cannot write ({exc.strerror})") from None
 
     def start_system(ui_subscriber: Any) -> Any:
-        from arr_actors.runtime import system
-
-        return system.start(settings, [ui_subscriber, *extra])
+        return BackgroundSystem(settings, [ui_subscriber, *extra])
 
     try:
         return app.run(settings, start_system=start_system, initial_messages=initial)
@@ -254,3 +257,61 @@ def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool) ->
         for subscriber in extra:
             with contextlib.suppress(Exception):
                 subscriber.stop()
+
+
+class BackgroundSystem:
+    """Starts the cloud side (the emulator with --demo, then the runtime system) off the UI thread.
+
+    The first frame must not wait for an emulator to boot: this object is
+    returned at once, buffers commands until the system runs, and its thread
+    lives until ``stop`` — it must, because the emulator's parent-death signal
+    is tied to the thread that started it.
+    """
+
+    STOP_TIMEOUT_S = 2.0
+
+    def __init__(self, settings: Settings, subscribers: list[Any]) -> None:
+        self._settings = settings
+        self._subscribers = subscribers
+        self._lock = threading.Lock()
+        self._pending: list[Any] | None = []
+        self._system: Any = None
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="cloud-side", daemon=True)
+        self._thread.start()
+
+    def _main(self) -> None:
+        from arr_actors.messages import Notice
+        from arr_actors.runtime import system as runtime_system
+
+        try:
+            with _cloud(self._settings) as live:
+                if self._stop.is_set():
+                    return
+                system = runtime_system.start(live, self._subscribers)
+                with self._lock:
+                    self._system, pending, self._pending = system, self._pending or [], None
+                for command in pending:
+                    system.tell(command)
+                self._stop.wait()
+                system.stop()
+        except Exception as exc:
+            for subscriber in self._subscribers:
+                with contextlib.suppress(Exception):
+                    subscriber.tell(Notice(text=f"could not start: {exc}", level="error"))
+        finally:
+            self._done.set()
+
+    def tell(self, command: Any) -> None:
+        with self._lock:
+            if self._pending is not None:
+                self._pending.append(command)
+                return
+            system = self._system
+        if system is not None:
+            system.tell(command)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._done.wait(self.STOP_TIMEOUT_S)

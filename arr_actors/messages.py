@@ -110,7 +110,7 @@ class WandbRunRow:
         return self.run_id
 
 
-Row = Union[RunnerRow, BuildRow, VertexRow, WandbRunRow]
+Row = RunnerRow | BuildRow | VertexRow | WandbRunRow
 
 
 # ---------------------------------------------------------------- fetch results
@@ -177,6 +177,10 @@ class TableSnapshot:
     attempts: int = 0
     restarts: int = 0
     next_refresh_at: float | None = None
+    # The deadline of the fetch in flight when this snapshot was taken, None
+    # when no fetch is running: a snapshot sent mid-fetch (a restart, a pause)
+    # must not stop the spinner that FetchStarted began.
+    fetch_deadline_at: float | None = None
 
     def __post_init__(self) -> None:
         if self.state not in TABLE_STATES:

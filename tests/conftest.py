@@ -11,5 +11,5 @@ for _var, _sub in (("XDG_CACHE_HOME", "cache"), ("XDG_STATE_HOME", "state"), ("X
 for _var in [v for v in os.environ if v.startswith("ARR_")]:
     del os.environ[_var]
 # The emulator accepts any key; never let a developer's real key reach a test.
-os.environ["WANDB_API_KEY"] = "test-key-" + "0" * 31
+os.environ["WANDB_API_KEY"] = "0" * 40
 os.environ.setdefault("WANDB_SILENT", "true")

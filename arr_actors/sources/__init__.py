@@ -1,0 +1,49 @@
+"""The five tables' sources: what fills each table, run inside that table's child process.
+
+``open_source(settings, table)`` is called once per child incarnation and
+returns the function the child calls once per fetch. Every source is a plain
+function ``fetch(settings, ctx) -> TableData`` named by ``tables.TABLES[...].source``;
+``ctx`` (a :class:`~arr_actors.sources.common.SourceContext`) holds what lives
+between fetches: clients, a thread pool, the terminal-state memory.
+
+Importing this package loads no cloud or W&B library; each source imports
+what it needs when it first runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from arr_actors.sources.errors import SourceError
+from arr_actors.tables import table as table_spec
+
+if TYPE_CHECKING:
+    from arr_actors.config import Settings
+    from arr_actors.messages import TableData
+
+
+def resolve(source: str) -> Callable[..., TableData]:
+    """``"arr_actors.sources.runner:fetch"`` -> the function."""
+    module_name, _, name = source.partition(":")
+    if not module_name or not name:
+        raise ValueError(f"source {source!r} is not of the form 'module:function'")
+    module = importlib.import_module(module_name)
+    try:
+        return getattr(module, name)  # type: ignore[no-any-return]
+    except AttributeError:
+        raise ValueError(f"source {source!r}: {module_name} has no function {name!r}") from None
+
+
+def open_source(settings: Settings, table: str) -> Callable[[], TableData]:
+    """The fetch function of ``table``: call it once per refresh; it returns TableData or raises."""
+    from arr_actors.sources.common import SourceContext
+
+    fetch = resolve(table_spec(table).source)
+    ctx = SourceContext(settings)
+    return functools.partial(fetch, settings, ctx)
+
+
+__all__ = ["SourceError", "open_source", "resolve"]

@@ -1,0 +1,39 @@
+"""The runner table's view of terminal-state memory and log diagnosis.
+
+A terminal execution's diagnosis never changes, so it is kept on disk (sqlite
+under ``settings.cache_dir``, keyed by project and execution) and its logs are
+read once, ever, across restarts. The storage and the diagnosis themselves
+belong to ``arr_actors.diagnostics``; this module is the one seam the runner
+source goes through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from arr_actors.config import Settings
+    from arr_actors.diagnostics.extract import Diagnosis
+
+
+def diagnose(lines: Iterable[str], *, status: str) -> Diagnosis:
+    from arr_actors.diagnostics.extract import diagnose as run_diagnosis
+
+    return run_diagnosis(lines, status=status)
+
+
+def memory_key(region: str, execution: str) -> str:
+    """The memory key of an execution: its name, as ``diagnose --execution`` and ``launch`` know it.
+
+    Cloud Run gives every execution a random suffix, so the name alone is unique
+    across the job's regions.
+    """
+    del region
+    return execution
+
+
+def open_memory(settings: Settings) -> Any:
+    from arr_actors.diagnostics.memory import TerminalMemory
+
+    return TerminalMemory(settings.cache_dir, settings.project)

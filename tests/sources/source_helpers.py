@@ -1,0 +1,60 @@
+"""Helpers for the source tests: a clock the test moves, settings that point at an emulator."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from arr_actors import config
+
+
+class FakeClock:
+    """The emulator's clock: starts where it is told, moves only when a test says so."""
+
+    def __init__(self, now: float) -> None:
+        self._now = now
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def set(self, now: float) -> None:
+        with self._lock:
+            self._now = now
+
+
+def start_emulator(now: float) -> tuple[object, FakeClock]:
+    """An in-process emulator (default world, no latency, no faults) on a fake clock, started."""
+    from arr_actors.emulator.options import Options
+    from arr_actors.emulator.server import Emulator
+
+    clock = FakeClock(now)
+    emu = Emulator(Options(), clock=clock)
+    emu.start()
+    return emu, clock
+
+
+def emulator_settings(emu: object, tmp_path: Path, **changes: object) -> config.Settings:
+    """Settings that point every client at ``emu``, with private cache and state directories."""
+    base = dict(
+        project=emu.options.project,  # type: ignore[attr-defined]
+        regions=emu.world.regions,  # type: ignore[attr-defined]
+        emulator=emu.grpc_address,  # type: ignore[attr-defined]
+        wandb_base_url=emu.wandb_url,  # type: ignore[attr-defined]
+        wandb_entity="demo-team",
+        wandb_project="arr-training",
+        cache_dir=str(tmp_path / "cache"),
+        state_dir=str(tmp_path / "state"),
+        call_timeout_s=5.0,
+    )
+    base.update(changes)
+    return config.defaults(**base)
+
+
+def with_limit(settings: config.Settings, table: str, limit: int) -> config.Settings:
+    tables = tuple(
+        (key, config.TablePolicy(p.interval, p.budget, p.deadline, limit) if key == table else p)
+        for key, p in settings.tables
+    )
+    return settings.replace(tables=tables)
