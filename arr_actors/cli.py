@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.once and args.record != "-":
             # The screen comes first; the emulator (with --demo) and the system start behind it.
             return _run_monitor(settings, record=args.record, warm_start=not args.no_warm_start)
-        with _cloud(settings) as settings:
+        with cloud_endpoints(settings) as settings:
             if args.once:
                 return _run_once(settings, as_json=args.json)
             return _run_headless_record(settings)
@@ -166,7 +166,7 @@ class StartupError(Exception):
 
 
 @contextlib.contextmanager
-def _cloud(settings: Settings) -> Iterator[Settings]:
+def cloud_endpoints(settings: Settings) -> Iterator[Settings]:
     """Yield settings pointing at the real cloud, or at an emulator started for --demo."""
     if not settings.demo:
         yield settings
@@ -286,7 +286,7 @@ class BackgroundSystem:
         from arr_actors.runtime import system as runtime_system
 
         try:
-            with _cloud(self._settings) as live:
+            with cloud_endpoints(self._settings) as live:
                 if self._stop.is_set():
                     return
                 system = runtime_system.start(live, self._subscribers)

@@ -1,0 +1,186 @@
+"""What ``launch`` has seen so far, and what to do next: a pure state machine.
+
+The driver feeds observations in (the execution's status, the Vertex AI jobs
+listed, failed calls), one round per poll, and asks :func:`decide` what follows:
+wait a little longer, or stop with one of the outcomes. Nothing here does I/O
+or reads a clock; ``now`` is whatever monotonic clock the caller uses, epoch
+times come from the cloud (or the caller's wall clock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+#: Vertex AI states that mean the training job was submitted and is on its way.
+#: SUCCEEDED counts too: a job that already finished was still submitted by this launch.
+SUBMITTED_STATES = frozenset({"JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED"})
+#: Execution states after which the runner will never submit anything.
+EXECUTION_FAILED = frozenset({"FAILED", "CANCELLED"})
+#: The runner ended on its own (idle timeout, or done).
+EXECUTION_FINISHED = "FINISHED"
+
+VERTEX = "Vertex AI"
+CLOUD_RUN = "Cloud Run"
+CLOUD_LOGGING = "Cloud Logging"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A Vertex AI custom job as listed (text fields already made inert)."""
+
+    id: str
+    display_name: str
+    state: str  # JOB_STATE_...
+    created_at: float  # epoch seconds
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """The runner execution's status as last read."""
+
+    state: str  # PENDING | RUNNING | FINISHED | FAILED | CANCELLED (as the runner table says)
+    message: str = ""  # the condition message Cloud Run gives (e.g. why a task failed)
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """Calls to one service that failed with one code."""
+
+    service: str
+    code: str  # gRPC status name (UNAVAILABLE, DEADLINE_EXCEEDED...) or an exception type
+    count: int
+    last_at: float  # epoch seconds of the newest failure
+    message: str  # what the newest failure said, user-actionable where possible
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    deadline: float  # on the caller's monotonic clock
+    poll_s: float
+    since: float  # epoch: jobs created at or after this belong to this launch
+    round: int = 0
+    round_started: float = 0.0
+    execution: Execution | None = None
+    ended_round: int | None = None  # first round in which the execution was seen FINISHED
+    jobs: tuple[Job, ...] = ()  # jobs of this launch in the newest successful listing
+    jobs_round: int = 0  # round of the newest successful listing (0 = none yet)
+    faults: tuple[Fault, ...] = ()
+    failing: tuple[str, ...] = ()  # services whose newest call failed
+
+
+# ------------------------------------------------------------------ decisions
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    job: Job
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerFailed:
+    execution: Execution
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerEnded:
+    """The execution finished, and a listing made after that shows no job of this launch."""
+
+    execution: Execution
+
+
+@dataclass(frozen=True, slots=True)
+class TimedOut:
+    pass
+
+
+Decision = Wait | Submitted | RunnerFailed | RunnerEnded | TimedOut
+
+
+# --------------------------------------------------------------- transitions
+
+
+def start(*, now: float, since: float, timeout_s: float, poll_s: float) -> Watch:
+    return Watch(deadline=now + timeout_s, poll_s=poll_s, since=since, round_started=now)
+
+
+def begin_round(watch: Watch, now: float) -> Watch:
+    return replace(watch, round=watch.round + 1, round_started=now)
+
+
+def saw_execution(watch: Watch, execution: Execution) -> Watch:
+    ended = watch.ended_round
+    if execution.state == EXECUTION_FINISHED and ended is None:
+        ended = watch.round
+    return replace(watch, execution=execution, ended_round=ended, failing=_without(watch.failing, CLOUD_RUN))
+
+
+def saw_jobs(watch: Watch, jobs: tuple[Job, ...]) -> Watch:
+    """A successful listing; only jobs created since the launch are kept, oldest first."""
+    new = tuple(sorted((j for j in jobs if j.created_at >= watch.since), key=lambda j: (j.created_at, j.id)))
+    return replace(watch, jobs=new, jobs_round=watch.round, failing=_without(watch.failing, VERTEX))
+
+
+def call_failed(watch: Watch, *, service: str, code: str, message: str, at: float) -> Watch:
+    faults = list(watch.faults)
+    for i, fault in enumerate(faults):
+        if fault.service == service and fault.code == code:
+            faults[i] = Fault(service, code, fault.count + 1, at, message)
+            break
+    else:
+        faults.append(Fault(service, code, 1, at, message))
+    failing = watch.failing if service in watch.failing else (*watch.failing, service)
+    return replace(watch, faults=tuple(faults), failing=failing)
+
+
+def _without(services: tuple[str, ...], service: str) -> tuple[str, ...]:
+    return tuple(s for s in services if s != service)
+
+
+def decide(watch: Watch, now: float) -> Decision:
+    """What follows the newest round. A submitted job wins over everything else:
+    it is what the user launched for, even if the runner died right after."""
+    job = submitted_job(watch)
+    if job is not None:
+        return Submitted(job)
+    execution = watch.execution
+    if execution is not None and execution.state in EXECUTION_FAILED:
+        return RunnerFailed(execution)
+    if execution is not None and watch.ended_round is not None and watch.jobs_round >= watch.ended_round:
+        # The execution is polled before Vertex AI in every round, so this listing
+        # was made after the runner had finished: no job can appear any more.
+        return RunnerEnded(execution)
+    if now >= watch.deadline:
+        return TimedOut()
+    return Wait(max(0.0, min(watch.round_started + watch.poll_s, watch.deadline) - now))
+
+
+def submitted_job(watch: Watch) -> Job | None:
+    for job in watch.jobs:
+        if job.state in SUBMITTED_STATES:
+            return job
+    return None
+
+
+def other_jobs(watch: Watch) -> tuple[Job, ...]:
+    """Jobs of this launch that are not on their way (failed, cancelled...)."""
+    return tuple(j for j in watch.jobs if j.state not in SUBMITTED_STATES)
+
+
+def awaiting(watch: Watch, *, region: str) -> str:
+    """What the launch is waiting for, in the user's words."""
+    execution = watch.execution
+    if execution is None:
+        return "waiting for the execution's first status"
+    if execution.state == "PENDING":
+        return "waiting for the runner to start"
+    if execution.state == "RUNNING":
+        return f"waiting for the agent to submit a training job to Vertex AI ({region})"
+    if execution.state == EXECUTION_FINISHED:
+        return "the runner finished; looking at Vertex AI once more"
+    return "the runner has stopped"
