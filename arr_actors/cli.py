@@ -229,32 +229,37 @@ def _run_headless_record(settings: Settings) -> int:
 
 def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool) -> int:
     # Only light modules here: the first frame must appear before any heavy import.
+    from arr_actors import warmstart
     from ui import app
 
-    extra: list[Any] = []
+    writers: list[Any] = []  # subscribers beside the screen
+    screen_feed: list[Any] = []  # subscribers that see exactly what the screen shows
     initial: tuple[Any, ...] = ()
     if warm_start:
-        from arr_actors import warmstart
-
         initial, notice = warmstart.load_warm_start(settings)
         if notice is not None:
             initial = (*initial, notice)
-        extra.append(warmstart.WarmStartWriter(settings))
+        writers.append(warmstart.WarmStartWriter(settings))
     if record:
         from arr_actors import recording
 
         try:
-            extra.append(recording.Recorder.open(record, settings))
+            recorder = recording.Recorder.open(record, settings)
         except OSError as exc:
             raise StartupError(f"--record {record}: cannot write ({exc.strerror})") from None
+        for message in initial:  # the first frame is part of the recording
+            recorder.tell(message)
+        screen_feed.append(recorder)
 
     def start_system(ui_subscriber: Any) -> Any:
-        return BackgroundSystem(settings, [ui_subscriber, *extra])
+        # Until a table has fresh rows, a failed refresh keeps the warm-start rows on screen.
+        screen = warmstart.CarryOver(ui_subscriber, *screen_feed, initial=initial)
+        return BackgroundSystem(settings, [screen, *writers])
 
     try:
         return app.run(settings, start_system=start_system, initial_messages=initial)
     finally:
-        for subscriber in extra:
+        for subscriber in (*writers, *screen_feed):
             with contextlib.suppress(Exception):
                 subscriber.stop()
 
