@@ -16,7 +16,6 @@ Exit status: 0 done, 1 with --once when a table is not ok (as the monitor),
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import math
 import os
@@ -155,12 +154,9 @@ def run_once(rec: recording.Recording, *, name: str, as_json: bool) -> int:
 def run_ui(rec: recording.Recording, *, speed: float, live: bool, stop: threading.Event) -> int:
     from ui import app
 
-    # A screen that takes a clock shows the recording at its own time (clock
-    # times included); one that reads the real time gets the moments shifted.
-    screen_takes_clock = "clock" in inspect.signature(app.run).parameters
-    player = recording.Player(rec, speed=speed, live=live, stop=stop, shift=not screen_takes_clock)
-    extra: dict[str, Any] = {"clock": player.clock} if screen_takes_clock else {}
-    return int(app.run(settings_for(rec.header), start_system=player, replay_label="REPLAY", **extra) or 0)
+    # The screen runs on the player's clock: the recording shows at its own time, clock times included.
+    player = recording.Player(rec, speed=speed, live=live, stop=stop, shift=False)
+    return int(app.run(settings_for(rec.header), start_system=player, replay_label="REPLAY", clock=player.clock) or 0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +87,7 @@ def run(
     initial_messages: Iterable[object] = (),
     screen: urwid.display.BaseScreen | None = None,
     divert: bool = False,
+    clock: Callable[[], float] = time.time,
 ) -> int:
     """Show the live tables until the user quits; returns the exit code.
 
@@ -94,13 +96,14 @@ def run(
     the UI actor's ref: the system tells it snapshots and notices from any
     thread. ``initial_messages`` (e.g. a warm start) are in the first frame.
     ``screen`` replaces the terminal (tests); ``divert`` sends descriptor 2 to
-    the notices and the log even when it is not a terminal (tests).
+    the notices and the log even when it is not a terminal (tests). ``clock``
+    is the screen's "now" (a replay shows the recording at its own time).
     """
     utf8 = terminal_is_utf8()
     if not utf8:
         urwid.set_encoding("ascii")
     ctx = RenderContext(regions=len(settings.regions), ascii=not utf8, replay_label=replay_label)
-    actor = UiActor.open(ctx)
+    actor = UiActor.open(ctx, clock=clock)
     now = actor.clock()
     for message in initial_messages:
         actor.state = model.receive(actor.state, message, now=now)
