@@ -1,0 +1,162 @@
+"""Run-time state shared by both servers: faults, scenario, latency profile and call statistics.
+
+Every call, gRPC or GraphQL, passes ``Control.admit`` first: it is counted,
+delayed by the latency profile, then by a ``slow`` fault, or held by a
+``hang`` fault until the client gives up or the emulator stops. ``error``
+and ``garbage`` faults are returned to the protocol layer, which knows how
+to express them on its wire.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from arr_actors.emulator import latency
+from arr_actors.emulator.faults import Fault, FaultSpec, build_table, table_to_plain
+from arr_actors.emulator.world import check_scenario
+
+#: How often a waiting call checks whether its client is still there.
+_POLL_S = 0.05
+
+
+class Stopping(Exception):
+    """The emulator is shutting down while a call waits."""
+
+
+class Control:
+    def __init__(self, *, scenario: str, faults: FaultSpec | None, latency_profile: str, seed: int) -> None:
+        self._lock = threading.Lock()
+        self._scenario = check_scenario(scenario)
+        self._faults: dict[str, Fault] = build_table(faults)
+        self._latency = latency.check_profile(latency_profile)
+        self._seed = seed
+        self._counts: dict[str, int] = defaultdict(int)
+        self._recent: dict[str, deque[float]] = defaultdict(deque)
+        self._peak_per_minute: dict[str, int] = defaultdict(int)
+        self.stopping = threading.Event()
+
+    # -- settings
+
+    @property
+    def scenario(self) -> str:
+        with self._lock:
+            return self._scenario
+
+    def set_scenario(self, name: str) -> None:
+        check_scenario(name)
+        with self._lock:
+            self._scenario = name
+
+    def set_faults(self, spec: FaultSpec | None) -> None:
+        """Replace every fault (``{}`` clears them all)."""
+        table = build_table(spec)
+        with self._lock:
+            self._faults = table
+
+    def set_latency(self, profile: str) -> None:
+        latency.check_profile(profile)
+        with self._lock:
+            self._latency = profile
+
+    def fault(self, service: str) -> Fault | None:
+        with self._lock:
+            return self._faults.get(service)
+
+    def describe(self) -> dict[str, Any]:
+        with self._lock:
+            return {"scenario": self._scenario, "faults": table_to_plain(self._faults), "latency": self._latency}
+
+    # -- statistics
+
+    def count(self, method: str) -> int:
+        """Record one call; returns its index (0-based) among the calls of that method."""
+        now = time.monotonic()
+        with self._lock:
+            index = self._counts[method]
+            self._counts[method] = index + 1
+            recent = self._recent[method]
+            recent.append(now)
+            while recent and recent[0] <= now - 60.0:
+                recent.popleft()
+            self._peak_per_minute[method] = max(self._peak_per_minute[method], len(recent))
+            return index
+
+    def stats(self, *, reset: bool = False) -> dict[str, int]:
+        with self._lock:
+            counts = dict(self._counts)
+            if reset:
+                self._counts.clear()
+                self._recent.clear()
+                self._peak_per_minute.clear()
+            return counts
+
+    def peak_per_minute(self) -> dict[str, int]:
+        """The most calls of each method seen in any 60 s window since the last reset."""
+        with self._lock:
+            return dict(self._peak_per_minute)
+
+    # -- the gate every call passes
+
+    def admit(self, method: str, service: str, *, gone: Callable[[], bool]) -> Fault | None:
+        """Count, delay and possibly hold a call; returns an ``error``/``garbage`` fault to apply.
+
+        ``gone()`` tells whether the client has given up (cancelled, timed
+        out, disconnected): a held call then ends at once, so hung calls never
+        pile up. Raises ``Stopping`` when the emulator shuts down meanwhile.
+        """
+        index = self.count(method)
+        with self._lock:
+            profile = self._latency
+        self.wait(latency.delay(profile, method, seed=self._seed, call_index=index), gone=gone)
+        fault = self.fault(service)
+        if fault is None:
+            return None
+        if fault.kind == "slow":
+            self.wait(fault.seconds, gone=gone)
+            return None
+        if fault.kind == "hang":
+            self.wait(math.inf, gone=gone)  # ends only by raising Stopping
+        return fault
+
+    def wait(self, seconds: float, *, gone: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if self.stopping.wait(min(_POLL_S, left)):
+                raise Stopping()
+            if gone():
+                raise Stopping()
+
+
+def parse_control(doc: Mapping[str, Any], control: Control) -> None:
+    """Apply a ``/_control`` request: ``{"faults": ..., "scenario": ..., "latency": ...}`` (all optional).
+
+    Everything is validated before anything changes, so a bad request
+    leaves the emulator as it was.
+    """
+    unknown = set(doc) - {"faults", "scenario", "latency"}
+    if unknown:
+        raise ValueError(f"unknown control keys: {', '.join(sorted(unknown))} (known: faults, scenario, latency)")
+    if "faults" in doc:
+        build_table(doc["faults"])
+    if "scenario" in doc:
+        if not isinstance(doc["scenario"], str):
+            raise ValueError("scenario must be a string")
+        check_scenario(doc["scenario"])
+    if "latency" in doc:
+        if not isinstance(doc["latency"], str):
+            raise ValueError("latency must be a string")
+        latency.check_profile(doc["latency"])
+    if "faults" in doc:
+        control.set_faults(doc["faults"])
+    if "scenario" in doc:
+        control.set_scenario(doc["scenario"])
+    if "latency" in doc:
+        control.set_latency(doc["latency"])
