@@ -72,6 +72,7 @@ class Settings:
     circuit_window_s: float
     circuit_cooldown_s: float
     kill_grace_s: float
+    startup_deadline_s: float
     start_batch_size: int
     start_batch_delay_s: float
     max_result_bytes: int
@@ -183,6 +184,7 @@ def _keys() -> tuple[Key, ...]:
         Key("supervision.circuit_window_s", "float", 120.0, "window for counting failures", _positive),
         Key("supervision.circuit_cooldown_s", "float", 60.0, "time before a half-open retry", _positive),
         Key("supervision.kill_grace_s", "float", 0.5, "SIGTERM grace before SIGKILL", _non_negative),
+        Key("supervision.startup_deadline_s", "float", 60.0, "time a new fetch process may take to load", _positive),
         Key("supervision.start_batch_size", "int", 0, "tables started together at launch (0 = all)", _non_negative),
         Key("supervision.start_batch_delay_s", "float", 0.0, "delay between start batches", _non_negative),
         Key("supervision.max_result_bytes", "int", 8 * 1024 * 1024, "largest fetch result accepted", _positive),
@@ -381,6 +383,7 @@ def _build(
         circuit_window_s=values["supervision.circuit_window_s"],
         circuit_cooldown_s=values["supervision.circuit_cooldown_s"],
         kill_grace_s=values["supervision.kill_grace_s"],
+        startup_deadline_s=values["supervision.startup_deadline_s"],
         start_batch_size=values["supervision.start_batch_size"],
         start_batch_delay_s=values["supervision.start_batch_delay_s"],
         max_result_bytes=values["supervision.max_result_bytes"],

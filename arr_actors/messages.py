@@ -151,6 +151,18 @@ class FetchResult:
     error: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class FetchReady:
+    """Child -> parent, once, before any result: the source is loaded, fetches can start.
+
+    ``startup_s`` is how long loading the source's libraries and clients took;
+    ``error`` says why building the source failed (the first fetch reports it too).
+    """
+
+    startup_s: float
+    error: str = ""
+
+
 # -------------------------------------------------------------- to the UI etc.
 
 
@@ -256,6 +268,7 @@ MESSAGE_TYPES: dict[str, type] = {
         TableData,
         FetchRequest,
         FetchResult,
+        FetchReady,
         TableSnapshot,
         FetchStarted,
         Notice,
@@ -440,6 +453,7 @@ __all__ = [
     "TableData",
     "FetchRequest",
     "FetchResult",
+    "FetchReady",
     "TableSnapshot",
     "FetchStarted",
     "Notice",

@@ -156,8 +156,14 @@ def test_demo_with_every_fetch_hung(spawn) -> None:
     assert statistics.median(latencies) < 0.1
     assert max(latencies) < 0.5
 
-    # Every spinner stops at its table's deadline: none is left spinning past it.
-    term.wait_for(lambda t: not any(ch in t.text() for ch in SPINNER), timeout=deadline + 2, what="spinners stopped")
-    assert time.monotonic() - first_spinner <= deadline + 1.0
-    term.wait_for(lambda t: sum("TIMED OUT" in line for line in title_lines(t).values()) == 5, timeout=10)
+    # Every hung fetch is killed at its deadline, which starts once its process has
+    # loaded its libraries (a few seconds on a busy machine; the runtime tests pin
+    # the exact moment), and the table says so (it then restarts with backoff).
+    message = f"timed out after {deadline:g} s (deadline); fetch killed"
+    term.wait_for(
+        lambda t: sum(line.strip() == f"no data: {message}" for line in t.lines()) == 5,
+        timeout=deadline + 20,
+        what="every table reporting its timeout",
+    )
+    assert time.monotonic() - first_spinner >= deadline
     quit_cleanly(term)

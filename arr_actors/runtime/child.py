@@ -1,0 +1,244 @@
+"""The fetch process of one table: receive a request, run the source, send the result.
+
+A child is forked by the launcher (a small single-threaded process that never
+imports gRPC, so the fork is as clean as a fork server's) and then:
+
+* leads its own process group, so the runtime can kill it together with
+  anything it started (``killpg``);
+* arms ``PR_SET_PDEATHSIG`` so the kernel kills it when the launcher dies, and
+  checks the launcher is still its parent (the launcher may have died before
+  the signal was armed);
+* watches the launcher from a thread as a second line of defence, and arms a
+  faulthandler timer per fetch that ends the process shortly after the deadline
+  even if nothing else does.
+
+Start-up is kept apart from fetching: the child builds its source first — the
+source imports its cloud libraries and makes its clients, which takes seconds —
+and only then says ``FetchReady`` and reads its first request, so a fetch's
+deadline measures the fetch. ``supervision.startup_deadline_s`` bounds the
+start-up instead.
+
+Requests and results are codec JSON over a ``multiprocessing`` connection; a
+result larger than ``settings.max_result_bytes`` is replaced by an error here,
+and the parent refuses oversized messages on its side as well.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import faulthandler
+import importlib
+import os
+import select
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, NoReturn
+
+from arr_actors import messages
+from arr_actors.messages import FetchReady, FetchRequest, FetchResult, TableData
+from arr_actors.runtime import faults
+
+if TYPE_CHECKING:
+    from arr_actors.config import Settings
+
+PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
+#: Largest request the child accepts (requests are a few dozen bytes).
+REQUEST_MAX_BYTES = 64 * 1024
+#: The self-destruct timer fires this long after deadline + kill grace: only when
+#: the runtime failed to kill the process itself (the table has long shown the
+#: timeout by then; this only ends the process).
+SELF_DESTRUCT_MARGIN_S = 2.0
+EXIT_CODE_INTERNAL = 70
+
+
+def run(
+    conn_fd: int,
+    *,
+    settings: Settings,
+    table: str,
+    source_factory: str,
+    launcher_pid: int,
+) -> NoReturn:
+    """Entry point right after the fork. Never returns."""
+    code = EXIT_CODE_INTERNAL
+    born = time.monotonic()
+    try:
+        prepare_process(launcher_pid, table=table)
+        code = serve(Connection(conn_fd), settings=settings, table=table, source_factory=source_factory, born=born)
+    except BaseException:  # the process ends here whatever happened; say why first
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def prepare_process(launcher_pid: int, *, table: str = "") -> None:
+    name_process(f"fetch-{table}")
+    # Our own process group (the launcher sets it too, so it exists before
+    # anyone can signal it): killpg then reaches everything this child starts.
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    _arm_parent_death_signal()
+    if os.getppid() != launcher_pid:
+        # The launcher died between the fork and prctl: nobody would kill us.
+        os._exit(0)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    faulthandler.enable(all_threads=True)
+    threading.Thread(target=_watch_parent, args=(launcher_pid,), name="parent-watch", daemon=True).start()
+
+
+def _arm_parent_death_signal() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+
+
+def name_process(name: str) -> None:
+    """Set the name ps and top show (``comm``, at most 15 bytes); a fork keeps its parent's otherwise."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
+
+
+def _watch_parent(launcher_pid: int) -> None:
+    """End the whole process group when the launcher goes away."""
+    try:
+        pidfd = os.pidfd_open(launcher_pid)
+    except (AttributeError, OSError):
+        pidfd = -1
+    if pidfd >= 0:
+        select.select([pidfd], [], [])
+    else:
+        while os.getppid() == launcher_pid:
+            time.sleep(1.0)
+    os.killpg(0, signal.SIGKILL)
+
+
+def serve(
+    conn: Connection, *, settings: Settings, table: str, source_factory: str, born: float | None = None
+) -> int:
+    """Build the source, say ready, then answer fetch requests until the parent closes the connection.
+
+    ``born`` (monotonic) is when the process started; the start-up time reported
+    with FetchReady counts from there.
+    """
+    fault = settings.fault(table)
+    deadline = settings.policy(table).deadline
+    limit = settings.max_result_bytes
+    began = time.monotonic() if born is None else born
+    fetch, startup_error = open_fetch(settings, table=table, source_factory=source_factory)
+    startup_s = round(time.monotonic() - began, 6)
+    try:
+        conn.send_bytes(messages.to_json(FetchReady(startup_s=startup_s, error=startup_error)).encode())
+    except OSError:
+        return 0  # the parent already gave up on this process
+    while True:
+        try:
+            raw = conn.recv_bytes(REQUEST_MAX_BYTES)
+        except EOFError:
+            return 0
+        request = messages.from_json(bytes(raw), expect=(FetchRequest,))
+        faulthandler.dump_traceback_later(deadline + settings.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True)
+        started = time.monotonic()
+        data: TableData | None = None
+        error = ""
+        try:
+            # Faults act at fetch time, after start-up: ``hang`` hangs a fetch, not the loading.
+            if fault:
+                data = faults.apply_fault(fault, max_result_bytes=limit, send_raw=conn.send_bytes)
+            if data is None:
+                if fetch is None and startup_error:
+                    # The first fetch reports why the source could not be built ...
+                    error, startup_error = startup_error, ""
+                else:
+                    if fetch is None:
+                        # ... later ones try again (credentials may have been fixed since).
+                        fetch = load_factory(source_factory)(settings, table)
+                    data = fetch()
+                    if not isinstance(data, TableData):
+                        raise TypeError(f"the source returned {type(data).__name__}, not TableData")
+        except (Exception, SystemExit) as exc:
+            data, error = None, describe_error(exc)
+        duration = round(time.monotonic() - started, 6)
+        payload = encode_result(request, data=data, error=error, duration=duration, limit=limit)
+        faulthandler.cancel_dump_traceback_later()
+        conn.send_bytes(payload)
+
+
+def open_fetch(
+    settings: Settings, *, table: str, source_factory: str
+) -> tuple[Callable[[], TableData] | None, str]:
+    """Build the table's fetch function: ``(fetch, "")``, or ``(None, why not)``.
+
+    This is where the source's libraries are imported and its clients made. A
+    faulthandler timer ends the process if it takes far longer than the runtime
+    allows (the runtime kills it at ``startup_deadline_s``; this only acts when
+    that failed).
+    """
+    faulthandler.dump_traceback_later(
+        settings.startup_deadline_s + settings.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True
+    )
+    try:
+        return load_factory(source_factory)(settings, table), ""
+    except (Exception, SystemExit) as exc:
+        return None, describe_error(exc)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def encode_result(request: FetchRequest, *, data: TableData | None, error: str, duration: float, limit: int) -> bytes:
+    """The result as codec JSON, or an error result when it cannot be sent as it is."""
+    try:
+        result = FetchResult(
+            generation=request.generation, seq=request.seq, duration_s=duration, data=data, error=error
+        )
+        payload = messages.to_json(result).encode()
+    except messages.CodecError as exc:
+        payload, error = b"", f"the source returned rows that cannot be encoded: {exc}"
+    if payload and len(payload) > limit:
+        error = (
+            f"result too large: {len(payload):,} bytes (limit {limit:,} bytes); "
+            "lower the table's row limit or raise supervision.max_result_bytes"
+        )
+        payload = b""
+    if not payload:
+        result = FetchResult(generation=request.generation, seq=request.seq, duration_s=duration, error=error)
+        payload = messages.to_json(result).encode()
+    return payload
+
+
+def describe_error(exc: BaseException) -> str:
+    """A source's error as the user sees it: SourceError text as is, anything else as ``Type: message``."""
+    errors = sys.modules.get("arr_actors.sources.errors")
+    source_error = getattr(errors, "SourceError", None) if errors is not None else None
+    if source_error is not None and isinstance(exc, source_error):
+        return str(exc) or type(exc).__name__
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def load_factory(spec: str) -> Callable[[Settings, str], Callable[[], TableData]]:
+    """Import ``"module:function"``; the error names the spec when that fails."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"source factory {spec!r} is not 'module:function'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ImportError(f"cannot import source module {module_name!r}: {exc}") from exc
+    try:
+        factory = getattr(module, attr)
+    except AttributeError:
+        raise AttributeError(f"source module {module_name!r} has no {attr!r}") from None
+    return factory  # type: ignore[no-any-return]

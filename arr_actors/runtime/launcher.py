@@ -1,0 +1,298 @@
+"""The launcher: a small process that forks, owns, kills and reaps every fetch process.
+
+Run as ``python -m arr_actors.runtime.launcher CONTROL_FD PARENT_PID`` by the
+System's process-starter thread. It is single-threaded, imports only what a
+fetch process needs before its source (never gRPC or pykka), and so can fork
+children cheaply and safely — the same guarantee a fork server gives.
+
+Why a process of its own rather than starting children from the UI process:
+
+* It is the *subreaper* of the whole tree. Grandchildren left behind by a
+  killed child are re-parented to it and reaped, also where PID 1 reaps
+  nothing (containers without an init).
+* It alone reaps, so it can signal a process group with no risk of hitting a
+  recycled pid: a group is only signalled while its leader is still unreaped.
+* When the UI process goes away — quit, crash, SIGKILL — the control socket
+  reaches end-of-file and the launcher kills every group, reaps them and exits.
+
+Protocol (JSON over a SOCK_SEQPACKET socket; one message per packet):
+  parent -> launcher: init {settings (pickled, base64), source_factory, sys_path},
+                      spawn {token, table} + the child's socket end (SCM_RIGHTS),
+                      kill {token, grace}, shutdown {}
+  launcher -> parent: ready {pid}, spawned {token, pid}, spawn_failed {token, error},
+                      exited {token, pid, returncode}
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ctypes
+import json
+import os
+import pickle
+import select
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from arr_actors.runtime import child
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+MAX_PACKET = 1 << 20
+#: How long the launcher keeps reaping after it killed everything on shutdown.
+SHUTDOWN_REAP_S = 3.0
+#: Signals the launcher handles (through its wakeup pipe).
+HANDLED_SIGNALS = (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP)
+
+
+@dataclass(slots=True)
+class Tracked:
+    """A child the launcher forked and has not reaped yet (launcher-private, mutable)."""
+
+    token: int
+    pid: int
+    table: str
+    kill_at: float | None = None  # when SIGTERM's grace ends and SIGKILL follows
+
+
+class Launcher:
+    def __init__(self, control: socket.socket, *, parent_pid: int, wake_fd: int) -> None:
+        self.control = control
+        self.pid = os.getpid()
+        self.parent_pid = parent_pid
+        self.wake_fd = wake_fd
+        self.settings: Any = None
+        self.source_factory = ""
+        self.children: dict[int, Tracked] = {}  # by pid
+        self.stopping = False
+
+    def send(self, **message: Any) -> None:
+        try:
+            self.control.send(json.dumps(message).encode())
+        except OSError:
+            # The parent is gone; end-of-file on the next receive shuts us down.
+            pass
+
+    def receive(self) -> tuple[dict[str, Any] | None, list[int]]:
+        data, fds, _flags, _addr = socket.recv_fds(self.control, MAX_PACKET, 4)
+        if not data:
+            for fd in fds:
+                os.close(fd)
+            return None, []
+        return json.loads(data), fds
+
+    def handle(self, message: dict[str, Any], fds: list[int]) -> None:
+        op = message.get("op")
+        if op == "init":
+            self.settings = pickle.loads(base64.b64decode(message["settings"]))
+            self.source_factory = message["source_factory"]
+            sys.path[:] = message["sys_path"]
+        elif op == "spawn":
+            self.spawn(int(message["token"]), str(message["table"]), fds)
+            fds = []
+        elif op == "kill":
+            self.kill(int(message["token"]), float(message["grace"]))
+        elif op == "shutdown":
+            self.stopping = True
+        for fd in fds:  # anything passed with a message that takes none
+            os.close(fd)
+
+    def spawn(self, token: int, table: str, fds: list[int]) -> None:
+        if len(fds) != 1 or self.settings is None:
+            for fd in fds:
+                os.close(fd)
+            self.send(op="spawn_failed", token=token, error="launcher protocol error: spawn without a socket or init")
+            return
+        (conn_fd,) = fds
+        # Until the child has dropped our handlers, a signal sent to it would run
+        # them and write to the wakeup pipe it shares with us (a SIGTERM meant
+        # for the child would read as one for the launcher): hold signals back
+        # across the fork; the child lets them through once its own are set.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED_SIGNALS)
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            os.close(conn_fd)
+            self.send(op="spawn_failed", token=token, error=f"fork failed: {exc.strerror}")
+            return
+        if pid == 0:
+            self.become_child(conn_fd, table, mask)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        # Both sides set the group, so it exists before either can be signalled.
+        with contextlib.suppress(OSError):
+            os.setpgid(pid, pid)
+        os.close(conn_fd)
+        self.children[pid] = Tracked(token=token, pid=pid, table=table)
+        self.send(op="spawned", token=token, pid=pid)
+
+    def become_child(self, conn_fd: int, table: str, mask: set[signal.Signals]) -> None:
+        """In the forked child: drop everything of the launcher, then serve fetches."""
+        try:
+            signal.set_wakeup_fd(-1)
+            for sig in (*HANDLED_SIGNALS, signal.SIGINT):
+                signal.signal(sig, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a pending SIGTERM now ends us, as it should
+            self.control.detach()
+            if conn_fd != 3:
+                os.dup2(conn_fd, 3)
+            os.closerange(4, _max_fd())
+            child.run(
+                3, settings=self.settings, table=table, source_factory=self.source_factory, launcher_pid=self.pid
+            )
+        finally:
+            os._exit(child.EXIT_CODE_INTERNAL)
+
+    def kill(self, token: int, grace: float) -> None:
+        tracked = next((t for t in self.children.values() if t.token == token), None)
+        if tracked is None:
+            return  # already reaped; its exit was reported
+        if grace <= 0:
+            _signal_group(tracked.pid, signal.SIGKILL)
+            return
+        _signal_group(tracked.pid, signal.SIGTERM)
+        # A stopped process only acts on SIGTERM once continued.
+        _signal_group(tracked.pid, signal.SIGCONT)
+        tracked.kill_at = time.monotonic() + grace
+
+    def escalate(self) -> None:
+        now = time.monotonic()
+        for tracked in self.children.values():
+            if tracked.kill_at is not None and now >= tracked.kill_at:
+                tracked.kill_at = None
+                _signal_group(tracked.pid, signal.SIGKILL)
+
+    def next_timeout_ms(self) -> int:
+        pending = [t.kill_at for t in self.children.values() if t.kill_at is not None]
+        if not pending:
+            return -1
+        return max(int((min(pending) - time.monotonic()) * 1000) + 1, 0)
+
+    def reap(self) -> None:
+        """Reap whatever has exited: our children and orphans re-parented to us."""
+        while True:
+            try:
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                return
+            if info is None or info.si_pid == 0:
+                return
+            pid = info.si_pid
+            tracked = self.children.pop(pid, None)
+            if tracked is not None:
+                # The child is a zombie here, so its group id cannot have been
+                # reused: take down whatever it left running in its group.
+                _signal_group(pid, signal.SIGKILL)
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:
+                continue
+            if tracked is not None:
+                self.send(op="exited", token=tracked.token, pid=pid, returncode=os.waitstatus_to_exitcode(status))
+
+    def shutdown(self) -> None:
+        """Kill every group, reap everything (grandchildren included), then return."""
+        for tracked in list(self.children.values()):
+            _signal_group(tracked.pid, signal.SIGKILL)
+        end = time.monotonic() + SHUTDOWN_REAP_S
+        while time.monotonic() < end:
+            self.reap()
+            try:
+                if os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+                    # Children remain but none has exited yet: wait for SIGCHLD.
+                    select.select([self.wake_fd], [], [], 0.05)
+                    _drain(self.wake_fd)
+            except ChildProcessError:
+                return
+
+    def run(self) -> None:
+        poller = select.poll()
+        poller.register(self.control, select.POLLIN)
+        poller.register(self.wake_fd, select.POLLIN)
+        self.send(op="ready", pid=os.getpid())
+        while not self.stopping:
+            for fd, _events in poller.poll(self.next_timeout_ms()):
+                if fd == self.wake_fd:
+                    signals = _drain(self.wake_fd)
+                    if signal.SIGTERM in signals or signal.SIGHUP in signals:
+                        self.stopping = True
+                else:
+                    try:
+                        message, fds = self.receive()
+                    except (OSError, ValueError):
+                        message, fds = None, []
+                    if message is None:
+                        self.stopping = True
+                    else:
+                        self.handle(message, fds)
+            self.escalate()
+            self.reap()
+        self.shutdown()
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _drain(fd: int) -> set[int]:
+    signals: set[int] = set()
+    while True:
+        try:
+            data = os.read(fd, 512)
+        except (BlockingIOError, InterruptedError):
+            return signals
+        if not data:
+            return signals
+        signals.update(data)
+
+
+def _max_fd() -> int:
+    try:
+        return os.sysconf("SC_OPEN_MAX")
+    except (ValueError, OSError):
+        return 65536
+
+
+def _prctl(option: int, value: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(option, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({option}) failed")
+
+
+def main(argv: list[str]) -> int:
+    control_fd, parent_pid = int(argv[0]), int(argv[1])
+    # SIGTERM when the starter thread (and so the UI process) dies; the handler
+    # only wakes the loop, which then kills and reaps everything.
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    for sig in HANDLED_SIGNALS:
+        signal.signal(sig, lambda *_: None)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+    child.name_process("arr-launcher")
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent_pid:
+        return 0
+    control = socket.socket(fileno=control_fd)
+    launcher = Launcher(control, parent_pid=parent_pid, wake_fd=wake_r)
+    try:
+        message, fds = launcher.receive()
+    except (OSError, ValueError):
+        return 1
+    if message is None or message.get("op") != "init":
+        return 1
+    launcher.handle(message, fds)
+    launcher.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,325 @@
+"""The process-starter thread: the UI process's side of the launcher.
+
+One long-lived thread per System starts the launcher process and then reads its
+reports for as long as the System runs. Starting the launcher from this thread
+matters: the launcher arms ``PR_SET_PDEATHSIG``, which fires when the *thread*
+that created it exits, so that thread must live exactly as long as the System.
+
+Fetchers call :meth:`ProcessStarter.spawn` and :meth:`ProcessStarter.kill` from
+their own threads; each child's reports (spawned, exited) come back to the
+``deliver`` callable given at spawn time — a fetcher actor's ``tell``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import itertools
+import json
+import logging
+import os
+import pickle
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from arr_actors.runtime.protocol import ChildExited, ChildSpawned, ChildSpawnFailed
+
+if TYPE_CHECKING:
+    from arr_actors.config import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_PACKET = 1 << 16
+#: How long the launcher may take to come up (a fresh interpreter on a busy machine).
+LAUNCH_TIMEOUT_S = 20.0
+#: The launcher's stderr (and its children's: faulthandler tracebacks, library warnings).
+LOG_NAME = "fetch.log"
+LOG_MAX_BYTES = 1024 * 1024
+#: Pause before starting a new launcher after the previous one died.
+RELAUNCH_DELAY_S = 0.5
+#: Pause between attempts while the launcher cannot be started at all.
+RETRY_LAUNCH_S = 5.0
+#: How long a message to the launcher may wait for room in the socket.
+SEND_TIMEOUT_S = 5.0
+
+
+class LauncherError(RuntimeError):
+    """The launcher process could not be started or reached."""
+
+
+@dataclass(slots=True)
+class _Entry:
+    """A child the launcher was asked to start (starter-private, mutable)."""
+
+    table: str
+    deliver: Callable[[Any], None]
+    pid: int | None = None
+
+
+class ProcessStarter:
+    def __init__(self, settings: Settings, *, source_factory: str) -> None:
+        self._settings = settings
+        self._source_factory = source_factory
+        self._lock = threading.Lock()  # guards _sock, _entries, _proc (never held while waiting)
+        self._sock: socket.socket | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._entries: dict[int, _Entry] = {}
+        self._tokens = itertools.count(1)
+        self._closing = threading.Event()
+        self._ready = threading.Event()
+        self._start_error: str = ""
+        self._thread = threading.Thread(target=self._run, name="process-starter", daemon=True)
+        self.launches = 0
+
+    def start(self) -> None:
+        """Start the thread, which starts the launcher. Returns at once.
+
+        Spawning waits for the launcher to be up; if it cannot start, every
+        spawn fails with the reason (and the tables show it).
+        """
+        self._thread.start()
+
+    def wait_ready(self, timeout: float = LAUNCH_TIMEOUT_S) -> bool:
+        return self._ready.wait(timeout) and not self._start_error
+
+    @property
+    def launcher_pid(self) -> int | None:
+        with self._lock:
+            return self._proc.pid if self._proc is not None else None
+
+    def child_pids(self) -> dict[str, list[int]]:
+        """Pids of the children the launcher runs now, by table."""
+        out: dict[str, list[int]] = {}
+        with self._lock:
+            for entry in self._entries.values():
+                if entry.pid is not None:
+                    out.setdefault(entry.table, []).append(entry.pid)
+        return out
+
+    def spawn(self, table: str, deliver: Callable[[Any], None]) -> tuple[int, socket.socket]:
+        """Ask for a new child of ``table``; returns its token and the parent's end of its socket.
+
+        Raises LauncherError when the launcher cannot be reached; the child's
+        fate is otherwise reported to ``deliver``.
+        """
+        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        token = next(self._tokens)
+        with self._lock:
+            self._entries[token] = _Entry(table=table, deliver=deliver)
+        try:
+            self._send({"op": "spawn", "token": token, "table": table}, fds=[child_end.fileno()])
+        except LauncherError:
+            with self._lock:
+                self._entries.pop(token, None)
+            parent_end.close()
+            raise
+        finally:
+            child_end.close()
+        return token, parent_end
+
+    def kill(self, token: int, *, grace: float) -> None:
+        """SIGTERM the child's group, SIGKILL after ``grace`` (0: at once). Its exit is reported as usual."""
+        try:
+            self._send({"op": "kill", "token": token, "grace": grace})
+        except LauncherError as exc:
+            # Without a launcher the child is gone already (PR_SET_PDEATHSIG), or will be with it.
+            log.warning("could not ask for the kill of child %d: %s", token, exc)
+
+    def kill_table(self, table: str) -> None:
+        with self._lock:
+            tokens = [t for t, e in self._entries.items() if e.table == table]
+        for token in tokens:
+            self.kill(token, grace=0.0)
+
+    def close(self, *, timeout: float = 2.0) -> None:
+        """Kill every child, let the launcher reap them and exit, and end the thread."""
+        self._closing.set()
+        with contextlib.suppress(LauncherError):
+            self._send({"op": "shutdown"}, wait=False)
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        if self._thread.is_alive():
+            # The launcher did not exit in time: end it the hard way. Its
+            # children die with it (PR_SET_PDEATHSIG).
+            with self._lock:
+                proc = self._proc
+            if proc is not None:
+                with contextlib.suppress(OSError):
+                    proc.kill()
+            self._thread.join(1.0)
+
+    def _send(self, message: dict[str, Any], *, fds: list[int] | None = None, wait: bool = True) -> None:
+        data = json.dumps(message).encode()
+        if wait and not self._closing.is_set():
+            self._ready.wait(LAUNCH_TIMEOUT_S)
+        with self._lock:
+            sock = self._sock
+        if sock is None:
+            raise LauncherError(self._start_error or "the fetch process launcher is not running")
+        # Each send is one packet, atomic without a lock. It never waits long:
+        # a launcher that stops reading for SEND_TIMEOUT_S counts as gone.
+        end = time.monotonic() + SEND_TIMEOUT_S
+        while True:
+            try:
+                if fds:
+                    socket.send_fds(sock, [data], fds, socket.MSG_DONTWAIT)
+                else:
+                    sock.send(data, socket.MSG_DONTWAIT)
+                return
+            except BlockingIOError:
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise LauncherError("the fetch process launcher is not responding") from None
+                select.select([], [sock], [], left)
+            except OSError as exc:
+                raise LauncherError(f"cannot reach the fetch process launcher: {exc}") from None
+
+    def _run(self) -> None:
+        while not self._closing.is_set():
+            try:
+                sock, proc = self._launch()
+            except (OSError, LauncherError, ValueError) as exc:
+                # Spawns fail with this reason (the tables show it) until a later try works.
+                self._start_error = f"cannot start the fetch process launcher: {exc}"
+                self._ready.set()
+                log.warning("%s", self._start_error)
+                self._closing.wait(RETRY_LAUNCH_S)
+                continue
+            self._start_error = ""
+            self._ready.set()
+            if self._closing.is_set():
+                # close() may have run while the launcher was coming up.
+                with contextlib.suppress(LauncherError):
+                    self._send({"op": "shutdown"}, wait=False)
+            self._serve(sock)
+            with self._lock:
+                self._sock = None
+            sock.close()
+            self._orphan_all()
+            try:
+                proc.wait(timeout=5.0)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if not self._closing.is_set():
+                log.warning("the fetch process launcher exited (status %s); starting a new one", proc.returncode)
+                self._closing.wait(RELAUNCH_DELAY_S)
+
+    def _launch(self) -> tuple[socket.socket, subprocess.Popen[bytes]]:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        stderr = _open_log(self._settings.state_dir)
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "arr_actors.runtime.launcher", str(theirs.fileno()), str(os.getpid())],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                # Its own session: Ctrl-C in the terminal reaches the UI process,
+                # which decides; the launcher follows through the control socket.
+                start_new_session=True,
+            )
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+            if stderr is not subprocess.DEVNULL:
+                os.close(stderr)
+        with self._lock:
+            self._proc = proc
+        init = {
+            "op": "init",
+            "settings": base64.b64encode(pickle.dumps(self._settings)).decode(),
+            "source_factory": self._source_factory,
+            "sys_path": list(sys.path),
+        }
+        try:
+            ours.send(json.dumps(init).encode())
+            ours.settimeout(LAUNCH_TIMEOUT_S)
+            data = ours.recv(MAX_PACKET)
+            ours.settimeout(None)
+            message = json.loads(data) if data else {}
+            if message.get("op") != "ready":
+                raise LauncherError(f"unexpected first message {message!r} (see {LOG_NAME} in the state directory)")
+        except (OSError, ValueError, LauncherError):
+            ours.close()
+            with contextlib.suppress(OSError):
+                proc.kill()
+            proc.wait()
+            raise
+        with self._lock:
+            self._sock = ours
+        self.launches += 1
+        return ours, proc
+
+    def _serve(self, sock: socket.socket) -> None:
+        while True:
+            try:
+                data = sock.recv(MAX_PACKET)
+            except OSError:
+                return
+            if not data:
+                return
+            try:
+                message = json.loads(data)
+                self._dispatch(message)
+            except Exception:
+                log.exception("bad report from the fetch process launcher: %r", data[:200])
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        op = message.get("op")
+        token = int(message["token"])
+        with self._lock:
+            entry = self._entries.get(token)
+            if entry is not None and op == "spawned":
+                entry.pid = int(message["pid"])
+            elif op in ("spawn_failed", "exited"):
+                self._entries.pop(token, None)
+        if entry is None:
+            return
+        if op == "spawned":
+            report: Any = ChildSpawned(token=token, pid=int(message["pid"]))
+        elif op == "spawn_failed":
+            report = ChildSpawnFailed(token=token, error=str(message["error"]))
+        elif op == "exited":
+            report = ChildExited(token=token, pid=int(message["pid"]), returncode=int(message["returncode"]))
+        else:
+            return
+        _deliver(entry, report)
+
+    def _orphan_all(self) -> None:
+        """The launcher is gone, and every child with it: say so for each."""
+        with self._lock:
+            entries, self._entries = self._entries, {}
+        for token, entry in entries.items():
+            _deliver(entry, ChildExited(token=token, pid=entry.pid, returncode=None))
+
+
+def _deliver(entry: _Entry, report: Any) -> None:
+    try:
+        entry.deliver(report)
+    except Exception:  # a fetcher that stopped no longer cares
+        log.debug("dropped %r", report)
+
+
+def _open_log(state_dir: str) -> Any:
+    """An fd for the launcher's stderr in the state directory (0600), or DEVNULL."""
+    try:
+        os.makedirs(state_dir, mode=0o700, exist_ok=True)
+        path = os.path.join(state_dir, LOG_NAME)
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(path).st_size > LOG_MAX_BYTES:
+                os.replace(path, path + ".1")
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        os.fchmod(fd, 0o600)
+        return fd
+    except OSError:
+        return subprocess.DEVNULL

@@ -1,0 +1,185 @@
+"""Build the runtime tree, and take it down again.
+
+::
+
+    System
+     ├── process-starter thread ── launcher process ──┬── child[runner]  (+ its group)
+     │                                                 ├── child[builds]
+     │                                                 └── ...
+     ├── Watchdog actor ── Fetcher actor per table (+ a reader thread per child)
+     ├── Ticker thread (Tick every ``tick_s``)
+     └── event log thread
+
+``start`` returns at once; the launcher comes up in the background and the
+first fetches start as soon as it is there. ``stop`` takes everything down in
+order — ticker, watchdog, fetchers (each kills its children), launcher (kills
+and reaps whatever is left, grandchildren included), event log — within the
+time given, and is safe to call twice. It also runs at interpreter exit.
+If the UI process dies without stopping (SIGKILL), the launcher notices the
+closed control socket and kills every process group itself.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pykka
+
+from arr_actors.messages import RefreshRequest, SetPaused, Tick
+from arr_actors.runtime.eventlog import EventLog
+from arr_actors.runtime.fetcher import Fetcher
+from arr_actors.runtime.starter import ProcessStarter
+from arr_actors.runtime.watchdog import Ticker, Watchdog
+from arr_actors.tables import TABLE_KEYS
+
+if TYPE_CHECKING:
+    from arr_actors.config import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SOURCE_FACTORY = "arr_actors.sources:open_source"
+#: Watchdog tick: the resolution of deadlines and schedules.
+DEFAULT_TICK_S = 0.1
+
+COMMANDS = (RefreshRequest, SetPaused, Tick)
+
+
+class System:
+    """A running runtime tree. Build it with :func:`start`."""
+
+    def __init__(
+        self,
+        *,
+        starter: ProcessStarter,
+        watchdog: Any,
+        ticker: Ticker | None,
+        eventlog: EventLog,
+    ) -> None:
+        self._starter = starter
+        self._watchdog = watchdog
+        self._ticker = ticker
+        self._eventlog = eventlog
+        self._stop_lock = threading.Lock()
+        self._stopped = False
+
+    def tell(self, command: RefreshRequest | SetPaused | Tick) -> None:
+        """Send a command to the watchdog. Never blocks; ignored once stopped."""
+        if not isinstance(command, COMMANDS):
+            raise TypeError(
+                f"System.tell: {type(command).__name__} is not a command (expected RefreshRequest or SetPaused)"
+            )
+        with contextlib.suppress(pykka.ActorDeadError):
+            self._watchdog.tell(command)
+
+    @property
+    def launcher_pid(self) -> int | None:
+        """Pid of the launcher process (None until it is up)."""
+        return self._starter.launcher_pid
+
+    def child_pids(self) -> dict[str, list[int]]:
+        """Pids of the fetch processes alive now, by table."""
+        return self._starter.child_pids()
+
+    def wait_ready(self, timeout: float = 20.0) -> bool:
+        """Wait until the launcher is up (for tools and tests; the tree works without waiting)."""
+        return self._starter.wait_ready(timeout)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop everything and leave no process behind. Idempotent."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        end = time.monotonic() + timeout
+
+        def left(share: float = 1.0) -> float:
+            return max((end - time.monotonic()) * share, 0.05)
+
+        if self._ticker is not None:
+            self._ticker.stop(timeout=left(0.2))
+        # The watchdog stops its fetchers on the way out; each kills its children.
+        try:
+            self._watchdog.stop(block=True, timeout=left(0.4))
+        except (pykka.Timeout, pykka.ActorDeadError):
+            pass
+        self._starter.close(timeout=left(0.8))
+        self._eventlog.close(timeout=left())
+        with contextlib.suppress(Exception):
+            atexit.unregister(self.stop)
+
+
+def start(
+    settings: Settings,
+    subscribers: Sequence[Any],
+    *,
+    source_factory: str = DEFAULT_SOURCE_FACTORY,
+    clock: Callable[[], float] = time.time,
+    tick_s: float | None = DEFAULT_TICK_S,
+) -> System:
+    """Start the runtime: every table fetched now, then on its own interval.
+
+    ``subscribers`` each get ``tell(message)`` for every TableSnapshot,
+    FetchStarted, Notice and PauseChanged. ``source_factory`` is the
+    "module:function" each child calls as ``factory(settings, table)`` to get
+    its fetch function. ``tick_s=None`` starts no ticker: the caller sends
+    ``Tick(now)`` itself (tests, with ``clock`` as their own clock).
+    """
+    return _start(settings, subscribers, source_factory=source_factory, clock=clock, tick_s=tick_s)
+
+
+def _start(
+    settings: Settings,
+    subscribers: Sequence[Any],
+    *,
+    source_factory: str = DEFAULT_SOURCE_FACTORY,
+    clock: Callable[[], float] = time.time,
+    tick_s: float | None = DEFAULT_TICK_S,
+    single_round: bool = False,
+    tables: Sequence[str] = TABLE_KEYS,
+    rand: Callable[[], float] | None = None,
+) -> System:
+    starter = ProcessStarter(settings, source_factory=source_factory)
+    starter.start()
+    eventlog = EventLog(settings.state_dir)
+
+    def make_fetcher(table: str, watchdog_ref: Any) -> Any:
+        return Fetcher.start(
+            table,
+            starter=starter,
+            watchdog=watchdog_ref,
+            kill_grace=settings.kill_grace_s,
+            max_result_bytes=settings.max_result_bytes,
+        )
+
+    watchdog = Watchdog.start(
+        settings,
+        tables=tables,
+        subscribers=subscribers,
+        make_fetcher=make_fetcher,
+        kill_table=starter.kill_table,
+        clock=clock,
+        eventlog=eventlog,
+        single_round=single_round,
+        rand=rand,
+    )
+    ticker = None
+    if tick_s is not None:
+        # The first tick waits for the launcher, so its start-up (a fresh
+        # interpreter) does not eat into the first fetches' deadlines.
+        ticker = Ticker(watchdog, interval=tick_s, clock=clock, first=starter.wait_ready).start()
+    system = System(starter=starter, watchdog=watchdog, ticker=ticker, eventlog=eventlog)
+    atexit.register(system.stop)
+    return system
+
+
+__all__ = ["DEFAULT_SOURCE_FACTORY", "DEFAULT_TICK_S", "System", "start"]

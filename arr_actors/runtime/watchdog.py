@@ -1,0 +1,253 @@
+"""The watchdog actor: the one owner of every table's schedule and deadline.
+
+It is a thin shell around :mod:`arr_actors.runtime.policy`: it feeds the pure
+state machine ticks, commands and fetch outcomes, and carries out what comes
+back — tell a fetcher to start or kill, send snapshots to the subscribers,
+write the event log. It also restarts a fetcher actor that died.
+
+pykka has no timers, so a :class:`Ticker` thread sends ``Tick(now)``; tests
+send ticks by hand with a clock of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pykka
+
+from arr_actors.messages import PauseChanged, RefreshRequest, SetPaused, Tick
+from arr_actors.runtime import policy
+from arr_actors.runtime.eventlog import EventLog
+from arr_actors.runtime.policy import Limits, LogEvent, Publish, Step, TableState
+from arr_actors.runtime.protocol import ChildGone, ChildLaunched, ChildReady, FetchOutcome, KillFetch, StartFetch
+
+if TYPE_CHECKING:
+    from arr_actors.config import Settings
+
+log = logging.getLogger(__name__)
+
+#: How long stopping waits for each fetcher.
+FETCHER_STOP_S = 0.5
+
+FetcherFactory = Callable[[str, Any], Any]  # (table, watchdog ref) -> fetcher ActorRef
+
+
+class Watchdog(pykka.ThreadingActor):
+    use_daemon_thread = True
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        tables: Sequence[str],
+        subscribers: Sequence[Any],
+        make_fetcher: FetcherFactory,
+        kill_table: Callable[[str], None],
+        clock: Callable[[], float],
+        eventlog: EventLog | None,
+        single_round: bool = False,
+        rand: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__()
+        self._settings = settings
+        self._tables = tuple(tables)
+        self._subscribers = tuple(subscribers)
+        self._make_fetcher = make_fetcher
+        self._kill_table = kill_table
+        self._clock = clock
+        self._eventlog = eventlog
+        self._rand = rand or random.Random().random
+        self._limits = {t: Limits.from_settings(settings, t, single_round=single_round) for t in self._tables}
+        self._states: dict[str, TableState] = {}
+        self._fetchers: dict[str, Any] = {}
+        self._paused = False
+
+    def on_start(self) -> None:
+        now = self._clock()
+        due = policy.start_times(
+            self._tables,
+            now,
+            batch_size=self._settings.start_batch_size,
+            batch_delay=self._settings.start_batch_delay_s,
+        )
+        for table in self._tables:
+            self._states[table] = policy.initial_state(table, due[table])
+            self._fetchers[table] = self._make_fetcher(table, self.actor_ref)
+
+    def on_receive(self, message: Any) -> None:
+        # One bad message must never stop the watchdog.
+        try:
+            self._handle(message)
+        except Exception:
+            log.exception("watchdog: error handling %r", type(message).__name__)
+
+    def on_stop(self) -> None:
+        refs = list(self._fetchers.values())
+        for ref in refs:
+            try:
+                ref.stop(block=False)
+            except pykka.ActorDeadError:
+                pass
+        for ref in refs:
+            ref.actor_stopped.wait(FETCHER_STOP_S)
+        self._fetchers.clear()
+
+    def _handle(self, message: Any) -> None:
+        if isinstance(message, Tick):
+            self._check_fetchers(message.now)
+            for table in self._tables:
+                state, limits = self._states[table], self._limits[table]
+                self._apply(policy.tick(state, message.now, limits=limits, paused=self._paused, rand=self._rand()))
+        elif isinstance(message, FetchOutcome):
+            self._step(message.table, self._on_outcome, message)
+        elif isinstance(message, ChildReady):
+            self._step(message.table, self._on_child_ready, message)
+        elif isinstance(message, ChildGone):
+            self._step(message.table, self._on_child_gone, message)
+        elif isinstance(message, ChildLaunched):
+            pid = f"pid {message.pid}"
+            self._record(LogEvent(message.table, message.generation, "launched", self._clock(), detail=pid))
+        elif isinstance(message, RefreshRequest):
+            for table in (message.table,) if message.table else self._tables:
+                self._step(table, self._on_refresh, message)
+        elif isinstance(message, SetPaused):
+            self._set_paused(message.paused)
+        else:
+            log.warning("watchdog: unexpected message %r", type(message).__name__)
+
+    def _step(self, table: str, transition: Callable[[TableState, float, Limits, Any], Step], message: Any) -> None:
+        state = self._states.get(table)
+        if state is None:
+            log.warning("watchdog: %s for unknown table %r", type(message).__name__, table)
+            return
+        self._apply(transition(state, self._clock(), self._limits[table], message))
+
+    def _on_outcome(self, state: TableState, now: float, limits: Limits, message: FetchOutcome) -> Step:
+        return policy.fetch_finished(
+            state, now, limits=limits, seq=message.seq, data=message.data, error=message.error,
+            paused=self._paused, rand=self._rand(),
+        )
+
+    def _on_child_ready(self, state: TableState, now: float, limits: Limits, message: ChildReady) -> Step:
+        return policy.child_ready(
+            state, now, limits=limits, generation=message.generation, startup_s=message.startup_s, error=message.error
+        )
+
+    def _on_child_gone(self, state: TableState, now: float, limits: Limits, message: ChildGone) -> Step:
+        return policy.child_gone(
+            state, now, limits=limits, generation=message.generation, seq=message.seq, cause=message.cause,
+            killed=message.killed, kill_s=message.kill_s, paused=self._paused, rand=self._rand(),
+        )
+
+    def _on_refresh(self, state: TableState, now: float, limits: Limits, message: RefreshRequest) -> Step:
+        return policy.refresh(state, now, limits=limits, manual=message.manual, paused=self._paused)
+
+    def _set_paused(self, paused: bool) -> None:
+        if paused == self._paused:
+            return
+        self._paused = paused
+        self._publish(PauseChanged(paused=paused))
+        now = self._clock()
+        for table in self._tables:
+            self._apply(policy.set_paused(self._states[table], now, paused=paused))
+
+    def _apply(self, step: Step) -> None:
+        state, commands = step
+        self._states[state.table] = state
+        for command in commands:
+            if isinstance(command, Publish):
+                self._publish(command.message)
+            elif isinstance(command, LogEvent):
+                self._record(command)
+            elif isinstance(command, policy.StartFetch):
+                self._tell_fetcher(command.table, StartFetch(generation=command.generation, seq=command.seq))
+            elif isinstance(command, policy.KillFetch):
+                self._tell_fetcher(
+                    command.table, KillFetch(generation=command.generation, seq=command.seq, reason=command.reason)
+                )
+
+    def _publish(self, message: Any) -> None:
+        for subscriber in self._subscribers:
+            try:
+                subscriber.tell(message)
+            except Exception:  # a subscriber that went away must not stop the others
+                log.debug("subscriber %r refused %r", subscriber, type(message).__name__, exc_info=True)
+
+    def _record(self, event: LogEvent) -> None:
+        if self._eventlog is not None:
+            self._eventlog.write(event)
+
+    def _tell_fetcher(self, table: str, message: Any) -> None:
+        ref = self._fetchers.get(table)
+        if ref is None:
+            return
+        try:
+            ref.tell(message)
+        except pykka.ActorDeadError:
+            self._replace_fetcher(table, self._clock())
+            self._fetchers[table].tell(message)
+
+    def _check_fetchers(self, now: float) -> None:
+        for table, ref in list(self._fetchers.items()):
+            if not ref.is_alive():
+                self._replace_fetcher(table, now)
+
+    def _replace_fetcher(self, table: str, now: float) -> None:
+        """A fetcher actor died: its children go with it, a new actor takes over."""
+        log.warning("watchdog: the %s fetcher stopped; starting a new one", table)
+        self._kill_table(table)
+        self._fetchers[table] = self._make_fetcher(table, self.actor_ref)
+        state = self._states[table]
+        seq = state.seq if state.phase == policy.FETCHING else None
+        self._record(LogEvent(table, state.generation, "restarted", now, detail="fetcher actor restarted"))
+        self._apply(
+            policy.child_gone(
+                state, now, limits=self._limits[table], generation=state.generation, seq=seq,
+                cause="its fetcher stopped unexpectedly", killed=True, paused=self._paused, rand=self._rand(),
+            )
+        )
+
+
+class Ticker:
+    """Sends ``Tick(clock())`` to an actor every ``interval`` seconds until stopped.
+
+    ``first`` runs on the ticker's thread before the first tick.
+    """
+
+    def __init__(
+        self,
+        target: Any,
+        *,
+        interval: float,
+        clock: Callable[[], float],
+        first: Callable[[], object] | None = None,
+    ) -> None:
+        self._target = target
+        self._first = first
+        self._interval = interval
+        self._clock = clock
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ticker", daemon=True)
+
+    def start(self) -> Ticker:
+        self._thread.start()
+        return self
+
+    def stop(self, *, timeout: float = 1.0) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        if self._first is not None:
+            self._first()  # e.g. wait until there is something to tick for
+        while not self._stopped.is_set():
+            try:
+                self._target.tell(Tick(now=self._clock()))
+            except pykka.ActorDeadError:
+                return
+            self._stopped.wait(self._interval)

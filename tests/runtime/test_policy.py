@@ -1,0 +1,601 @@
+"""The supervision policy, driven by hand: a fake clock, hand-made ticks, no processes, no sleeps."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from arr_actors import config
+from arr_actors.messages import BuildRow, FetchStarted, Notice, TableData, TableSnapshot
+from arr_actors.runtime import policy
+from arr_actors.runtime.policy import Limits, LogEvent, Publish, TableState
+
+LIMITS = Limits(
+    interval=30.0,
+    budget=5.0,
+    deadline=10.0,
+    backoff_initial=1.0,
+    backoff_max=60.0,
+    backoff_jitter=0.2,
+    healthy_reset=120.0,
+    circuit_failures=5,
+    circuit_window=120.0,
+    circuit_cooldown=60.0,
+    startup=60.0,
+)
+ROWS = TableData(rows=(BuildRow(build_id="b1", status="SUCCESS", image="i", region="global", created_at=0.0),))
+MID = 0.5  # rand value giving no jitter
+
+
+class Table:
+    """One table's state machine with a hand-driven clock; collects every command.
+
+    With ``auto_ready`` (the default) a new child is ready the moment its fetch
+    starts, so the deadline counts from the request, as for a child that had
+    loaded long before; start-up tests drive ``ready`` by hand.
+    """
+
+    def __init__(self, limits: Limits = LIMITS, *, start: float = 1000.0, auto_ready: bool = True) -> None:
+        self.limits = limits
+        self.now = start
+        self.state = policy.initial_state("builds", due_at=start)
+        self.commands: list[object] = []
+        self.paused = False
+        self.auto_ready = auto_ready
+
+    def _run(self, step: policy.Step) -> tuple[object, ...]:
+        self.state, commands = step
+        if self.auto_ready and self.state.phase == policy.FETCHING and not self.state.child_ready:
+            self.state, more = policy.child_ready(
+                self.state, self.now, limits=self.limits, generation=self.state.generation, startup_s=0.0
+            )
+            commands = (*commands, *more)
+        self.commands.extend(commands)
+        return commands
+
+    def ready(self, after: float = 0.0, *, generation: int | None = None, error: str = "") -> tuple[object, ...]:
+        self.now += after
+        generation = self.state.generation if generation is None else generation
+        return self._run(
+            policy.child_ready(
+                self.state, self.now, limits=self.limits, generation=generation, startup_s=after, error=error
+            )
+        )
+
+    def tick(self, at: float | None = None, *, rand: float = MID) -> tuple[object, ...]:
+        if at is not None:
+            self.now = at
+        return self._run(policy.tick(self.state, self.now, limits=self.limits, paused=self.paused, rand=rand))
+
+    def advance(self, seconds: float, **kw: float) -> tuple[object, ...]:
+        return self.tick(self.now + seconds, **kw)
+
+    def succeed(self, after: float = 1.0) -> tuple[object, ...]:
+        self.now += after
+        return self._run(
+            policy.fetch_finished(
+                self.state, self.now, limits=self.limits, seq=self.state.seq, data=ROWS, error="",
+                paused=self.paused, rand=MID,
+            )
+        )
+
+    def fail(self, after: float = 1.0, *, error: str = "boom", rand: float = MID) -> tuple[object, ...]:
+        self.now += after
+        return self._run(
+            policy.fetch_finished(
+                self.state, self.now, limits=self.limits, seq=self.state.seq, data=None, error=error,
+                paused=self.paused, rand=rand,
+            )
+        )
+
+    def crash(self, after: float = 1.0) -> tuple[object, ...]:
+        self.now += after
+        return self._run(
+            policy.child_gone(
+                self.state, self.now, limits=self.limits, generation=self.state.generation, seq=self.state.seq,
+                cause="SIGSEGV", killed=False, paused=self.paused, rand=MID,
+            )
+        )
+
+    def refresh(self, *, manual: bool = True) -> tuple[object, ...]:
+        return self._run(policy.refresh(self.state, self.now, limits=self.limits, manual=manual, paused=self.paused))
+
+    def snapshots(self) -> list[TableSnapshot]:
+        return [c.message for c in self.commands if isinstance(c, Publish) and isinstance(c.message, TableSnapshot)]
+
+    def last(self) -> TableSnapshot:
+        return self.snapshots()[-1]
+
+    def events(self, name: str) -> list[LogEvent]:
+        return [c for c in self.commands if isinstance(c, LogEvent) and c.event == name]
+
+
+def started(commands: tuple[object, ...]) -> list[policy.StartFetch]:
+    return [c for c in commands if isinstance(c, policy.StartFetch)]
+
+
+def announced(commands: tuple[object, ...]) -> list[FetchStarted]:
+    return [c.message for c in commands if isinstance(c, Publish) and isinstance(c.message, FetchStarted)]
+
+
+# Backoff.
+def test_backoff_doubles_from_initial_to_the_cap() -> None:
+    delays = [policy.backoff_delay(n, LIMITS, rand=MID) for n in range(1, 10)]
+    assert delays == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0]
+
+
+def test_backoff_jitter_spreads_by_the_configured_fraction() -> None:
+    assert policy.backoff_delay(3, LIMITS, rand=0.0) == pytest.approx(4.0 * 0.8)
+    assert policy.backoff_delay(3, LIMITS, rand=0.999999) == pytest.approx(4.0 * 1.2, rel=1e-5)
+
+
+@given(failures=st.integers(min_value=0, max_value=10_000), rand=st.floats(min_value=0.0, max_value=0.999999))
+def test_backoff_stays_within_jittered_bounds(failures: int, rand: float) -> None:
+    delay = policy.backoff_delay(failures, LIMITS, rand=rand)
+    assert LIMITS.backoff_initial * 0.8 - 1e-9 <= delay <= LIMITS.backoff_max * 1.2 + 1e-9
+
+
+def test_limits_come_from_settings() -> None:
+    settings = config.defaults()
+    limits = Limits.from_settings(settings, "runner")
+    assert limits.deadline == settings.policy("runner").deadline
+    assert limits.circuit_failures == settings.circuit_failures
+    assert limits.backoff_max == settings.backoff_max_s
+    assert limits.startup == settings.startup_deadline_s == 60.0
+
+
+# Schedule.
+def test_first_fetch_starts_when_due_and_announces_itself() -> None:
+    t = Table(auto_ready=False)
+    commands = t.tick()
+    (start,) = started(commands)
+    assert start.seq == 1 and start.generation == 1 and not start.restart
+    # Its child is new: the start-up allowance comes on top of the deadline.
+    assert start.deadline_at == t.now + LIMITS.startup + LIMITS.deadline
+    assert announced(commands) == [
+        FetchStarted(table="builds", generation=1, started_at=t.now, deadline_at=t.now + 70.0)
+    ]
+
+
+def test_success_publishes_rows_and_schedules_the_next_refresh() -> None:
+    t = Table()
+    t.tick()
+    t.succeed(after=2.0)
+    snap = t.last()
+    assert snap.state == "ok" and snap.rows == ROWS.rows and snap.error == ""
+    assert snap.duration_s == 2.0 and snap.budget_pct == 40.0
+    assert snap.fetched_at == t.now and snap.next_refresh_at == t.now + LIMITS.interval
+    assert not started(t.advance(LIMITS.interval - 0.1))
+    assert started(t.advance(0.1))
+
+
+def test_start_times_in_batches() -> None:
+    tables = ("a", "b", "c", "d", "e")
+    assert policy.start_times(tables, 10.0, batch_size=0, batch_delay=5.0) == dict.fromkeys(tables, 10.0)
+    assert policy.start_times(tables, 10.0, batch_size=2, batch_delay=5.0) == {
+        "a": 10.0, "b": 10.0, "c": 15.0, "d": 15.0, "e": 20.0,
+    }
+
+
+def test_snapshot_seq_increases() -> None:
+    t = Table()
+    for _ in range(3):
+        t.tick()
+        t.succeed()
+        t.advance(LIMITS.interval)
+        t.fail()
+        t.advance(5.0)
+    seqs = [s.seq for s in t.snapshots()]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+# Start-up.
+def test_the_deadline_counts_from_when_the_new_child_is_ready() -> None:
+    t = Table(auto_ready=False)
+    t.tick()
+    requested = t.now
+    assert not t.advance(LIMITS.startup - 0.5)  # loading libraries for almost a minute is allowed
+    commands = t.ready()
+    assert announced(commands) == [
+        FetchStarted(table="builds", generation=1, started_at=requested, deadline_at=t.now + LIMITS.deadline)
+    ]
+    (event,) = [c for c in commands if isinstance(c, LogEvent)]
+    assert event.event == "ready" and event.duration_s == 0.0 and event.detail == ""
+    assert t.state.deadline_at == t.now + LIMITS.deadline
+    assert not t.advance(LIMITS.deadline - 0.01)
+    commands = t.advance(0.01)
+    assert [c for c in commands if isinstance(c, policy.KillFetch)] == [policy.KillFetch("builds", 1, 1, "deadline")]
+    assert t.last().state == "timeout"
+    assert t.last().error == "timed out after 10 s (deadline); fetch killed"
+    assert t.last().duration_s == LIMITS.deadline  # the fetch, not the loading
+
+
+def test_a_child_that_does_not_become_ready_in_time_is_killed_as_a_failure() -> None:
+    t = Table(auto_ready=False)
+    t.tick()
+    assert not t.advance(LIMITS.startup - 0.01)
+    commands = t.advance(0.01)
+    assert [c for c in commands if isinstance(c, policy.KillFetch)] == [policy.KillFetch("builds", 1, 1, "startup")]
+    snap = t.last()
+    assert snap.state == "timeout"
+    assert snap.error == "fetch process did not start within 60 s (loading libraries); killed"
+    assert snap.fetch_deadline_at is None
+    assert t.state.consecutive_failures == 1 and t.state.failure_times == (t.now,)
+    assert snap.next_refresh_at == pytest.approx(t.now + LIMITS.backoff_initial)
+    assert t.state.generation == 2 and t.state.restart_due and not t.state.child_ready
+    (failed,) = t.events("failed")
+    assert failed.detail.startswith("timeout: fetch process did not start")
+    assert [c.message.level for c in commands if isinstance(c, Publish) and isinstance(c.message, Notice)] == ["error"]
+    # Its late ready changes nothing: that child is gone.
+    state, late = policy.child_ready(t.state, t.now + 1.0, limits=LIMITS, generation=1, startup_s=61.0)
+    assert (state, late) == (t.state, ())
+
+
+def test_start_up_failures_count_towards_the_circuit() -> None:
+    limits = dataclasses.replace(LIMITS, circuit_window=600.0)  # five start-ups of a minute fit in the window
+    t = Table(limits, auto_ready=False)
+    t.tick()
+    for _ in range(LIMITS.circuit_failures - 1):
+        t.advance(LIMITS.startup)
+        assert t.last().state == "timeout"
+        t.tick(t.state.due_at)
+    t.advance(LIMITS.startup)
+    assert t.last().state == "circuit_open"
+    assert t.last().error.startswith("fetch process did not start within 60 s (loading libraries); killed (circuit open")
+
+
+def test_a_fetch_to_a_ready_child_gets_the_plain_deadline() -> None:
+    t = Table(auto_ready=False)
+    t.tick()
+    t.ready(after=3.0)
+    t.succeed(after=1.0)
+    assert t.last().duration_s == 1.0  # from ready to result
+    commands = t.advance(LIMITS.interval)
+    (start,) = started(commands)
+    assert start.deadline_at == t.now + LIMITS.deadline
+    assert announced(commands) == [
+        FetchStarted(table="builds", generation=1, started_at=t.now, deadline_at=t.now + LIMITS.deadline)
+    ]
+    # A failed fetch keeps the child, and the child stays ready.
+    t.fail()
+    (retry,) = started(t.tick(t.state.due_at))
+    assert retry.deadline_at == t.now + LIMITS.deadline and not retry.restart
+
+
+def test_every_new_child_gets_the_allowance_again() -> None:
+    t = Table(auto_ready=False)
+    t.tick()
+    t.ready(after=2.0)
+    t.advance(LIMITS.deadline)  # killed
+    (restart,) = started(t.tick(t.state.due_at))
+    assert restart.restart and restart.generation == 2
+    assert restart.deadline_at == t.now + LIMITS.startup + LIMITS.deadline
+    assert not t.state.child_ready
+    t.ready(after=4.0)
+    assert t.state.deadline_at == t.now + LIMITS.deadline
+
+
+def test_a_child_that_died_while_idle_is_not_ready_any_more() -> None:
+    t = Table(auto_ready=False)
+    t.tick()
+    t.ready()
+    t.succeed()
+    t.state, _ = policy.child_gone(
+        t.state, t.now, limits=LIMITS, generation=1, seq=None, cause="SIGKILL", killed=False, paused=False, rand=MID
+    )
+    (start,) = started(t.advance(LIMITS.interval))
+    assert start.restart and start.deadline_at == t.now + LIMITS.startup + LIMITS.deadline
+
+
+def test_a_crash_while_loading_says_so() -> None:
+    t = Table(auto_ready=False)
+    t.tick()
+    t.crash(after=1.5)
+    assert t.last().state == "error"
+    assert t.last().error == "fetch process died while loading (SIGSEGV)"
+    assert t.state.generation == 2 and t.state.restart_due
+
+
+def test_a_source_that_failed_to_load_is_logged_with_the_ready() -> None:
+    t = Table(auto_ready=False)
+    t.tick()
+    commands = t.ready(after=0.5, error="ImportError: no module named google.cloud.run_v2")
+    (event,) = [c for c in commands if isinstance(c, LogEvent)]
+    assert event.detail == "source failed to load: ImportError: no module named google.cloud.run_v2"
+    assert event.duration_s == 0.5
+    t.fail(after=0.0, error="ImportError: no module named google.cloud.run_v2")
+    assert t.last().state == "error" and t.last().error.startswith("ImportError")
+
+
+def test_snapshots_taken_mid_fetch_carry_its_deadline() -> None:
+    t = Table(auto_ready=False)
+    t.tick()
+    t.ready(after=1.0)
+    t.advance(LIMITS.deadline)  # timeout: the outcome says no fetch runs
+    assert t.last().fetch_deadline_at is None
+    t.tick(t.state.due_at)  # the restart is announced with a snapshot while it runs
+    restarting = t.last()
+    assert restarting.state == "restarting"
+    assert restarting.fetch_deadline_at == t.now + LIMITS.startup + LIMITS.deadline
+    t.ready(after=2.0)
+    t.paused = True
+    t.state, (publish,) = policy.set_paused(t.state, t.now, paused=True)
+    assert publish.message.fetch_deadline_at == t.now + LIMITS.deadline
+    t.succeed()
+    assert t.last().fetch_deadline_at is None
+
+
+# Deadlines.
+def test_a_fetch_past_its_deadline_is_killed_and_reported_at_once() -> None:
+    t = Table()
+    t.tick()
+    assert not t.advance(LIMITS.deadline - 0.01)
+    commands = t.advance(0.01)
+    kills = [c for c in commands if isinstance(c, policy.KillFetch)]
+    assert kills == [policy.KillFetch("builds", 1, 1, "deadline")]
+    snap = t.last()
+    assert snap.state == "timeout"
+    assert snap.error == "timed out after 10 s (deadline); fetch killed"
+    assert snap.next_refresh_at == pytest.approx(t.now + 1.0)
+    assert [c.message.level for c in commands if isinstance(c, Publish) and isinstance(c.message, Notice)] == ["error"]
+    # The next fetch needs a new child.
+    assert t.state.generation == 2 and t.state.restart_due
+
+
+def test_after_a_kill_the_table_restarts_with_backoff_in_a_new_generation() -> None:
+    t = Table()
+    t.tick()
+    t.advance(LIMITS.deadline)
+    assert not started(t.advance(0.9))
+    (restart,) = started(t.advance(0.1))
+    assert restart.restart and restart.generation == 2
+    assert t.last().state == "restarting" and t.last().restarts == 1
+    assert t.events("restarted")
+
+
+def test_a_late_result_of_a_killed_fetch_is_ignored() -> None:
+    t = Table()
+    t.tick()
+    old_seq = t.state.seq
+    t.advance(LIMITS.deadline)
+    before = t.state
+    step = policy.fetch_finished(
+        t.state, t.now + 0.5, limits=LIMITS, seq=old_seq, data=ROWS, error="", paused=False, rand=MID
+    )
+    assert step == (before, ())
+
+
+def test_last_known_good_rows_survive_failures_and_are_marked_stale() -> None:
+    t = Table()
+    t.tick()
+    t.succeed()
+    good_at = t.last().fetched_at
+    t.advance(LIMITS.interval)
+    t.fail(error="PermissionDenied: no access")
+    snap = t.last()
+    assert snap.state == "stale" and snap.rows == ROWS.rows and snap.fetched_at == good_at
+    assert snap.error == "PermissionDenied: no access"
+    t.advance(5.0)
+    t.advance(LIMITS.deadline)
+    assert t.last().state == "timeout" and t.last().rows == ROWS.rows
+
+
+def test_without_rows_a_failure_is_an_error() -> None:
+    t = Table()
+    t.tick()
+    t.fail(error="x")
+    assert t.last().state == "error" and t.last().rows == ()
+
+
+def test_a_crash_during_a_fetch_fails_it_and_restarts_the_child() -> None:
+    t = Table()
+    t.tick()
+    t.crash(after=0.2)
+    assert t.last().state == "error" and t.last().error == "fetch process died (SIGSEGV)"
+    assert t.state.restart_due and t.state.generation == 2
+
+
+def test_a_child_that_dies_while_idle_is_replaced_without_a_failure() -> None:
+    t = Table()
+    t.tick()
+    t.succeed()
+    seq = t.state.seq
+    state, commands = policy.child_gone(
+        t.state, t.now + 1, limits=LIMITS, generation=1, seq=None, cause="SIGKILL", killed=False, paused=False, rand=MID
+    )
+    assert commands == ()
+    assert state.generation == 2 and state.restart_due and state.consecutive_failures == 0 and state.seq == seq
+
+
+def test_the_kill_confirmation_is_logged_with_its_latency() -> None:
+    t = Table()
+    t.tick()
+    t.advance(LIMITS.deadline)
+    state, commands = policy.child_gone(
+        t.state, t.now + 0.25, limits=LIMITS, generation=1, seq=1, cause="killed (SIGTERM)", killed=True, paused=False,
+        rand=MID, kill_s=0.25,
+    )
+    (event,) = commands
+    assert isinstance(event, LogEvent) and event.event == "killed" and event.duration_s == 0.25
+    assert state.generation == 2  # no second bump: this generation was already given up
+
+
+# Backoff & reset.
+def fail_repeatedly(t: Table, times: int) -> list[float]:
+    """Fail ``times`` fetches in a row, each as soon as it starts; the waits between them."""
+    waits = []
+    for _ in range(times):
+        t.fail(after=0.0)
+        due = t.state.due_at
+        assert due is not None
+        waits.append(round(due - t.now, 6))
+        t.tick(due)
+    return waits
+
+
+def test_consecutive_failures_back_off_exponentially() -> None:
+    limits = dataclasses.replace(LIMITS, circuit_failures=100)
+    t = Table(limits)
+    t.tick()
+    assert fail_repeatedly(t, 8) == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
+
+
+def test_backoff_resets_after_a_healthy_period() -> None:
+    limits = dataclasses.replace(LIMITS, circuit_failures=100)
+    t = Table(limits)
+    t.tick()
+    fail_repeatedly(t, 4)
+    t.succeed()
+    # Healthy, but not long enough: the next failure continues the sequence.
+    t.advance(LIMITS.interval)
+    t.fail()
+    assert t.state.due_at - t.now == 16.0
+    t.tick(t.state.due_at)
+    t.succeed()
+    for _ in range(5):  # healthy for 5 intervals = 150 s >= healthy_reset
+        t.advance(LIMITS.interval)
+        t.succeed()
+    t.advance(LIMITS.interval)
+    t.fail()
+    assert t.state.due_at - t.now == 1.0
+
+
+# Circuit.
+def test_too_many_failures_in_the_window_open_the_circuit() -> None:
+    t = Table()
+    t.tick()
+    fail_repeatedly(t, 4)
+    commands = t.fail(after=0.0)
+    snap = t.last()
+    assert snap.state == "circuit_open"
+    assert "circuit open after 5 failures in 120 s" in snap.error
+    assert snap.next_refresh_at == t.now + LIMITS.circuit_cooldown
+    assert t.events("circuit_open")
+    assert any(isinstance(c, Publish) and isinstance(c.message, Notice) for c in commands)
+    # Nothing runs during the cool-down.
+    assert not started(t.advance(LIMITS.circuit_cooldown - 0.1))
+
+
+def test_failures_spread_beyond_the_window_do_not_open_the_circuit() -> None:
+    limits = dataclasses.replace(LIMITS, backoff_initial=40.0, backoff_max=40.0, healthy_reset=10_000.0)
+    t = Table(limits)
+    t.tick()
+    for _ in range(10):
+        t.fail(after=0.0)
+        t.tick(t.state.due_at)
+    assert t.state.phase != policy.CIRCUIT_OPEN
+    assert len(t.state.failure_times) == 3  # 40 s apart in a 120 s window
+
+
+def test_half_open_probe_after_the_cooldown_closes_the_circuit_on_success() -> None:
+    t = Table()
+    t.tick()
+    fail_repeatedly(t, 4)
+    t.fail(after=0.0)
+    (probe,) = started(t.advance(LIMITS.circuit_cooldown))
+    assert probe.restart is False
+    assert t.state.half_open
+    commands = t.succeed()
+    assert t.last().state == "ok"
+    assert t.events("circuit_closed")
+    assert any(isinstance(c, Publish) and isinstance(c.message, Notice) and c.message.level == "info" for c in commands)
+    assert t.state.failure_times == () and t.state.consecutive_failures == 0
+
+
+def test_a_failed_half_open_probe_reopens_the_circuit() -> None:
+    t = Table()
+    t.tick()
+    fail_repeatedly(t, 4)
+    t.fail(after=0.0)
+    t.advance(LIMITS.circuit_cooldown)
+    t.fail()
+    assert t.last().state == "circuit_open"
+    assert t.state.due_at == t.now + LIMITS.circuit_cooldown
+    assert len(t.events("circuit_open")) == 1  # still the same open circuit
+
+
+def test_manual_refresh_probes_an_open_circuit_at_once() -> None:
+    t = Table()
+    t.tick()
+    fail_repeatedly(t, 4)
+    t.fail(after=0.0)
+    assert started(t.refresh())
+    assert t.state.half_open
+
+
+def test_an_automatic_refresh_does_not_break_the_circuit() -> None:
+    t = Table()
+    t.tick()
+    fail_repeatedly(t, 4)
+    t.fail(after=0.0)
+    assert not started(t.refresh(manual=False))
+    assert t.events("skipped")
+
+
+# Refresh & pause.
+def test_a_refresh_while_fetching_is_coalesced_and_logged() -> None:
+    t = Table()
+    t.tick()
+    assert not started(t.refresh())
+    assert t.events("skipped")[0].detail == "a fetch is already running"
+    assert t.state.seq == 1
+
+
+def test_manual_refresh_skips_the_backoff_wait() -> None:
+    t = Table()
+    t.tick()
+    t.advance(LIMITS.deadline)
+    (restart,) = started(t.refresh())
+    assert restart.restart and restart.generation == 2
+
+
+def test_pause_stops_automatic_refreshes_but_not_manual_ones() -> None:
+    t = Table()
+    t.tick()
+    t.succeed()
+    t.paused = True
+    state, commands = policy.set_paused(t.state, t.now, paused=True)
+    t.state = state
+    assert commands[0].message.next_refresh_at is None
+    assert not started(t.advance(LIMITS.interval * 3))
+    assert not started(t.refresh(manual=False))
+    assert started(t.refresh(manual=True))
+    t.succeed()
+    t.paused = False
+    assert started(t.advance(LIMITS.interval))
+
+
+def test_a_running_fetch_still_hits_its_deadline_while_paused() -> None:
+    t = Table()
+    t.tick()
+    t.paused = True
+    t.advance(LIMITS.deadline)
+    assert t.last().state == "timeout" and t.last().next_refresh_at is None
+
+
+# Single round.
+def test_single_round_stops_after_the_first_outcome() -> None:
+    limits = dataclasses.replace(LIMITS, single_round=True)
+    for finish in ("succeed", "fail", "timeout"):
+        t = Table(limits)
+        t.tick()
+        if finish == "succeed":
+            t.succeed()
+        elif finish == "fail":
+            t.fail()
+        else:
+            t.advance(LIMITS.deadline)
+        assert t.state.phase == policy.DONE
+        assert not started(t.advance(10_000.0))
+        assert not started(t.refresh())
+    assert t.last().state == "timeout" and t.last().attempts == 1 and t.last().restarts == 0
+
+
+def test_a_refresh_before_any_outcome_is_not_published_as_a_state() -> None:
+    t = Table()
+    state, commands = policy.set_paused(t.state, t.now, paused=True)
+    assert commands == () and state == t.state
+    assert isinstance(t.state, TableState)
