@@ -65,11 +65,9 @@ def test_thousand_kill_restart_cycles_leak_nothing(tmp_path: Path) -> None:
             tree.tell(Tick(now=clock.now))
             # The kill follows as soon as the new child is ready: its deadline then counts from
             # the (fake) time it was started at, so the next tick is past it.
-            rec.wait_for(
-                lambda m: is_started("builds", generation=cycle)(m) and m.deadline_at == clock.now + 1.0,
-                timeout=10,
-                after=mark,
-            )
+            announced = is_started("builds", generation=cycle)
+            ready_deadline = clock.now + 1.0
+            rec.wait_for(lambda m: announced(m) and m.deadline_at == ready_deadline, timeout=10, after=mark)  # noqa: B023
             wait_until(
                 lambda: set(tree.child_pids().get("builds", [])) - seen, timeout=10, what="the new child", poll=0.001
             )
