@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from arr_actors import config
+from arr_actors.runtime import faults as runtime_faults
 from arr_actors.tables import TABLE_KEYS
 
 if TYPE_CHECKING:
@@ -31,21 +32,8 @@ SUBCOMMANDS = {
     "emulator": ("arr_actors.emulator", "serve the local fake cloud used by --demo and the tests"),
 }
 
-#: runtime fault kinds --fault TABLE=KIND accepts (injected in that table's child process)
-FAULT_KINDS = (
-    "hang",
-    "block",
-    "loop",
-    "exit",
-    "segv",
-    "abort",
-    "ignore-term",
-    "huge",
-    "grandchild",
-    "stop",
-    "error",
-    "slow:SECONDS",
-)
+#: runtime fault kinds --fault TABLE=KIND accepts (injected in that table's fetch process)
+FAULT_KINDS = tuple("slow:SECONDS" if kind == "slow" else kind for kind in runtime_faults.FAULT_KINDS)
 
 EXIT_OK, EXIT_TROUBLE, EXIT_USAGE = 0, 1, 2
 

@@ -32,6 +32,7 @@ FAULT_KINDS = (
     "ignore-term",
     "huge",
     "grandchild",
+    "escapee",
     "stop",
     "slow",
     "error",
@@ -114,6 +115,17 @@ def apply_fault(kind: str, *, max_result_bytes: int, send_raw: Callable[[bytes],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+        )
+        hang_holding_the_gil()
+    elif name == "escapee":
+        # A session of its own, as wandb-core makes: killing the group misses it,
+        # so only the launcher (its subreaper once this process dies) can end it.
+        subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", f"import time; time.sleep({HANG_SECONDS})"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         hang_holding_the_gil()
     elif name == "stop":

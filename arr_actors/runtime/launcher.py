@@ -36,6 +36,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,6 +195,18 @@ class Launcher:
                 continue
             if tracked is not None:
                 self.send(op="exited", token=tracked.token, pid=pid, returncode=os.waitstatus_to_exitcode(status))
+                # What the dead child started outside its group (e.g. wandb-core,
+                # which makes a session of its own) has just been re-parented to us.
+                self.kill_orphans()
+
+    def kill_orphans(self) -> None:
+        """SIGKILL every process re-parented to us: its parent is dead, nothing wants it.
+
+        Safe against pid reuse: a child of ours keeps its pid until we reap it.
+        """
+        for pid in adopted_orphans(os.getpid(), exclude=self.children.keys()):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
 
     def shutdown(self) -> None:
         """Kill every group, reap everything (grandchildren included), then return."""
@@ -201,6 +214,7 @@ class Launcher:
             _signal_group(tracked.pid, signal.SIGKILL)
         end = time.monotonic() + SHUTDOWN_REAP_S
         while time.monotonic() < end:
+            self.kill_orphans()
             self.reap()
             try:
                 if os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
@@ -233,6 +247,25 @@ class Launcher:
             self.escalate()
             self.reap()
         self.shutdown()
+
+
+def adopted_orphans(me: int, *, exclude: Iterable[int] = ()) -> list[int]:
+    """Live processes whose parent is ``me`` other than ``exclude`` (read from /proc)."""
+    skip = set(exclude)
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in skip:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: the fields follow the last ')'.
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 1 and fields[0] != b"Z" and int(fields[1]) == me:
+            found.append(int(entry))
+    return found
 
 
 def _signal_group(pgid: int, sig: int) -> None:

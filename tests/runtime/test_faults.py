@@ -29,6 +29,7 @@ FAULTS = {
     "ignore-term": ("timeout", "(deadline); fetch killed"),
     "stop": ("timeout", "(deadline); fetch killed"),
     "grandchild": ("timeout", "(deadline); fetch killed"),
+    "escapee": ("timeout", "(deadline); fetch killed"),
     "slow:30": ("timeout", "(deadline); fetch killed"),
     "exit": ("error", "fetch process died (exit status 3)"),
     "segv": ("error", "fetch process died (SIGSEGV)"),
@@ -118,7 +119,7 @@ def test_each_fault_is_contained_and_cleaned_up(tmp_path: Path, fault: str) -> N
             watch=watch,
             tree=tree,
         )
-        if fault == "grandchild":
+        if fault in ("grandchild", "escapee"):
             grandchildren = [watch.seen[pid] for pid, cmd in watch.cmdlines.items() if "time.sleep" in cmd]
             assert grandchildren, "the fault should have started a grandchild"
             # The kill took the whole group, long before the System stops.
