@@ -19,7 +19,7 @@ T = TypeVar("T")
 # How long a region may run past its own call timeout before it counts as failed
 # (gRPC enforces the deadline itself; this only guards against a stuck thread).
 _FANOUT_GRACE_S = 5.0
-_MAX_WORKERS = 32
+_MAX_WORKERS = 128  # one thread per region up to here: list calls wait on the network, not the CPU
 _WARNING_DETAIL = 90
 
 
