@@ -7,10 +7,9 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 
-import psutil
 import pytest
+from leftovers import marked, processes_left
 
 from arr_actors.tables import TABLE_KEYS
 
@@ -22,27 +21,12 @@ def run_once(*extra: str, timeout: float = 60) -> tuple[subprocess.CompletedProc
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, MARK: MARK_VALUE},
+        env=ENV,
     )
     return proc, time.monotonic() - started
 
 
-# Every process of the run inherits this variable: whatever still carries it after
-# the program exited was left behind (an orphan is re-parented, so it cannot be
-# found by walking the tree from the program's pid).
-MARK = "ARRACTORS_TEST_RUN"
-MARK_VALUE = uuid.uuid4().hex
-
-
-def processes_left_behind() -> list[str]:
-    left = []
-    for p in psutil.process_iter(["pid", "cmdline"]):
-        try:
-            if p.environ().get(MARK) == MARK_VALUE:
-                left.append(f"{p.pid} {' '.join(p.info['cmdline'] or [])}")
-        except psutil.Error:
-            continue
-    return left
+ENV, TOKEN = marked(os.environ)
 
 
 @pytest.mark.timeout(90)
@@ -61,7 +45,7 @@ def test_demo_once_json_fills_all_five_tables():
     failed = [r for r in runner if r["status"] == "FAILED"]
     assert failed, "the demo world shows failed executions"
     assert all(r["note"] and r["category"] for r in failed), failed
-    assert not processes_left_behind()
+    assert not processes_left(TOKEN)
 
 
 @pytest.mark.timeout(90)
@@ -75,4 +59,4 @@ def test_hung_table_times_out_at_its_deadline_and_the_rest_are_ok():
     for key in TABLE_KEYS:
         if key != "builds":
             assert tables[key]["state"] == "ok", (key, tables[key]["error"])
-    assert not processes_left_behind()
+    assert not processes_left(TOKEN)

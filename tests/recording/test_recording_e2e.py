@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
 import pytest
+from leftovers import marked, processes_left
 from recording_samples import PYTHON, REPLAY, ROOT, blocked_imports_prelude
 
 from arr_actors import recording as rec
@@ -88,8 +88,8 @@ def test_headless_demo_recording_replays_to_the_same_tables(tmp_path):
     """`--record -` streams a demo session; replaying it gives the recording's last tables."""
     path = tmp_path / "demo.jsonl"
     with open(path, "wb") as out:
-        proc = subprocess.Popen([*MONITOR, "--record", "-"], stdout=out, stderr=subprocess.PIPE, cwd=ROOT,
-                                env=program_env(tmp_path))
+        env, token = marked(program_env(tmp_path))
+        proc = subprocess.Popen([*MONITOR, "--record", "-"], stdout=out, stderr=subprocess.PIPE, cwd=ROOT, env=env)
         try:
             wait_until(lambda: all_tables_have_rows(recorded_tables(path)) or proc.poll() is not None,
                        timeout=60, what="every table to have rows in the recording")
@@ -100,7 +100,7 @@ def test_headless_demo_recording_replays_to_the_same_tables(tmp_path):
         finally:
             proc.kill()
     assert "Traceback" not in err
-    assert not [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE]
+    assert not processes_left(token)
     with open(path, "rb") as fh:
         recording = rec.read_recording(fh)
         items = list(recording)
