@@ -27,6 +27,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         (["--fault", "nope=hang"], "unknown table 'nope'"),
         (["--fault", "builds=explode"], "unknown fault kind 'explode'"),
         (["--fault", "builds=slow:x"], "slow needs seconds"),
+        (["--fault", "builds=hang:5"], "hang takes no argument"),
         (["--bogus"], "unrecognized arguments: --bogus"),
         (["--json"], "--json needs --once"),
         (["--once", "--record", "x.jsonl"], "--record cannot be combined with --once"),
