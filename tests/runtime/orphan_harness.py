@@ -5,7 +5,8 @@
 Prints one JSON line with the pids of the tree (launcher, children, grandchildren)
 once every child hangs, then: ``wait`` (until a signal ends it), ``exit`` (return
 without stopping the System: only the atexit hook cleans up), ``exception``
-(die of an uncaught exception).
+(die of an uncaught exception). ``exit`` and ``exception`` first wait for a line
+on stdin, so the test can take hold of every process before the tree goes away.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def main(mode: str, state_dir: str) -> int:
             return 1
         time.sleep(0.02)
     print(json.dumps({"launcher": tree.launcher_pid, "children": children, "grandchildren": grandchildren}), flush=True)
+    if mode in ("exit", "exception"):
+        sys.stdin.readline()
     if mode == "exit":
         return 0
     if mode == "exception":

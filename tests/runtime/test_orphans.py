@@ -20,6 +20,7 @@ HARNESS = Path(__file__).with_name("orphan_harness.py")
 def start_harness(mode: str, tmp_path: Path) -> tuple[subprocess.Popen[str], dict[str, list[int]]]:
     proc = subprocess.Popen(
         [sys.executable, str(HARNESS), mode, str(tmp_path / "state")],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -79,7 +80,9 @@ def test_killing_the_main_process_takes_the_whole_tree_down(tmp_path: Path, how:
 def test_ending_without_stop_still_cleans_up(tmp_path: Path, mode: str) -> None:
     with subreaper():
         proc, tree = start_harness(mode, tmp_path)
-        procs = processes(tree)
+        procs = processes(tree)  # before the harness is told to end: its pids are all still there
+        proc.stdin.write("end\n")
+        proc.stdin.close()
         proc.wait(10)
         wait_all_gone(procs, within=2.0)
     if mode == "exception":
