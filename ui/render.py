@@ -68,6 +68,9 @@ class RenderContext:
 
 
 def width_of(text: str) -> int:
+    """Terminal columns of ``text`` (wide characters count two, controls none)."""
+    if text.isascii() and text.isprintable():
+        return len(text)  # the common case, without a per-character table walk
     return calc_width(text, 0, len(text))
 
 
@@ -201,6 +204,34 @@ def cell_text(row: Row, name: str, *, now: float, fetched_at: float | None, ctx:
     return ctx.text(str(value))
 
 
+@functools.lru_cache(maxsize=64)
+def _day_start(second: int) -> float:
+    """A moment of the local day ``second`` falls in (its midnight)."""
+    day = time.localtime(second)
+    return time.mktime((day.tm_year, day.tm_mon, day.tm_mday, 0, 0, 0, 0, 0, -1))
+
+
+def row_cells(
+    spec: TableSpec, row: Row, *, now: float, fetched_at: float | None, ctx: RenderContext
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """Every cell text of a row, and its width in columns.
+
+    The screen redraws every second, yet only a running row's runtime changes
+    with the time (the rest only when the day does), so cells are remembered
+    per row and asked for again with the time that matters to them.
+    """
+    clock = now if is_running(row) else _day_start(int(now))
+    return _row_cells(spec, row, fetched_at, ctx, clock)
+
+
+@functools.lru_cache(maxsize=4096)
+def _row_cells(
+    spec: TableSpec, row: Row, fetched_at: float | None, ctx: RenderContext, now: float
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    texts = tuple(cell_text(row, c.field, now=now, fetched_at=fetched_at, ctx=ctx) for c in spec.columns)
+    return texts, tuple(width_of(text) for text in texts)
+
+
 def cell_style(row: Row, column: Column) -> str:
     if column.field in ("status", "state"):
         return palette.status_style(str(getattr(row, column.field, "")))
@@ -251,12 +282,9 @@ def table_widths(
 ) -> tuple[int, ...]:
     """Column widths of a table for its current rows (all of them, so that
     scrolling does not make columns jump)."""
-    natural = []
-    for column in spec.columns:
-        need = width_of(column.header)
-        for row in rows:
-            need = max(need, width_of(cell_text(row, column.field, now=now, fetched_at=fetched_at, ctx=ctx)))
-        natural.append(need)
+    natural = [width_of(column.header) for column in spec.columns]
+    for row in rows:
+        natural = list(map(max, natural, row_cells(spec, row, now=now, fetched_at=fetched_at, ctx=ctx)[1]))
     return column_widths(spec.columns, cols, tuple(natural))
 
 
@@ -318,11 +346,17 @@ def row_line(
     selected: bool,
     ctx: RenderContext,
 ) -> Markup:
-    pieces = [
-        (cell_style(row, c), cell_text(row, c.field, now=now, fetched_at=fetched_at, ctx=ctx), w, c.align)
-        for c, w in zip(spec.columns, widths, strict=True)
-    ]
-    return _cells(pieces, cols=cols, ellipsis=ctx.glyphs.ellipsis, line_style="selected" if selected else None)
+    texts = row_cells(spec, row, now=now, fetched_at=fetched_at, ctx=ctx)[0]
+    return list(_row_line(spec, row, texts, tuple(widths), cols, selected, ctx))
+
+
+@functools.lru_cache(maxsize=4096)
+def _row_line(
+    spec: TableSpec, row: Row, texts: tuple[str, ...], widths: tuple[int, ...], cols: int, selected: bool,
+    ctx: RenderContext,
+) -> tuple[tuple[str, str], ...]:
+    pieces = [(cell_style(row, c), text, w, c.align) for c, text, w in zip(spec.columns, texts, widths, strict=True)]
+    return tuple(_cells(pieces, cols=cols, ellipsis=ctx.glyphs.ellipsis, line_style="selected" if selected else None))
 
 
 def divider_line(label: str, *, cols: int, ctx: RenderContext) -> Markup:
@@ -612,8 +646,71 @@ def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: Rende
 def screen(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderContext) -> urwid.Widget:
     """The whole screen as a box widget of ``size``."""
     cols, rows = size
-    lines = screen_lines(state, now=now, cols=cols, rows=rows, ctx=ctx)
-    return urwid.Filler(urwid.Pile([urwid.Text(line, wrap="clip") for line in lines]), valign="top")
+    return Lines(screen_lines(state, now=now, cols=cols, rows=rows, ctx=ctx))
+
+
+class Lines(urwid.Widget):
+    """Finished lines of markup as one box widget, drawn straight into a canvas.
+
+    The screen is redrawn every second (ages and runtimes count) and eight
+    times a second while a spinner turns, so this skips what a ``Pile`` of
+    ``Text`` widgets would do for every line (widget construction, layout,
+    wrapping): the lines are already cut to the width, so each becomes one row
+    of a text canvas as it is. A line of the wrong width is padded or cut
+    first, so the canvas is right whatever it is given.
+    """
+
+    _sizing = frozenset([urwid.Sizing.BOX])
+
+    def __init__(self, lines: Sequence[Markup]) -> None:
+        super().__init__()
+        self._lines = lines
+
+    def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:  # type: ignore[override]
+        cols, rows = size
+        texts: list[bytes] = []
+        attrs: list[list[tuple[str, int]]] = []
+        charsets: list[list[tuple[Any, int]]] = []
+        utf8 = urwid.util.get_encoding() in ("utf8", "utf-8")
+        for line in self._lines[:rows]:
+            text = "".join(piece for _, piece in line)
+            simple = text.isascii() and text.isprintable()  # one byte, one column per character
+            if (len(text) if simple else width_of(text)) != cols:
+                line = _clip(line, cols, "")
+                text = "".join(piece for _, piece in line)
+                simple = text.isascii() and text.isprintable()
+            if not (simple or utf8):
+                # Non-ASCII text for a terminal that is not UTF-8 (the product
+                # makes its text ASCII there): urwid's own widgets know how.
+                return self._by_urwid(size)
+            # ASCII, or UTF-8 (no character-set shifts): the line encodes in one go.
+            data = text.encode("ascii") if simple else text.encode("utf-8", "urwid_fallback")
+            attr: list[tuple[str, int]] = []
+            for style, piece in line:
+                _add_run(attr, style, len(piece) if simple or piece.isascii() else len(piece.encode("utf-8", "urwid_fallback")))
+            charset: list[tuple[Any, int]] = [(None, len(data))]
+            texts.append(data)
+            attrs.append(attr)
+            charsets.append(charset)
+        for _ in range(rows - len(texts)):
+            texts.append(b" " * cols)
+            attrs.append([("body", cols)])
+            charsets.append([(None, cols)])
+        return urwid.TextCanvas(texts, attrs, charsets, maxcol=cols, check_width=False)
+
+    def _by_urwid(self, size: tuple[int, int]) -> urwid.Canvas:
+        texts = [urwid.Text(line or "", wrap="clip") for line in self._lines[: size[1]]]
+        return urwid.Filler(urwid.Pile(texts), valign="top").render(size)
+
+
+def _add_run(runs: list[tuple[str, int]], style: str, length: int) -> None:
+    """Append a run of ``length`` bytes in ``style``, merged with the last run if it has the same style."""
+    if not length:
+        return
+    if runs and runs[-1][0] == style:
+        runs[-1] = (style, runs[-1][1] + length)
+    else:
+        runs.append((style, length))
 
 
 def wakeup_interval(state: UiState, *, now: float) -> float | None:

@@ -181,6 +181,17 @@ def next_refresh_at(state: TableState, *, paused: bool) -> float | None:
     return state.due_at
 
 
+def next_tick_at(state: TableState, *, paused: bool) -> float | None:
+    """The earliest time ``tick`` would change anything for this table (None:
+    nothing is pending; only a message can start something)."""
+    if state.phase == FETCHING:
+        times = [t for t in (state.deadline_at, None if state.child_ready else state.startup_by) if t is not None]
+        return min(times, default=None)
+    if paused or state.phase not in (IDLE, CIRCUIT_OPEN):
+        return None
+    return state.due_at
+
+
 def snapshot(state: TableState, now: float, *, paused: bool) -> TableSnapshot:
     return TableSnapshot(
         table=state.table,

@@ -7,7 +7,7 @@
      │                                                 ├── child[builds]
      │                                                 └── ...
      ├── Watchdog actor ── Fetcher actor per table (+ a reader thread per child)
-     ├── Ticker thread (Tick every ``tick_s``)
+     ├── Ticker thread (Tick when something is due, at least every ``tick_s``)
      └── event log thread
 
 ``start`` returns at once; the launcher comes up in the background and the
@@ -44,8 +44,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_SOURCE_FACTORY = "arr_actors.sources:open_source"
-#: Watchdog tick: the resolution of deadlines and schedules.
-DEFAULT_TICK_S = 0.1
+#: Longest time between watchdog ticks. Deadlines and schedules do not wait
+#: for it (the watchdog asks for a tick when one falls due); it bounds how long
+#: a fetcher actor that died unexpectedly goes unnoticed.
+DEFAULT_TICK_S = 1.0
 
 COMMANDS = (RefreshRequest, SetPaused, Tick)
 
@@ -161,6 +163,9 @@ def _start(
             max_result_bytes=settings.max_result_bytes,
         )
 
+    # The first tick waits for the launcher, so its start-up (a fresh
+    # interpreter) does not eat into the first fetches' deadlines.
+    ticker = Ticker(interval=tick_s, clock=clock, first=starter.wait_ready) if tick_s is not None else None
     watchdog = Watchdog.start(
         settings,
         tables=tables,
@@ -171,12 +176,10 @@ def _start(
         eventlog=eventlog,
         single_round=single_round,
         rand=rand,
+        wakeup=ticker.wake_at if ticker is not None else None,
     )
-    ticker = None
-    if tick_s is not None:
-        # The first tick waits for the launcher, so its start-up (a fresh
-        # interpreter) does not eat into the first fetches' deadlines.
-        ticker = Ticker(watchdog, interval=tick_s, clock=clock, first=starter.wait_ready).start()
+    if ticker is not None:
+        ticker.start(watchdog)
     system = System(starter=starter, watchdog=watchdog, ticker=ticker, eventlog=eventlog)
     atexit.register(system.stop)
     return system

@@ -5,8 +5,11 @@ state machine ticks, commands and fetch outcomes, and carries out what comes
 back — tell a fetcher to start or kill, send snapshots to the subscribers,
 write the event log. It also restarts a fetcher actor that died.
 
-pykka has no timers, so a :class:`Ticker` thread sends ``Tick(now)``; tests
-send ticks by hand with a clock of their own.
+pykka has no timers, so a :class:`Ticker` thread sends ``Tick(now)``: after
+every message the watchdog tells it when the next deadline, refresh or retry
+falls due, so an idle system ticks once in a long while rather than ten times
+a second, and a deadline is acted on when it passes rather than at the next
+multiple of a fixed period. Tests send ticks by hand with a clock of their own.
 """
 
 from __future__ import annotations
@@ -51,8 +54,10 @@ class Watchdog(pykka.ThreadingActor):
         eventlog: EventLog | None,
         single_round: bool = False,
         rand: Callable[[], float] | None = None,
+        wakeup: Callable[[float | None], None] | None = None,
     ) -> None:
         super().__init__()
+        self._wakeup = wakeup
         self._settings = settings
         self._tables = tuple(tables)
         self._subscribers = tuple(subscribers)
@@ -84,6 +89,13 @@ class Watchdog(pykka.ThreadingActor):
             self._handle(message)
         except Exception:
             log.exception("watchdog: error handling %r", type(message).__name__)
+        if self._wakeup is not None:
+            self._wakeup(self.next_tick_at())
+
+    def next_tick_at(self) -> float | None:
+        """When a tick next has something to do (the earliest of every table's)."""
+        times = [policy.next_tick_at(state, paused=self._paused) for state in self._states.values()]
+        return min((t for t in times if t is not None), default=None)
 
     def on_stop(self) -> None:
         refs = list(self._fetchers.values())
@@ -213,14 +225,22 @@ class Watchdog(pykka.ThreadingActor):
 
 
 class Ticker:
-    """Sends ``Tick(clock())`` to an actor every ``interval`` seconds until stopped.
+    """Sends ``Tick(clock())`` to an actor when it said something falls due
+    (``wake_at``), and at least every ``interval`` seconds (which also bounds
+    how long a dead fetcher actor goes unnoticed) until stopped.
 
+    The target answers every message, ticks included, with ``wake_at``. The
+    ticker forgets the last answer *before* sending a tick, so the answer to
+    that tick is never lost; an older answer arriving in between can at worst
+    cause one early tick (ticks are never closer than ``MIN_GAP_S``).
     ``first`` runs on the ticker's thread before the first tick.
     """
 
+    MIN_GAP_S = 0.01
+
     def __init__(
         self,
-        target: Any,
+        target: Any = None,
         *,
         interval: float,
         clock: Callable[[], float],
@@ -230,24 +250,51 @@ class Ticker:
         self._first = first
         self._interval = interval
         self._clock = clock
-        self._stopped = threading.Event()
+        self._stopped = False
+        self._next: float | None = None
+        self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="ticker", daemon=True)
+        self.ticks = 0  # ticks sent, for tests and diagnostics
 
-    def start(self) -> Ticker:
+    def start(self, target: Any = None) -> Ticker:
+        if target is not None:
+            self._target = target
         self._thread.start()
         return self
 
+    def wake_at(self, when: float | None) -> None:
+        """The target's next due time (on its clock), or None for none."""
+        with self._changed:
+            self._next = when
+            self._changed.notify()
+
     def stop(self, *, timeout: float = 1.0) -> None:
-        self._stopped.set()
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
         if self._thread.is_alive():
             self._thread.join(timeout)
 
     def _run(self) -> None:
         if self._first is not None:
             self._first()  # e.g. wait until there is something to tick for
-        while not self._stopped.is_set():
+        while True:
+            with self._changed:
+                if self._stopped:
+                    return
+                self._next = None
+            sent = self._clock()
             try:
-                self._target.tell(Tick(now=self._clock()))
+                self._target.tell(Tick(now=sent))
             except pykka.ActorDeadError:
                 return
-            self._stopped.wait(self._interval)
+            self.ticks += 1
+            with self._changed:
+                while not self._stopped:
+                    due = sent + self._interval
+                    if self._next is not None:
+                        due = min(due, max(self._next, sent + self.MIN_GAP_S))
+                    wait = due - self._clock()
+                    if wait <= 0:
+                        break
+                    self._changed.wait(wait)

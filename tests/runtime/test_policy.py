@@ -599,3 +599,41 @@ def test_a_refresh_before_any_outcome_is_not_published_as_a_state() -> None:
     state, commands = policy.set_paused(t.state, t.now, paused=True)
     assert commands == () and state == t.state
     assert isinstance(t.state, TableState)
+
+
+# When the next tick matters: the watchdog sleeps until then.
+
+OPERATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["tick", "ready", "succeed", "fail", "crash", "refresh", "pause", "resume"]),
+        st.floats(min_value=0.0, max_value=200.0),
+    ),
+    max_size=25,
+)
+
+
+@given(operations=OPERATIONS, auto_ready=st.booleans())
+def test_next_tick_at_is_exactly_when_a_tick_first_changes_something(
+    operations: list[tuple[str, float]], auto_ready: bool
+) -> None:
+    t = Table(auto_ready=auto_ready)
+    for name, after in operations:
+        if name == "tick":
+            t.advance(after)
+        elif name == "ready" and t.state.phase == policy.FETCHING and not t.state.child_ready:
+            t.ready(after)
+        elif name in ("succeed", "fail", "crash") and t.state.phase == policy.FETCHING:
+            getattr(t, name)(after)
+        elif name == "refresh":
+            t.refresh()
+        elif name in ("pause", "resume"):
+            t.paused = name == "pause"
+        due = policy.next_tick_at(t.state, paused=t.paused)
+        quiet_until = t.now + 10_000.0 if due is None else due
+        for probe in (t.now, (t.now + quiet_until) / 2, quiet_until - 1e-6):
+            if t.now <= probe < quiet_until:
+                step = policy.tick(t.state, probe, limits=t.limits, paused=t.paused, rand=MID)
+                assert step == (t.state, ()), f"a tick before next_tick_at ({due}) acted at {probe}"
+        if due is not None:
+            state, commands = policy.tick(t.state, max(due, t.now), limits=t.limits, paused=t.paused, rand=MID)
+            assert commands and state != t.state, f"nothing happened at next_tick_at ({due})"

@@ -360,3 +360,50 @@ def test_ascii_terminal_gets_ascii_only() -> None:
     assert any("-- finished ---" in line for line in lines)
     assert any("na?ve ? run" in line for line in lines)
     assert line_with(lines, "W&B Launch agent").startswith(">")
+
+
+# ------------------------------------------------------- the screen's canvas
+
+
+def reference(lines: list[render.Markup], size: tuple[int, int]):
+    """What urwid's own widgets make of the same lines, each clipped to the width."""
+    import urwid
+
+    return urwid.Filler(urwid.Pile([urwid.Text(line or "", wrap="clip") for line in lines[: size[1]]]), valign="top")
+
+
+@pytest.mark.parametrize("encoding", ["utf8", "ascii"])
+@pytest.mark.parametrize("size", [(80, 24), (13, 6), (200, 50)])
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [[("body", "plain ascii")], [("failed", "FAILED"), ("body", " wide 漢字漢字 text")]],
+        [[("body", "x" * 300)], [("running", "漢" * 200)], [("body", "")], [("queued", "é" * 90)]],
+        [[("body", "a"), ("finished", ""), ("failed", "bc")]] * 60,
+    ],
+    ids=["mixed", "too-wide", "too-many"],
+)
+def test_the_screen_canvas_draws_lines_as_urwid_text_would(
+    lines: list[render.Markup], size: tuple[int, int], encoding: str
+) -> None:
+    """Lines of any width (wide characters included) become exactly the rows,
+    text and styles urwid's Text widgets give them, padded to the screen, on a
+    UTF-8 terminal and on one that is not."""
+    from urwid.util import set_temporary_encoding
+
+    with set_temporary_encoding(encoding):
+        ours = render_runs(render.Lines(lines), size)
+        theirs = render_runs(reference(lines, size), size)
+    assert [("".join(t for _, t in row)) for row in ours] == [("".join(t for _, t in row)) for row in theirs]
+    # Styles per column agree, except that urwid leaves padding unstyled where we say "body".
+    for mine, ref in zip(ours, theirs, strict=True):
+        expand = lambda row: [a for a, t in row for _ in t]  # noqa: E731
+        assert [a or "body" for a in expand(mine)] == [a or "body" for a in expand(ref)]
+    assert len(ours) == size[1] and all(len("".join(t for _, t in row)) <= size[0] for row in ours)
+
+
+def test_every_screen_renders_the_same_through_the_canvas_and_through_urwid_text() -> None:
+    state = loaded(Notice("a toast with 漢字", level="error"))
+    for size in ((80, 24), (120, 40)):
+        lines = render.screen_lines(state, now=S.NOW, cols=size[0], rows=size[1], ctx=CTX)
+        assert render_text(render.Lines(lines), size) == render_text(reference(lines, size), size)
