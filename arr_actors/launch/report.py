@@ -69,6 +69,7 @@ class JobReport:
     display_name: str
     state: str
     age_s: float
+    confirmed: bool = True  # the runner's log names it; else it is the oldest job created after the launch
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,16 +114,30 @@ def build(
     }
     if isinstance(decision, Submitted):
         job = decision.job
-        job_report = JobReport(job.id, job.display_name, job.state, max(0.0, wall_now - job.created_at))
+        job_report = JobReport(
+            job.id, job.display_name, job.state, max(0.0, wall_now - job.created_at), confirmed=decision.confirmed
+        )
+        hints = [
+            f"watch it: {WATCH_COMMAND}",
+            f"details: gcloud ai custom-jobs describe {job.id} --region {target.region}",
+        ]
+        if not decision.confirmed:
+            why = (
+                f"its log could not be read ({watch.log_refused})"
+                if watch.log_refused
+                else "its log did not name a job in time"
+            )
+            hints.insert(
+                0,
+                f"not confirmed: this is the first job created in {target.region} after the launch, but the "
+                f"runner's log did not say it created it ({why}); check with {target.diagnose_command()}",
+            )
         return Result(
             "job_submitted",
             f"Training job submitted: {job.id} ({job.display_name or 'no display name'}) is "
-            f"{short_state(job.state)} in {target.region}",
+            f"{short_state(job.state)} in {target.region}" + ("" if decision.confirmed else " (unconfirmed)"),
             job=job_report,
-            hints=(
-                f"watch it: {WATCH_COMMAND}",
-                f"details: gcloud ai custom-jobs describe {job.id} --region {target.region}",
-            ),
+            hints=tuple(hints),
             **common,
         )
     if isinstance(decision, RunnerFailed):
@@ -311,7 +326,13 @@ def to_plain(result: Result) -> dict[str, Any]:
         "execution_state": result.execution_state or None,
         "job": None
         if job is None
-        else {"id": job.id, "display_name": job.display_name, "state": job.state, "age_s": round(job.age_s, 1)},
+        else {
+            "id": job.id,
+            "display_name": job.display_name,
+            "state": job.state,
+            "age_s": round(job.age_s, 1),
+            "confirmed": job.confirmed,
+        },
         "diagnosis": None
         if diag is None
         else {"summary": diag.summary, "category": diag.category, "pattern": diag.pattern, "runs": diag.runs},

@@ -9,13 +9,14 @@ polls are interruptible too. A hung server costs at most one call timeout.
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from arr_actors.launch import report, watch
-from arr_actors.launch.cloud import CallFailed, Cloud
+from arr_actors.launch.cloud import CallFailed, Cloud, Launched
 from arr_actors.launch.progress import FRAME_S, Progress
 from arr_actors.launch.report import Result, Target
 
@@ -80,8 +81,9 @@ def follow(settings: Settings, options: Options, *, region: str, progress: Progr
             launched.created_at - SERVER_SLACK_S if launched.created_at is not None else wall_before - LOCAL_SLACK_S
         )
         state = watch.start(now=started, since=since, timeout_s=options.timeout_s, poll_s=options.poll_s)
+        log_since = None if launched.created_at is None else launched.created_at - LOG_LOOKBACK_S
         while True:
-            state = _round(state, cloud, execution=launched.name, settings=settings, clock=clock)
+            state = _round(state, cloud, execution=launched, log_since=log_since, settings=settings, clock=clock)
             progress.update(state, elapsed_s=elapsed())
             decision = watch.decide(state, clock.monotonic())
             if not isinstance(decision, watch.Wait):
@@ -117,12 +119,21 @@ def follow(settings: Settings, options: Options, *, region: str, progress: Progr
         cloud.close()
 
 
-def _round(state: watch.Watch, cloud: Cloud, *, execution: str, settings: Settings, clock: Clock) -> watch.Watch:
-    """One look at the execution, then at Vertex AI (in this order: see watch.decide)."""
+def _round(
+    state: watch.Watch,
+    cloud: Cloud,
+    *,
+    execution: Launched,
+    log_since: float | None,
+    settings: Settings,
+    clock: Clock,
+) -> watch.Watch:
+    """One look at the execution, then at Vertex AI (in this order: see watch.decide),
+    then, when a new job appeared, at the runner's log to see whether it is ours."""
     state = watch.begin_round(state, clock.monotonic())
     try:
         timeout_s = call_timeout(settings, remaining=state.deadline - clock.monotonic())
-        state = watch.saw_execution(state, cloud.execution(execution, timeout_s=timeout_s))
+        state = watch.saw_execution(state, cloud.execution(execution.name, timeout_s=timeout_s))
     except CallFailed as exc:
         state = watch.call_failed(state, service=exc.service, code=exc.code, message=exc.message, at=clock.wall())
     # Vertex AI is asked even when the runner has failed: it may have submitted the job
@@ -132,7 +143,33 @@ def _round(state: watch.Watch, cloud: Cloud, *, execution: str, settings: Settin
         state = watch.saw_jobs(state, cloud.jobs_since(state.since, timeout_s=timeout_s))
     except CallFailed as exc:
         state = watch.call_failed(state, service=exc.service, code=exc.code, message=exc.message, at=clock.wall())
+    if watch.needs_log(state):
+        try:
+            timeout_s = call_timeout(settings, remaining=state.deadline - clock.monotonic())
+            lines = cloud.execution_log(execution.short_name, timeout_s=timeout_s, since=log_since)
+            state = watch.saw_log(state, created_job_ids(lines))
+        except CallFailed as exc:
+            if exc.code in TRANSIENT_CODES:
+                state = watch.call_failed(
+                    state, service=exc.service, code=exc.code, message=exc.message, at=clock.wall()
+                )
+            else:
+                state = watch.log_refused(state, f"{exc.code}: {exc.message}")
     return state
+
+
+#: The agent's line naming the Vertex AI job it created (see diagnostics.formats.AGENT_JOB_CREATED).
+_JOB_CREATED = re.compile(r"CustomJob created\. Resource name: projects/[^/\s]+/locations/[^/\s]+/customJobs/(\d+)")
+
+
+def created_job_ids(lines: Iterable[str]) -> tuple[str, ...]:
+    """The ids of the Vertex AI custom jobs a runner's log says it created, in order."""
+    found: list[str] = []
+    for line in lines:
+        match = _JOB_CREATED.search(line)
+        if match and match.group(1) not in found:
+            found.append(match.group(1))
+    return tuple(found)
 
 
 def _pause(seconds: float, *, progress: Progress, clock: Clock, elapsed: Callable[[], float]) -> None:

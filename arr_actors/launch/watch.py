@@ -1,8 +1,17 @@
 """What ``launch`` has seen so far, and what to do next: a pure state machine.
 
 The driver feeds observations in (the execution's status, the Vertex AI jobs
-listed, failed calls), one round per poll, and asks :func:`decide` what follows:
-wait a little longer, or stop with one of the outcomes. Nothing here does I/O
+listed, the job ids the runner's own log says it created, failed calls), one
+round per poll, and asks :func:`decide` what follows: wait a little longer, or
+stop with one of the outcomes.
+
+Which job is this launch's? Any job created in the region after the launch
+may be another runner's (a second launch, a runner started by a schedule).
+The exact link is the agent's ``CustomJob created. Resource name: ...`` line
+in this execution's log, so a job is reported once that line names it. When
+the log cannot say (it cannot be read, or it has not named any job within
+``confirm_s`` of the job appearing, Cloud Logging lagging behind), the oldest
+new job is reported as unconfirmed rather than waiting for the timeout. Nothing here does I/O
 or reads a clock; ``now`` is whatever monotonic clock the caller uses, epoch
 times come from the cloud (or the caller's wall clock).
 """
@@ -67,6 +76,10 @@ class Watch:
     jobs_round: int = 0  # round of the newest successful listing (0 = none yet)
     faults: tuple[Fault, ...] = ()
     failing: tuple[str, ...] = ()  # services whose newest call failed
+    confirm_s: float = 20.0  # how long a new job waits for the runner's log to name it
+    candidate_at: float | None = None  # when a new job on its way was first listed (monotonic)
+    log_ids: tuple[str, ...] | None = None  # job ids the runner's log names (None: not read yet)
+    log_refused: str = ""  # why the log cannot be read at all ("" while it can, or may)
 
 
 # ------------------------------------------------------------------ decisions
@@ -80,6 +93,7 @@ class Wait:
 @dataclass(frozen=True, slots=True)
 class Submitted:
     job: Job
+    confirmed: bool = True  # the runner's log names this job (else: the oldest new job, unconfirmed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +119,12 @@ Decision = Wait | Submitted | RunnerFailed | RunnerEnded | TimedOut
 # --------------------------------------------------------------- transitions
 
 
-def start(*, now: float, since: float, timeout_s: float, poll_s: float) -> Watch:
-    return Watch(deadline=now + timeout_s, poll_s=poll_s, since=since, round_started=now)
+#: How often the log is read again while a new job waits for it to name it.
+CONFIRM_POLL_S = 2.0
+
+
+def start(*, now: float, since: float, timeout_s: float, poll_s: float, confirm_s: float = 20.0) -> Watch:
+    return Watch(deadline=now + timeout_s, poll_s=poll_s, since=since, round_started=now, confirm_s=confirm_s)
 
 
 def begin_round(watch: Watch, now: float) -> Watch:
@@ -123,7 +141,32 @@ def saw_execution(watch: Watch, execution: Execution) -> Watch:
 def saw_jobs(watch: Watch, jobs: tuple[Job, ...]) -> Watch:
     """A successful listing; only jobs created since the launch are kept, oldest first."""
     new = tuple(sorted((j for j in jobs if j.created_at >= watch.since), key=lambda j: (j.created_at, j.id)))
-    return replace(watch, jobs=new, jobs_round=watch.round, failing=_without(watch.failing, VERTEX))
+    candidate_at = watch.candidate_at
+    if candidate_at is None and any(j.state in SUBMITTED_STATES for j in new):
+        candidate_at = watch.round_started
+    return replace(
+        watch, jobs=new, jobs_round=watch.round, failing=_without(watch.failing, VERTEX), candidate_at=candidate_at
+    )
+
+
+def saw_log(watch: Watch, job_ids: tuple[str, ...]) -> Watch:
+    """The runner's log was read: these are the jobs it says it created."""
+    return replace(watch, log_ids=tuple(job_ids), failing=_without(watch.failing, CLOUD_LOGGING))
+
+
+def log_refused(watch: Watch, reason: str) -> Watch:
+    """The runner's log cannot be read (a missing role, a disabled API): stop trying."""
+    return replace(watch, log_refused=reason)
+
+
+def needs_log(watch: Watch) -> bool:
+    """Whether the runner's log should be read this round: a new job waits for it to name it."""
+    if watch.log_refused:
+        return False
+    candidates = [j for j in watch.jobs if j.state in SUBMITTED_STATES]
+    if not candidates:
+        return False
+    return not any(j.id in (watch.log_ids or ()) for j in candidates)
 
 
 def call_failed(watch: Watch, *, service: str, code: str, message: str, at: float) -> Watch:
@@ -143,12 +186,19 @@ def _without(services: tuple[str, ...], service: str) -> tuple[str, ...]:
 
 
 def decide(watch: Watch, now: float) -> Decision:
-    """What follows the newest round. A submitted job wins over everything else:
-    it is what the user launched for, even if the runner died right after."""
+    """What follows the newest round. A submitted job of this launch wins over
+    everything else: it is what the user launched for, even if the runner died
+    right after."""
     job = submitted_job(watch)
     if job is not None:
-        return Submitted(job)
+        return Submitted(job, confirmed=True)
     execution = watch.execution
+    if execution is not None and execution.state in EXECUTION_FAILED and not watch.log_refused:
+        # Its log names no job on its way: whatever else appeared is not this runner's.
+        return RunnerFailed(execution)
+    unconfirmed = unconfirmed_job(watch, now)
+    if unconfirmed is not None:
+        return Submitted(unconfirmed, confirmed=False)
     if execution is not None and execution.state in EXECUTION_FAILED:
         return RunnerFailed(execution)
     if execution is not None and watch.ended_round is not None and watch.jobs_round >= watch.ended_round:
@@ -157,19 +207,43 @@ def decide(watch: Watch, now: float) -> Decision:
         return RunnerEnded(execution)
     if now >= watch.deadline:
         return TimedOut()
-    return Wait(max(0.0, min(watch.round_started + watch.poll_s, watch.deadline) - now))
+    poll = min(watch.poll_s, CONFIRM_POLL_S) if needs_log(watch) else watch.poll_s
+    return Wait(max(0.0, min(watch.round_started + poll, watch.deadline) - now))
 
 
 def submitted_job(watch: Watch) -> Job | None:
+    """The new job on its way that the runner's log names as its own."""
     for job in watch.jobs:
-        if job.state in SUBMITTED_STATES:
+        if job.state in SUBMITTED_STATES and job.id in (watch.log_ids or ()):
             return job
     return None
 
 
+def unconfirmed_job(watch: Watch, now: float) -> Job | None:
+    """The oldest new job on its way, when the runner's log cannot tell whose it is.
+
+    That is when the log cannot be read at all, or when it has named no job
+    at all by the time ``confirm_s`` passed since the job appeared (or the
+    launch's deadline came). A log that names other jobs says these ones are
+    not ours.
+    """
+    candidates = [j for j in watch.jobs if j.state in SUBMITTED_STATES]
+    if not candidates:
+        return None
+    if not watch.log_refused:
+        if watch.log_ids:
+            return None  # the log names this launch's jobs, and these are not among them
+        waited = watch.candidate_at is not None and now - watch.candidate_at >= watch.confirm_s
+        if not (waited or now >= watch.deadline):
+            return None
+    return candidates[0]
+
+
 def other_jobs(watch: Watch) -> tuple[Job, ...]:
-    """Jobs of this launch that are not on their way (failed, cancelled...)."""
-    return tuple(j for j in watch.jobs if j.state not in SUBMITTED_STATES)
+    """Jobs of this launch that are not on their way (failed, cancelled...): those
+    the runner's log names, or every new one while the log names none."""
+    mine = [j for j in watch.jobs if j.id in watch.log_ids] if watch.log_ids else watch.jobs
+    return tuple(j for j in mine if j.state not in SUBMITTED_STATES)
 
 
 def awaiting(watch: Watch, *, region: str) -> str:
@@ -179,6 +253,8 @@ def awaiting(watch: Watch, *, region: str) -> str:
         return "waiting for the execution's first status"
     if execution.state == "PENDING":
         return "waiting for the runner to start"
+    if needs_log(watch):
+        return "a new training job appeared; checking the runner's log says it is this launch's"
     if execution.state == "RUNNING":
         return f"waiting for the agent to submit a training job to Vertex AI ({region})"
     if execution.state == EXECUTION_FINISHED:

@@ -18,7 +18,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from arr_actors import config
 from arr_actors.emulator import spawn
+from arr_actors.sources.logs import read_execution_logs
 
 LAUNCH = [sys.executable, "-m", "arr_actors", "launch"]
 QUOTA_SUMMARY = re.compile(r"^Quota exceeded: \S+")
@@ -256,4 +258,49 @@ def test_unreadable_log_falls_back_to_cloud_runs_own_message(emulator):
     assert doc["outcome"] == "runner_failed"
     assert "failed" in doc["message"] and doc["execution"] in doc["message"]  # Cloud Run's task message
     assert any("the log could not be read" in hint and "Logs Viewer" in hint for hint in doc["hints"])
+    assert took < 30
+
+
+# ------------------------------------------------------- whose job is it?
+
+
+@pytest.mark.timeout(90)
+def test_two_launches_at_once_in_one_region_each_report_their_own_job(emulator, tmp_path):
+    """The second launch's window opens before the first launch's job is created:
+    only the runner's log tells the two jobs apart."""
+    env = env_for(emulator)
+    first = subprocess.Popen([*LAUNCH, "--json", "--poll", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=env)  # fmt: skip
+    try:
+        Lines(first.stderr).wait_for("Started execution")
+        second = subprocess.Popen([*LAUNCH, "--json", "--poll", "1"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+        try:
+            out2, err2 = second.communicate(timeout=60)
+        finally:
+            second.kill()
+        out1, err1 = first.communicate(timeout=60)
+    finally:
+        first.kill()
+    no_traceback(err1, err2)
+    docs = [one_document(out1), one_document(out2)]
+    assert [d["outcome"] for d in docs] == ["job_submitted", "job_submitted"], docs
+    assert docs[0]["job"]["id"] != docs[1]["job"]["id"], "both launches claimed the same job"
+    assert all(d["job"]["confirmed"] for d in docs)
+    # Each job is the one its own runner's log names.
+    settings = config.defaults(project=emulator.project, emulator=emulator.grpc_address, state_dir=str(tmp_path))
+    for doc in docs:
+        found = read_execution_logs(settings, region=doc["region"], executions=[doc["execution"]])
+        assert any(f"customJobs/{doc['job']['id']}" in line for line in found[doc["execution"]])
+
+
+@pytest.mark.timeout(60)
+def test_a_job_whose_log_cannot_be_read_is_reported_unconfirmed_without_waiting(emulator):
+    emulator.set_faults({"logging": "error:PERMISSION_DENIED"})
+    proc, took = run("--json", "--poll", "1", env=env_for(emulator))
+    no_traceback(proc.stderr)
+    assert proc.returncode == 0, proc.stderr
+    doc = one_document(proc.stdout)
+    assert doc["outcome"] == "job_submitted" and doc["job"]["confirmed"] is False
+    assert "not confirmed" in doc["hints"][0] and "could not be read" in doc["hints"][0]
     assert took < 30

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from arr_actors.diagnostics.extract import diagnose
 from arr_actors.launch import report, watch
 from arr_actors.launch.watch import Execution, Job
@@ -41,13 +43,31 @@ def test_success_reports_the_job_and_how_to_watch_it():
     assert result.exit_code == 0
     doc = json.loads(report.to_json(result))
     assert doc["outcome"] == "job_submitted"
-    assert doc["job"] == {"id": "8812", "display_name": "train-resnet", "state": "JOB_STATE_RUNNING", "age_s": 12.0}
+    assert doc["job"] == {
+        "id": "8812", "display_name": "train-resnet", "state": "JOB_STATE_RUNNING", "age_s": 12.0, "confirmed": True
+    }
     assert doc["execution"] == "vertex-ai-launcher-abc12"
     assert (doc["region"], doc["queue"]) == ("us-west2", "gpu-queue")
     assert doc["diagnosis"] is None and doc["elapsed_s"] == 14.2
     text = report.to_text(result)
     assert "8812" in text and "train-resnet" in text and "RUNNING, created 12 s ago" in text
     assert "python -m arr_actors" in text
+
+
+@pytest.mark.parametrize(
+    ("refused", "why"),
+    [("", "its log did not name a job in time"), ("PERMISSION_DENIED: no role", "could not be read (PERMISSION_DENIED")],
+)
+def test_an_unconfirmed_job_says_so_and_how_to_check(refused: str, why: str):
+    job = Job("8812", "train-resnet", "JOB_STATE_RUNNING", SINCE + 28)
+    w = watched(jobs=(job,))
+    if refused:
+        w = watch.log_refused(w, refused)
+    result = build(watch.Submitted(job, confirmed=False), w)
+    assert result.exit_code == 0
+    doc = json.loads(report.to_json(result))
+    assert doc["job"]["confirmed"] is False and doc["message"].endswith("(unconfirmed)")
+    assert why in doc["hints"][0] and "diagnose --execution vertex-ai-launcher-abc12" in doc["hints"][0]
 
 
 def test_runner_failure_gives_the_diagnosis_and_the_diagnose_command():

@@ -19,14 +19,26 @@ def job(ident: str, state: str, *, at: float = SINCE + 10, error: str = "") -> J
     return Job(id=ident, display_name=f"train-{ident}", state=state, created_at=at, error=error)
 
 
+MINE = "mine"  # the runner's log names every job listed
+
+
 def round_(
-    w: watch.Watch, now: float, *, execution: str | None = "RUNNING", jobs: tuple[Job, ...] | None = ()
+    w: watch.Watch,
+    now: float,
+    *,
+    execution: str | None = "RUNNING",
+    jobs: tuple[Job, ...] | None = (),
+    log: tuple[str, ...] | str | None = MINE,
 ) -> watch.Watch:
+    """One round as the driver makes it; ``log`` is what the runner's log names
+    (read only when a new job waits for it, as the driver does)."""
     w = watch.begin_round(w, now)
     if execution is not None:
         w = watch.saw_execution(w, Execution(execution))
     if jobs is not None:
         w = watch.saw_jobs(w, jobs)
+    if log is not None and watch.needs_log(w):
+        w = watch.saw_log(w, tuple(j.id for j in w.jobs) if log == MINE else log)
     return w
 
 
@@ -145,3 +157,65 @@ def test_faults_alone_never_end_the_watch_before_the_deadline():
 def test_awaiting_says_what_is_awaited(state, fragment):
     w = fresh() if state is None else watch.saw_execution(fresh(), Execution(state))
     assert fragment in watch.awaiting(w, region="us-west2")
+
+
+# ------------------------------------------------- whose job is it?
+
+
+def test_a_new_job_the_log_does_not_name_is_someone_elses():
+    theirs, mine = job("7", "JOB_STATE_RUNNING", at=SINCE + 2), job("8", "JOB_STATE_PENDING", at=SINCE + 5)
+    w = round_(fresh(), T0 + 5, jobs=(theirs,), log=())
+    assert watch.needs_log(w)
+    assert isinstance(watch.decide(w, T0 + 5), watch.Wait)
+    w = round_(w, T0 + 10, jobs=(theirs, mine), log=("8",))
+    assert watch.decide(w, T0 + 10) == watch.Submitted(mine, confirmed=True)
+
+
+def test_the_log_is_read_again_soon_while_a_new_job_waits_for_it():
+    w = round_(fresh(poll=5.0), T0 + 5, jobs=(job("7", "JOB_STATE_RUNNING"),), log=())
+    assert watch.decide(w, T0 + 5) == watch.Wait(watch.CONFIRM_POLL_S)
+    assert "checking the runner's log" in watch.awaiting(w, region="r")
+
+
+def test_a_log_naming_other_jobs_never_lets_a_stranger_through():
+    w = fresh(timeout=60.0)
+    w = round_(w, T0 + 5, jobs=(job("7", "JOB_STATE_RUNNING"),), log=("9",))
+    for now in (T0 + 30, T0 + 59):
+        w = round_(w, now, jobs=(job("7", "JOB_STATE_RUNNING"),), log=("9",))
+        assert isinstance(watch.decide(w, now), watch.Wait)
+    w = round_(w, T0 + 61, jobs=(job("7", "JOB_STATE_RUNNING"),), log=("9",))
+    assert watch.decide(w, T0 + 61) == watch.TimedOut()
+
+
+def test_a_log_that_names_no_job_in_time_gives_the_oldest_new_job_unconfirmed():
+    w = fresh()
+    first, second = job("7", "JOB_STATE_RUNNING", at=SINCE + 2), job("8", "JOB_STATE_RUNNING", at=SINCE + 3)
+    w = round_(w, T0 + 5, jobs=(second, first), log=())
+    w = round_(w, T0 + 5 + w.confirm_s - 1, jobs=(second, first), log=())
+    assert isinstance(watch.decide(w, w.round_started), watch.Wait)
+    w = round_(w, T0 + 5 + w.confirm_s, jobs=(second, first), log=())
+    assert watch.decide(w, w.round_started) == watch.Submitted(first, confirmed=False)
+
+
+def test_an_unreadable_log_gives_the_oldest_new_job_unconfirmed_at_once():
+    w = round_(fresh(), T0 + 5, jobs=(job("7", "JOB_STATE_RUNNING"),), log=None)
+    w = watch.log_refused(w, "PERMISSION_DENIED: logging.viewer missing")
+    assert not watch.needs_log(w)
+    assert watch.decide(w, T0 + 5) == watch.Submitted(job("7", "JOB_STATE_RUNNING"), confirmed=False)
+
+
+def test_at_the_deadline_an_unconfirmed_new_job_beats_a_timeout():
+    w = round_(fresh(timeout=10.0), T0 + 5, jobs=(job("7", "JOB_STATE_QUEUED"),), log=())
+    w = round_(w, T0 + 10, jobs=(job("7", "JOB_STATE_QUEUED"),), log=())
+    assert watch.decide(w, T0 + 10) == watch.Submitted(job("7", "JOB_STATE_QUEUED"), confirmed=False)
+
+
+def test_a_failed_runner_whose_log_names_no_job_is_a_failure_not_a_strangers_job():
+    w = round_(fresh(), T0 + 5, execution="FAILED", jobs=(job("7", "JOB_STATE_RUNNING"),), log=())
+    assert isinstance(watch.decide(w, T0 + 5), watch.RunnerFailed)
+
+
+def test_failed_jobs_of_others_are_not_reported_as_this_launchs():
+    w = round_(fresh(), T0 + 5, execution="FAILED", jobs=(job("6", "JOB_STATE_FAILED"), job("7", "JOB_STATE_FAILED")))
+    w = watch.saw_log(w, ("7",))
+    assert [j.id for j in watch.other_jobs(w)] == ["7"]
