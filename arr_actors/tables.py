@@ -6,7 +6,10 @@ settings, the runtime, the UI and the JSON output all iterate over ``TABLES``.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,3 +160,19 @@ def table(key: str) -> TableSpec:
         return _BY_KEY[key]
     except KeyError:
         raise KeyError(f"unknown table {key!r} (tables: {', '.join(TABLE_KEYS)})") from None
+
+
+def load_function(spec: str, *, what: str = "source") -> Callable[..., Any]:
+    """Import a ``"module:function"`` spec (a table's source, a source factory);
+    every failure names the spec."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"{what} {spec!r} is not 'module:function'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ImportError(f"cannot import {what} module {module_name!r}: {exc}") from exc
+    try:
+        return getattr(module, attr)  # type: ignore[no-any-return]
+    except AttributeError:
+        raise AttributeError(f"{what} module {module_name!r} has no {attr!r}") from None

@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import faulthandler
-import importlib
 import os
 import select
 import signal
@@ -42,6 +41,7 @@ from typing import TYPE_CHECKING, NoReturn
 from arr_actors import messages
 from arr_actors.messages import FetchReady, FetchRequest, FetchResult, TableData
 from arr_actors.runtime import faults
+from arr_actors.tables import load_function
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -229,16 +229,5 @@ def describe_error(exc: BaseException) -> str:
 
 
 def load_factory(spec: str) -> Callable[[Settings, str], Callable[[], TableData]]:
-    """Import ``"module:function"``; the error names the spec when that fails."""
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
-        raise ValueError(f"source factory {spec!r} is not 'module:function'")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ImportError(f"cannot import source module {module_name!r}: {exc}") from exc
-    try:
-        factory = getattr(module, attr)
-    except AttributeError:
-        raise AttributeError(f"source module {module_name!r} has no {attr!r}") from None
-    return factory  # type: ignore[no-any-return]
+    """The source factory named by ``"module:function"``."""
+    return load_function(spec)

@@ -18,23 +18,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from arr_actors.sources.errors import SourceError
+from arr_actors.tables import load_function
 from arr_actors.tables import table as table_spec
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
     from arr_actors.messages import TableData
-
-
-def resolve(source: str) -> Callable[..., TableData]:
-    """``"arr_actors.sources.runner:fetch"`` -> the function."""
-    module_name, _, name = source.partition(":")
-    if not module_name or not name:
-        raise ValueError(f"source {source!r} is not of the form 'module:function'")
-    module = importlib.import_module(module_name)
-    try:
-        return getattr(module, name)  # type: ignore[no-any-return]
-    except AttributeError:
-        raise ValueError(f"source {source!r}: {module_name} has no function {name!r}") from None
 
 
 def open_source(settings: Settings, table: str) -> Callable[[], TableData]:
@@ -46,7 +35,7 @@ def open_source(settings: Settings, table: str) -> Callable[[], TableData]:
     # first fetch's deadline measures the fetch and not the imports.
     for module in spec.preload:
         importlib.import_module(module)
-    fetch = resolve(spec.source)
+    fetch = load_function(spec.source)
     ctx = SourceContext(settings)
     return functools.partial(fetch, settings, ctx)
 

@@ -153,11 +153,13 @@ def test_pause_stops_refreshes_and_manual_refresh_still_works(tmp_path: Path) ->
         rec.wait_for(is_snapshot("builds", "ok"), timeout=20)
         mark = rec.count()
         tree.tell(SetPaused(paused=True))
-        _, paused = rec.wait_for(lambda m: isinstance(m, PauseChanged), timeout=5)
+        _, paused = rec.wait_for(lambda m: isinstance(m, PauseChanged), timeout=5, after=mark)
         assert paused.paused is True
-        # Every table says it has no next refresh while paused.
+        # Every table then says it has no next refresh while paused (a snapshot
+        # published before the pause took effect still has one).
+        since_pause = next(i for i, (_, m) in enumerate(rec.messages) if m is paused) + 1
         for table in ("runner", "builds"):
-            _, snap = rec.wait_for(is_snapshot(table), timeout=5, after=mark)
+            _, snap = rec.wait_for(is_snapshot(table), timeout=5, after=since_pause)
             assert snap.next_refresh_at is None
         # Let a fetch that was already running finish; after that nothing new may start.
         time.sleep(0.3)
