@@ -640,20 +640,9 @@ def frame_lateness(seen: float, frame: int, *, fps: float, frames: int) -> float
 # ------------------------------------------------------------------ the cloud
 
 
-#: Started in place of ``python -m arr_actors.emulator`` when the latencies are
-#: scaled down: it adds a scaled copy of the realistic profile, then serves.
-_SCALED_EMULATOR = """
-import sys
-from arr_actors.emulator import latency
-name, scale = sys.argv[1], float(sys.argv[2])
-latency.PROFILES[name] = {m: (lo * scale, hi * scale) for m, (lo, hi) in latency.PROFILES["realistic"].items()}
-from arr_actors.emulator.cli import main
-sys.exit(main(sys.argv[3:]))
-"""
-
-
 def profile_name(scale: float) -> str:
-    return "realistic" if scale == 1 else f"realistic-x{scale:g}"
+    """The emulator's latency profile: the realistic one, its delays multiplied by ``scale``."""
+    return "realistic" if scale == 1 else f"realistic:{scale:g}"
 
 
 #: How fast the emulated world moves on after its start. Slowed down so that what
@@ -666,36 +655,9 @@ def start_emulator(plan: Plan, *, regions: Sequence[str]) -> Any:
     """The emulator with the plan's latency profile; a context manager that stops it."""
     from arr_actors import emulator
 
-    if plan.latency_scale == 1:
-        return emulator.spawn(latency="realistic", regions=regions, seed=plan.seed, speed=WORLD_SPEED)
-    return _spawn_scaled(plan, regions=regions)
-
-
-def _spawn_scaled(plan: Plan, *, regions: Sequence[str]) -> Any:
-    import subprocess
-
-    from arr_actors.emulator import process
-    from arr_actors.emulator.options import Options, to_argv
-
-    name = profile_name(plan.latency_scale)
-    options = Options(latency=name, regions=tuple(regions), seed=plan.seed, speed=WORLD_SPEED, parent_pid=os.getpid())
-    fd, stderr_path = tempfile.mkstemp(prefix="arr-emulator-", suffix=".log")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _SCALED_EMULATOR, name, repr(plan.latency_scale), *to_argv(options)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=fd,
-        start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    return emulator.spawn(
+        latency=profile_name(plan.latency_scale), regions=regions, seed=plan.seed, speed=WORLD_SPEED
     )
-    os.close(fd)
-    try:
-        header = process._read_header(proc, 30.0)
-    except Exception:
-        proc.kill()
-        proc.wait()
-        raise
-    return process.EmulatorProcess(proc, header, stderr_path)
 
 
 def call_delays(plan: Plan, method: str, indexes: range) -> list[float]:

@@ -46,8 +46,10 @@ def validate(options: Options) -> Options:
         faults.build_table(list(options.faults))
     except faults.FaultError as exc:
         raise OptionsError(f"--fault: {exc}") from None
-    if options.latency not in latency.PROFILES:
-        raise OptionsError(f"--latency {options.latency!r}: unknown (profiles: {', '.join(latency.PROFILES)})")
+    try:
+        latency.check_profile(options.latency)
+    except latency.LatencyError as exc:
+        raise OptionsError(f"--latency: {exc}") from None
     if not math.isfinite(options.speed) or options.speed <= 0:
         raise OptionsError(f"--speed {options.speed!r}: must be a number greater than 0 (1 = real time)")
     if not options.regions:
@@ -85,7 +87,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="SERVICE=KIND",
         help=f"inject a fault (repeatable); services: {', '.join(faults.SERVICES)}, all; kinds: {', '.join(faults.KINDS)}",
     )
-    p.add_argument("--latency", default="none", help=f"latency profile: {', '.join(latency.PROFILES)}")
+    p.add_argument("--latency", default="none", help=f"latency profile: {', '.join(latency.PROFILES)}, optionally :FACTOR (e.g. realistic:0.2)")
     p.add_argument("--seed", type=int, default=1, help="world seed (same seed, same world)")
     p.add_argument("--speed", type=float, default=1.0, help="how much faster than real time the world runs after start")
     p.add_argument("--regions", default=",".join(DEFAULT_REGIONS), help="comma-separated regions of the runner job")

@@ -118,6 +118,18 @@ def test_realistic_latency_is_deterministic_and_within_the_table() -> None:
         latency.check_profile("slowish")
 
 
+def test_a_latency_factor_scales_every_delay_of_the_profile() -> None:
+    for method in latency.METHODS:
+        for i in range(10):
+            full = latency.delay("realistic", method, seed=7, call_index=i)
+            assert latency.delay("realistic:0.2", method, seed=7, call_index=i) == pytest.approx(full * 0.2)
+        assert latency.worst_case("realistic:0.5", method) == pytest.approx(latency.worst_case("realistic", method) / 2)
+    assert latency.parse("realistic") == ("realistic", 1.0)
+    for bad in ("realistic:", "realistic:-1", "realistic:nan", "realistic:inf", "none:zero"):
+        with pytest.raises(latency.LatencyError, match="must be a number above 0"):
+            latency.check_profile(bad)
+
+
 # ------------------------------------------------------------------- GraphQL
 
 ROOT = Obj(
