@@ -674,16 +674,19 @@ class Lines(urwid.Widget):
         utf8 = urwid.util.get_encoding() in ("utf8", "utf-8")
         for line in self._lines[:rows]:
             text = "".join(piece for _, piece in line)
-            simple = text.isascii() and text.isprintable()  # one byte, one column per character
+            printable = text.isprintable()
+            if not printable or not (utf8 or text.isascii()):
+                # A control or format character (outside text is made inert
+                # before it gets here, so this is a slip), or non-ASCII text
+                # for a terminal that is not UTF-8: urwid's own widgets know
+                # how to leave out or replace what the terminal must not get.
+                return self._by_urwid(size)
+            simple = text.isascii()  # one byte, one column per character
             if (len(text) if simple else width_of(text)) != cols:
                 line = _clip(line, cols, "")
                 text = "".join(piece for _, piece in line)
-                simple = text.isascii() and text.isprintable()
-            if not (simple or utf8):
-                # Non-ASCII text for a terminal that is not UTF-8 (the product
-                # makes its text ASCII there): urwid's own widgets know how.
-                return self._by_urwid(size)
-            # ASCII, or UTF-8 (no character-set shifts): the line encodes in one go.
+                simple = text.isascii()
+            # Printable ASCII, or UTF-8 (no character-set shifts): the line encodes in one go.
             data = text.encode("ascii") if simple else text.encode("utf-8", "urwid_fallback")
             attr: list[tuple[str, int]] = []
             for style, piece in line:

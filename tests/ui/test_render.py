@@ -380,8 +380,9 @@ def reference(lines: list[render.Markup], size: tuple[int, int]):
         [[("body", "plain ascii")], [("failed", "FAILED"), ("body", " wide 漢字漢字 text")]],
         [[("body", "x" * 300)], [("running", "漢" * 200)], [("body", "")], [("queued", "é" * 90)]],
         [[("body", "a"), ("finished", ""), ("failed", "bc")]] * 60,
+        [[("body", "bell\x07 esc\x1b[31m red")], [("failed", "no\u00a0break space")]],
     ],
-    ids=["mixed", "too-wide", "too-many"],
+    ids=["mixed", "too-wide", "too-many", "controls"],
 )
 def test_the_screen_canvas_draws_lines_as_urwid_text_would(
     lines: list[render.Markup], size: tuple[int, int], encoding: str
@@ -399,7 +400,7 @@ def test_the_screen_canvas_draws_lines_as_urwid_text_would(
     for mine, ref in zip(ours, theirs, strict=True):
         expand = lambda row: [a for a, t in row for _ in t]  # noqa: E731
         assert [a or "body" for a in expand(mine)] == [a or "body" for a in expand(ref)]
-    assert len(ours) == size[1] and all(len("".join(t for _, t in row)) <= size[0] for row in ours)
+    assert len(ours) == size[1] and all(render.width_of("".join(t for _, t in row)) == size[0] for row in ours)
 
 
 def test_every_screen_renders_the_same_through_the_canvas_and_through_urwid_text() -> None:
