@@ -19,7 +19,10 @@ class Column:
     ``field`` names the row attribute (or a derived value the UI knows:
     ``runtime``, ``created``, ``duration``). ``width`` is the preferred width;
     ``min_width`` is how far it may shrink; columns with higher ``shrink_order``
-    give way first on narrow terminals (the note column gives way first).
+    give way first on narrow terminals. A note column gives way first, down to
+    its minimum: the runner's keeps 22 columns, enough to say why an execution
+    failed (its queue, the same on most rows, gives way next). The created
+    column needs 8 for a time of day and takes 12 when it shows a date.
     """
 
     field: str
@@ -59,8 +62,8 @@ TABLES: tuple[TableSpec, ...] = (
             Column("status", "Status", 10, 9),
             Column("runs", "Runs", 4, 4, align="right"),
             Column("runtime", "Runtime", 8, 7, align="right"),
-            Column("created", "Created", 12, 11, 1),
-            Column("note", "Note", 60, 10, 3),
+            Column("created", "Created", 12, 8, 1),
+            Column("note", "Note", 60, 22, 3),
         ),
         interval=30.0,
         budget=10.0,
@@ -80,7 +83,7 @@ TABLES: tuple[TableSpec, ...] = (
             Column("image", "Image", 40, 10, 3),
             Column("region", "Region", 23, 8, 2),
             Column("duration", "Duration", 8, 7, align="right"),
-            Column("created", "Created", 12, 11, 1),
+            Column("created", "Created", 12, 8, 1),
         ),
         interval=30.0,
         budget=5.0,
@@ -99,7 +102,7 @@ TABLES: tuple[TableSpec, ...] = (
             Column("display_name", "Name", 24, 8, 2),
             Column("state", "State", 10, 9),
             Column("runtime", "Runtime", 8, 7, align="right"),
-            Column("created", "Created", 12, 11, 1),
+            Column("created", "Created", 12, 8, 1),
             Column("note", "Note", 50, 10, 3),
         ),
         interval=30.0,
@@ -119,7 +122,7 @@ TABLES: tuple[TableSpec, ...] = (
             Column("name", "Name", 30, 10, 2),
             Column("state", "State", 10, 9),
             Column("runtime", "Runtime", 8, 7, align="right"),
-            Column("created", "Created", 12, 11, 1),
+            Column("created", "Created", 12, 8, 1),
         ),
         interval=30.0,
         budget=5.0,
@@ -139,7 +142,7 @@ TABLES: tuple[TableSpec, ...] = (
             Column("state", "State", 10, 9),
             Column("runtime", "Runtime", 8, 7, align="right"),
             Column("note", "Exit / failure", 30, 10, 3),
-            Column("created", "Created", 12, 11, 1),
+            Column("created", "Created", 12, 8, 1),
         ),
         interval=60.0,
         budget=5.0,
