@@ -11,9 +11,10 @@ The exact link is the agent's ``CustomJob created. Resource name: ...`` line
 in this execution's log, so a job is reported once that line names it. When
 the log cannot say (it cannot be read, or it has not named any job within
 ``confirm_s`` of the job appearing, Cloud Logging lagging behind), the oldest
-new job is reported as unconfirmed rather than waiting for the timeout. Nothing here does I/O
-or reads a clock; ``now`` is whatever monotonic clock the caller uses, epoch
-times come from the cloud (or the caller's wall clock).
+new job is reported as unconfirmed rather than waiting for the timeout.
+
+Nothing here does I/O or reads a clock; ``now`` is whatever monotonic clock
+the caller uses, epoch times come from the cloud (or the caller's wall clock).
 """
 
 from __future__ import annotations
@@ -201,7 +202,12 @@ def decide(watch: Watch, now: float) -> Decision:
         return Submitted(unconfirmed, confirmed=False)
     if execution is not None and execution.state in EXECUTION_FAILED:
         return RunnerFailed(execution)
-    if execution is not None and watch.ended_round is not None and watch.jobs_round >= watch.ended_round:
+    if (
+        execution is not None
+        and watch.ended_round is not None
+        and watch.jobs_round >= watch.ended_round
+        and not _confirming(watch, now)
+    ):
         # The execution is polled before Vertex AI in every round, so this listing
         # was made after the runner had finished: no job can appear any more.
         return RunnerEnded(execution)
@@ -217,6 +223,16 @@ def submitted_job(watch: Watch) -> Job | None:
         if job.state in SUBMITTED_STATES and job.id in (watch.log_ids or ()):
             return job
     return None
+
+
+def _confirming(watch: Watch, now: float) -> bool:
+    """A new job waits for the runner's log, which has named nothing yet, and may still."""
+    return (
+        needs_log(watch)
+        and not watch.log_ids
+        and watch.candidate_at is not None
+        and now - watch.candidate_at < watch.confirm_s
+    )
 
 
 def unconfirmed_job(watch: Watch, now: float) -> Job | None:

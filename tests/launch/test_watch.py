@@ -219,3 +219,13 @@ def test_failed_jobs_of_others_are_not_reported_as_this_launchs():
     w = round_(fresh(), T0 + 5, execution="FAILED", jobs=(job("6", "JOB_STATE_FAILED"), job("7", "JOB_STATE_FAILED")))
     w = watch.saw_log(w, ("7",))
     assert [j.id for j in watch.other_jobs(w)] == ["7"]
+
+
+def test_a_finished_runner_with_a_new_job_waits_for_its_log_before_saying_no_job():
+    new = job("7", "JOB_STATE_RUNNING")
+    w = round_(fresh(), T0 + 5, execution="FINISHED", jobs=(new,), log=())
+    assert isinstance(watch.decide(w, T0 + 5), watch.Wait)  # the log may still be on its way
+    w = round_(w, T0 + 5 + w.confirm_s, execution="FINISHED", jobs=(new,), log=())
+    assert watch.decide(w, w.round_started) == watch.Submitted(new, confirmed=False)
+    w = round_(fresh(), T0 + 5, execution="FINISHED", jobs=(new,), log=("9",))
+    assert isinstance(watch.decide(w, T0 + 5), watch.RunnerEnded)  # its log names another job
