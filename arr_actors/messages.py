@@ -142,13 +142,18 @@ class FetchRequest:
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
-    """Child -> parent: the outcome of one fetch. Exactly one of data / error is set."""
+    """Child -> parent: the outcome of one fetch. Exactly one of data / error is set.
+
+    ``partial`` results carry the rows a fetch has so far; the final result
+    of the same ``seq`` follows (see :mod:`arr_actors.progress`).
+    """
 
     generation: int
     seq: int
     duration_s: float
     data: TableData | None = None
     error: str = ""
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)

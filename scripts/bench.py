@@ -583,6 +583,12 @@ def spinning_everywhere(term: Terminal) -> bool:
     return all(view is not None and view.spinner is not None for view in views)
 
 
+def fetches_done(term: Terminal) -> bool:
+    """No table shows a spinner: every fetch has ended."""
+    views = [title_view(term.screen.display, spec.title) for spec in TABLES]
+    return all(view is not None and view.spinner is None for view in views)
+
+
 class FillTimes:
     """A screen predicate that notes when each table first shows rows (fresh, or any rows)."""
 
@@ -678,7 +684,8 @@ def first_round_critical_path(plan: Plan, stats: Mapping[str, int]) -> dict[str,
 
     ``stats`` are the emulator's call counts after exactly one round. Region
     fan-outs run in parallel, so a list method costs its slowest call: runner
-    = slowest ``ListExecutions`` + its batched ``ListLogEntries``; vertex =
+    = slowest ``ListExecutions`` (its rows are on screen then; the notes from
+    the batched ``ListLogEntries`` follow, see ``runner_notes_path``); vertex =
     slowest ``ListCustomJobs``; builds = slowest ``ListBuilds`` (global and
     every region). The W&B client asks its GraphQL queries one after another
     (entity, then runs); both W&B tables share the counter, so each query is
@@ -690,8 +697,7 @@ def first_round_critical_path(plan: Plan, stats: Mapping[str, int]) -> dict[str,
         return max(call_delays(plan, method, range(count)), default=0.0)
 
     paths = {
-        "runner": slowest("ListExecutions")
-        + sum(call_delays(plan, "ListLogEntries", range(stats.get("ListLogEntries", 0)))),
+        "runner": slowest("ListExecutions"),
         "vertex": slowest("ListCustomJobs"),
         "builds": slowest("ListBuilds"),
     }
@@ -699,6 +705,12 @@ def first_round_critical_path(plan: Plan, stats: Mapping[str, int]) -> dict[str,
     for key in ("active", "completed"):
         paths[key] = graphql_chain * worst_delay(plan, "GraphQL")
     return {k: round(v, 3) for k, v in paths.items()}
+
+
+def runner_notes_path(plan: Plan, stats: Mapping[str, int]) -> float:
+    """The runner's chain to its notes: the slowest ``ListExecutions``, then its log read."""
+    lists = max(call_delays(plan, "ListExecutions", range(stats.get("ListExecutions", 0))), default=0.0)
+    return round(lists + sum(call_delays(plan, "ListLogEntries", range(stats.get("ListLogEntries", 0)))), 3)
 
 
 def emulated_settings(
@@ -1056,6 +1068,10 @@ def measure_startup(plan: Plan, workdir: str, report: Report, say: Progress) -> 
             frame_at = term.wait_for(titles_visible, timeout=30, what="the five table titles")
             fills = FillTimes(fresh=True)
             term.wait_for(fills, timeout=30 + 20 * plan.latency_scale, what="fresh rows in all five tables")
+            # The runner's rows come before its notes (its log read): wait for every
+            # fetch to end, so the idle time below is idle and the call counts complete.
+            term.wait_for(fetches_done, timeout=30 + 20 * plan.latency_scale, what="every first fetch to end")
+            all_done = time.monotonic()
             stats = emu.stats()
             paths = first_round_critical_path(plan, stats)
             say(f"  all tables in {monitor.since_start(max(fills.at.values())):.2f} s; idle for {plan.idle_s:g} s")
@@ -1074,6 +1090,9 @@ def measure_startup(plan: Plan, workdir: str, report: Report, say: Progress) -> 
                 },
                 "critical_path_by_table_s": paths,
                 "overhead_s": round(all_tables - critical, 3),
+                # Rows of every table and the runner's notes (after its log read) on screen.
+                "all_fetches_done_s": round(monitor.since_start(all_done), 3),
+                "runner_notes_critical_path_s": runner_notes_path(plan, stats),
                 "calls_first_round": stats,
             },
             idle_cpu_pct=round(idle, 3),
@@ -1307,6 +1326,8 @@ def measure_scaling(plan: Plan, workdir: str, report: Report, say: Progress) -> 
             with Monitor([], env=env, home=home) as monitor:
                 fills = FillTimes(fresh=True)
                 monitor.term.wait_for(fills, timeout=60 + 40 * plan.latency_scale, what="fresh rows in all five tables")
+                # ... and the runner's log read behind its first rows: the first round complete.
+                monitor.term.wait_for(fetches_done, timeout=60 + 40 * plan.latency_scale, what="every first fetch to end")
                 stats = emu.stats()
             all_tables = monitor.since_start(max(fills.at.values()))
             paths = first_round_critical_path(plan, stats)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import faulthandler
+import functools
 import os
 import select
 import signal
@@ -38,7 +39,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, NoReturn
 
-from arr_actors import messages
+from arr_actors import messages, progress
 from arr_actors.messages import FetchReady, FetchRequest, FetchResult, TableData
 from arr_actors.runtime import faults
 from arr_actors.tables import load_function
@@ -165,7 +166,11 @@ def serve(
                     if fetch is None:
                         # ... later ones try again (credentials may have been fixed since).
                         fetch = load_factory(source_factory)(settings, table)
-                    data = fetch()
+                    progress.listen(functools.partial(_send_partial, conn, request, started=started, limit=limit))
+                    try:
+                        data = fetch()
+                    finally:
+                        progress.listen(None)
                     if not isinstance(data, TableData):
                         raise TypeError(f"the source returned {type(data).__name__}, not TableData")
         except (Exception, SystemExit) as exc:
@@ -195,6 +200,21 @@ def open_fetch(
         return None, describe_error(exc)
     finally:
         faulthandler.cancel_dump_traceback_later()
+
+
+def _send_partial(conn: Connection, request: FetchRequest, data: TableData, *, started: float, limit: int) -> None:
+    """Send the rows a fetch has so far; rows that cannot be sent are left for the final result."""
+    if not isinstance(data, TableData):
+        return
+    duration = round(time.monotonic() - started, 6)
+    try:
+        payload = messages.to_json(
+            FetchResult(generation=request.generation, seq=request.seq, duration_s=duration, data=data, partial=True)
+        ).encode()
+    except messages.CodecError:
+        return
+    if len(payload) <= limit:
+        conn.send_bytes(payload)
 
 
 def encode_result(request: FetchRequest, *, data: TableData | None, error: str, duration: float, limit: int) -> bytes:

@@ -43,6 +43,7 @@ from arr_actors.runtime.protocol import (
     ChildSpawned,
     ChildSpawnFailed,
     FetchOutcome,
+    FetchProgress,
     KillFetch,
     StartFetch,
 )
@@ -254,6 +255,10 @@ class Fetcher(pykka.ThreadingActor):
                 self._tell_watchdog(ChildReady(self.table, child.generation, result.startup_s, result.error))
             return
         if child.seq is None or result.seq != child.seq:
+            return
+        if result.partial:
+            if result.data is not None:
+                self._tell_watchdog(FetchProgress(self.table, child.generation, result.seq, result.data))
             return
         child.seq = None
         self._tell_watchdog(FetchOutcome(self.table, child.generation, result.seq, result.data, result.error))

@@ -37,6 +37,8 @@ class FirstOutcomes:
     def tell(self, message: Any) -> None:
         if not isinstance(message, TableSnapshot) or message.state == "restarting":
             return
+        if message.fetch_deadline_at is not None:
+            return  # taken mid-fetch (rows the fetch had so far): the outcome is still to come
         with self._lock:
             self._snapshots.setdefault(message.table, message)
             if all(t in self._snapshots for t in self._tables):

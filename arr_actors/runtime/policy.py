@@ -404,6 +404,21 @@ def set_paused(state: TableState, now: float, *, paused: bool) -> Step:
     return state, (publish,)
 
 
+def fetch_progress(state: TableState, now: float, *, seq: int, data: TableData, paused: bool) -> Step:
+    """The running fetch already has these rows: show them now; the fetch goes on.
+
+    The rows replace the table's (they are fresh, so the table is ``ok``); the
+    phase, the deadline and the failure accounting wait for the final answer.
+    """
+    if state.phase != FETCHING or seq != state.seq:
+        return state, ()
+    state = dataclasses.replace(
+        state, label="ok", rows=data.rows, warning=data.warning, error="", fetched_at=now
+    )
+    state, publish = _publish_snapshot(state, now, paused=paused)
+    return state, (publish,)
+
+
 def _fetch_duration(state: TableState, now: float) -> float:
     """How long the fetch took: from when its child was ready, or from the request if it never was."""
     began = state.began_at if state.began_at is not None else state.started_at

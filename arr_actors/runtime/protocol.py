@@ -43,6 +43,16 @@ class FetchOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class FetchProgress:
+    """Fetch ``seq`` is still running and already has these rows."""
+
+    table: str
+    generation: int
+    seq: int
+    data: TableData
+
+
+@dataclass(frozen=True, slots=True)
 class ChildReady:
     """The child of ``generation`` has loaded its source (in ``startup_s``); its fetch starts now.
 

@@ -26,7 +26,15 @@ from arr_actors.messages import PauseChanged, RefreshRequest, SetPaused, Tick
 from arr_actors.runtime import policy
 from arr_actors.runtime.eventlog import EventLog
 from arr_actors.runtime.policy import Limits, LogEvent, Publish, Step, TableState
-from arr_actors.runtime.protocol import ChildGone, ChildLaunched, ChildReady, FetchOutcome, KillFetch, StartFetch
+from arr_actors.runtime.protocol import (
+    ChildGone,
+    ChildLaunched,
+    ChildReady,
+    FetchOutcome,
+    FetchProgress,
+    KillFetch,
+    StartFetch,
+)
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -116,6 +124,8 @@ class Watchdog(pykka.ThreadingActor):
                 self._apply(policy.tick(state, message.now, limits=limits, paused=self._paused, rand=self._rand()))
         elif isinstance(message, FetchOutcome):
             self._step(message.table, self._on_outcome, message)
+        elif isinstance(message, FetchProgress):
+            self._step(message.table, self._on_progress, message)
         elif isinstance(message, ChildReady):
             self._step(message.table, self._on_child_ready, message)
         elif isinstance(message, ChildGone):
@@ -143,6 +153,9 @@ class Watchdog(pykka.ThreadingActor):
             state, now, limits=limits, seq=message.seq, data=message.data, error=message.error,
             paused=self._paused, rand=self._rand(),
         )
+
+    def _on_progress(self, state: TableState, now: float, limits: Limits, message: FetchProgress) -> Step:
+        return policy.fetch_progress(state, now, seq=message.seq, data=message.data, paused=self._paused)
 
     def _on_child_ready(self, state: TableState, now: float, limits: Limits, message: ChildReady) -> Step:
         return policy.child_ready(

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from arr_actors import progress
 from arr_actors.diagnostics import formats
 from arr_actors.messages import RunnerRow, TableData
 from arr_actors.sources import logs, runner_memory
@@ -39,6 +40,8 @@ _LOG_LOOKBACK_S = 300.0
 
 RUNNING_NOTE = "Running…"
 PENDING_NOTE = "Waiting to start…"
+#: A terminal execution whose log is being read (shown until the fetch ends).
+READING_NOTE = "reading its log…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +297,10 @@ def fetch(settings: Settings, ctx: SourceContext) -> TableData:
         memory = ctx.memory()
         remembered = memory.get_many(e.key for e in terminal)
         pending = [e for e in terminal if e.key not in remembered]
+    if pending:
+        # The log read takes seconds: show the executions now, their notes when it is done.
+        partial = tuple(build_row(e, remembered.get(e.key), pending_note=READING_NOTE) for e in top)
+        progress.report(TableData(rows=partial, warning=warning))
     found, reads, deferred, log_warning = read_new_terminal(ctx, pending)
     diagnoses: Mapping[str, Diagnosis] = {**remembered, **found}
     pending_note = "log read deferred (Cloud Logging limit)" if deferred else "log not read (see table status)"

@@ -93,3 +93,27 @@ def open_import_report_source(settings: object, table: str) -> Callable[[], Tabl
         return TableData(rows=(report,))
 
     return fetch
+
+
+#: ``open_progress_source``'s fetch finishes once this file exists in the state directory.
+GO_FILE = "go"
+
+
+def open_progress_source(settings: object, table: str) -> Callable[[], TableData]:
+    """Reports a partial row, then finishes with the final row once the test says so
+    (``GO_FILE`` appears): the test sees the partial rows while the fetch still runs."""
+    from arr_actors import progress
+
+    go = os.path.join(settings.state_dir, GO_FILE)  # type: ignore[attr-defined]
+
+    def row(name: str) -> BuildRow:
+        return BuildRow(build_id=name, status="WORKING", image="img", region="global", created_at=time.time())
+
+    def fetch() -> TableData:
+        progress.report(TableData(rows=(row("partial"),)))
+        end = time.monotonic() + 30
+        while not os.path.exists(go) and time.monotonic() < end:
+            time.sleep(0.01)
+        return TableData(rows=(row("final"),))
+
+    return fetch

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from runtime_fake_sources import FACTORY, SLOW_LOAD_S
+from runtime_fake_sources import FACTORY, GO_FILE, SLOW_LOAD_S
 from runtime_helpers import descendants, make_settings
 
 from arr_actors.runtime.once import ROUND_SLACK_S, round_timeout, run_once
@@ -71,3 +71,13 @@ def test_sources_slower_to_load_than_the_deadline_still_answer_in_one_round(tmp_
 def test_the_round_allows_for_start_up_deadline_and_kill(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, deadline=2.0, startup_deadline_s=7.0, kill_grace_s=0.5)
     assert round_timeout(settings) == 7.0 + 2.0 + 0.5 + ROUND_SLACK_S
+
+
+@pytest.mark.timeout(60)
+def test_rows_shown_mid_fetch_are_not_taken_for_the_tables_outcome(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, deadline=20.0)
+    (tmp_path / "state").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "state" / GO_FILE).touch()  # each fetch reports a partial row, then finishes at once
+    doc = run_once(settings, source_factory="runtime_fake_sources:open_progress_source")
+    for key in TABLE_KEYS:
+        assert [row["build_id"] for row in doc["tables"][key]["rows"]] == ["final"], key

@@ -637,3 +637,22 @@ def test_next_tick_at_is_exactly_when_a_tick_first_changes_something(
         if due is not None:
             state, commands = policy.tick(t.state, max(due, t.now), limits=t.limits, paused=t.paused, rand=MID)
             assert commands and state != t.state, f"nothing happened at next_tick_at ({due})"
+
+
+def test_rows_a_running_fetch_already_has_are_published_and_the_fetch_goes_on() -> None:
+    t = Table()
+    t.tick()
+    fetching = t.state
+    state, commands = policy.fetch_progress(fetching, t.now + 1, seq=fetching.seq, data=ROWS, paused=False)
+    (published,) = [c.message for c in commands if isinstance(c, Publish)]
+    assert published.rows == ROWS.rows and published.state == "ok"
+    assert published.fetch_deadline_at == fetching.deadline_at  # the spinner and its deadline stay
+    assert state.phase == policy.FETCHING and state.deadline_at == fetching.deadline_at
+    assert state.duration_s is None and state.attempts == fetching.attempts
+    # The final answer still ends the fetch and times it.
+    t.state = state
+    t.succeed(after=2)
+    assert t.state.phase == policy.IDLE and t.last().duration_s is not None
+    # Rows for another fetch, or with none running, change nothing.
+    assert policy.fetch_progress(state, t.now, seq=state.seq + 1, data=ROWS, paused=False) == (state, ())
+    assert policy.fetch_progress(t.state, t.now, seq=t.state.seq, data=ROWS, paused=False) == (t.state, ())

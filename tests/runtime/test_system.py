@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pykka
 import pytest
-from runtime_fake_sources import FACTORY, SLOW_LOAD_S
+from runtime_fake_sources import FACTORY, GO_FILE, SLOW_LOAD_S
 from runtime_helpers import Recorder, TreeWatch, is_snapshot, is_started, make_settings, subreaper, wait_until
 
 from arr_actors.messages import FetchStarted, Notice, PauseChanged, RefreshRequest, SetPaused, TableSnapshot, Tick
@@ -354,5 +354,24 @@ def test_a_message_that_breaks_a_handler_does_not_stop_the_watchdog(tmp_path: Pa
         tree.tell(RefreshRequest(table="no-such-table"))
         tree.tell(Tick(now=clock.now))
         _, snap = rec.wait_for(is_snapshot("builds", "ok"), timeout=10)
+    finally:
+        tree.stop()
+
+
+@pytest.mark.timeout(60)
+def test_rows_a_fetch_already_has_are_shown_while_it_goes_on(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, deadline=30.0, interval=600.0)
+    rec = Recorder()
+    factory = "runtime_fake_sources:open_progress_source"
+    tree = system._start(settings, [rec], source_factory=factory, tables=("builds",))
+    try:
+        _, partial = rec.wait_for(is_snapshot("builds", "ok"), timeout=20)
+        # Shown mid-fetch: the spinner's deadline is still there, no duration yet.
+        assert [r.build_id for r in partial.rows] == ["partial"]
+        assert partial.fetch_deadline_at is not None and partial.duration_s is None
+        (Path(settings.state_dir) / GO_FILE).touch()
+        _, final = rec.wait_for(lambda m: is_snapshot("builds", "ok")(m) and m.fetch_deadline_at is None, timeout=20)
+        assert [r.build_id for r in final.rows] == ["final"] and final.duration_s is not None
+        assert final.next_refresh_at is not None
     finally:
         tree.stop()

@@ -70,6 +70,35 @@ def test_runner_all_regions_newest_first(emulated, tmp_path):
     assert emu.control.stats().get("ListLogEntries", 0) == data.log_reads
 
 
+def test_runner_shows_its_executions_before_it_reads_their_logs(emulated, tmp_path):
+    """The log read takes seconds: the rows go out first, their notes with the final result."""
+    from arr_actors import progress
+
+    emu, clock = emulated
+    settings = emulator_settings(emu, tmp_path)
+    partial: list[tuple[object, int]] = []
+    progress.listen(lambda data: partial.append((data, emu.control.stats().get("ListLogEntries", 0))))
+    try:
+        final = open_source(settings, "runner")()
+    finally:
+        progress.listen(None)
+    assert final.log_reads == 1
+    ((early, reads_then),) = partial
+    assert reads_then == 0  # sent before the log read
+    assert [r.execution for r in early.rows] == [r.execution for r in final.rows]
+    terminal = [i for i, r in enumerate(final.rows) if r.status in TERMINAL]
+    assert terminal and all(early.rows[i].note == runner.READING_NOTE for i in terminal)
+    assert all(final.rows[i].note != runner.READING_NOTE for i in terminal)
+    # Nothing new to read: no partial rows, just the result.
+    partial.clear()
+    progress.listen(lambda data: partial.append((data, 0)))
+    try:
+        open_source(settings, "runner")()
+    finally:
+        progress.listen(None)
+    assert partial == []
+
+
 def test_runner_every_state_of_one_execution(emulated, tmp_path):
     """Terminal states from history; PENDING -> RUNNING -> terminal for an execution of the future."""
     emu, clock = emulated
