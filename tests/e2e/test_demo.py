@@ -82,9 +82,12 @@ def test_demo_monitor_end_to_end(spawn) -> None:
     print(f"first frame {time.monotonic() - term.started_at:.2f} s after spawn (including the emulator)")
     term.wait_for(all_tables_have_rows, timeout=45, what="all five tables with rows")
 
-    # FAILED executions show their extracted error in the note column
-    term.wait_for(lambda t: any("FAILED" in text for _, text in runner_rows(t)), timeout=45, what="a FAILED row")
-    failed = next(text for _, text in runner_rows(term) if "FAILED" in text)
+    # FAILED executions show their extracted error in the note column (once their log is read)
+    def diagnosed(t) -> bool:
+        return any("FAILED" in text and "reading its log" not in text for _, text in runner_rows(t))
+
+    term.wait_for(diagnosed, timeout=45, what="a FAILED row with its error")
+    failed = next(text for _, text in runner_rows(term) if "FAILED" in text and "reading its log" not in text)
     note = failed.split("FAILED", 1)[1].split()[-1]
     assert note not in ("-", ""), failed
 

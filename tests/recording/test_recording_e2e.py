@@ -134,8 +134,10 @@ def test_second_start_shows_the_first_runs_rows_stale_in_its_first_frame(tmp_pat
 
     # Second run: the first frame already shows the first run's rows, marked stale.
     with Terminal([*MONITOR], cols=160, rows=60, env=env, cwd=str(ROOT)) as term:
-        took = term.wait_for(lambda t: all(spec.title in t.text() for spec in TABLES), timeout=30,
-                             what="the first frame")
+        # A frame is drawn top to bottom and may reach the pty in pieces: the footer
+        # (the last line) being there means the whole first frame is.
+        took = term.wait_for(lambda t: all(spec.title in t.text() for spec in TABLES) and "q  quit" in t.lines()[-1],
+                             timeout=30, what="the first frame")
         first = term.text()
         for spec in TABLES:
             assert "STALE" in title_of(term, spec.title), f"{spec.title} not marked stale:\n{term.dump()}"
