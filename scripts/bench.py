@@ -577,16 +577,19 @@ def tables_shown(term: Terminal) -> bool:
     return not help_open(term) and titles_visible(term)
 
 
-def spinning_everywhere(term: Terminal) -> bool:
+def title_views(term: Terminal) -> list[TitleView | None]:
+    """Every table's title line as the screen shows it now."""
     lines = term.screen.display
-    views = [title_view(lines, spec.title) for spec in TABLES]
-    return all(view is not None and view.spinner is not None for view in views)
+    return [title_view(lines, spec.title) for spec in TABLES]
+
+
+def spinning_everywhere(term: Terminal) -> bool:
+    return all(view is not None and view.spinner is not None for view in title_views(term))
 
 
 def fetches_done(term: Terminal) -> bool:
     """No table shows a spinner: every fetch has ended."""
-    views = [title_view(term.screen.display, spec.title) for spec in TABLES]
-    return all(view is not None and view.spinner is None for view in views)
+    return all(view is not None and view.spinner is None for view in title_views(term))
 
 
 class FillTimes:
@@ -692,14 +695,10 @@ def first_round_critical_path(plan: Plan, stats: Mapping[str, int]) -> dict[str,
     taken at its worst case.
     """
 
-    def slowest(method: str) -> float:
-        count = stats.get(method, 0)
-        return max(call_delays(plan, method, range(count)), default=0.0)
-
     paths = {
-        "runner": slowest("ListExecutions"),
-        "vertex": slowest("ListCustomJobs"),
-        "builds": slowest("ListBuilds"),
+        "runner": slowest_call(plan, stats, "ListExecutions"),
+        "vertex": slowest_call(plan, stats, "ListCustomJobs"),
+        "builds": slowest_call(plan, stats, "ListBuilds"),
     }
     graphql_chain = math.ceil(stats.get("GraphQL", 0) / 2)
     for key in ("active", "completed"):
@@ -707,10 +706,15 @@ def first_round_critical_path(plan: Plan, stats: Mapping[str, int]) -> dict[str,
     return {k: round(v, 3) for k, v in paths.items()}
 
 
+def slowest_call(plan: Plan, stats: Mapping[str, int], method: str) -> float:
+    """The longest of the ``stats[method]`` calls of ``method`` made (parallel calls cost their slowest)."""
+    return max(call_delays(plan, method, range(stats.get(method, 0))), default=0.0)
+
+
 def runner_notes_path(plan: Plan, stats: Mapping[str, int]) -> float:
     """The runner's chain to its notes: the slowest ``ListExecutions``, then its log read."""
-    lists = max(call_delays(plan, "ListExecutions", range(stats.get("ListExecutions", 0))), default=0.0)
-    return round(lists + sum(call_delays(plan, "ListLogEntries", range(stats.get("ListLogEntries", 0)))), 3)
+    reads = sum(call_delays(plan, "ListLogEntries", range(stats.get("ListLogEntries", 0))))
+    return round(slowest_call(plan, stats, "ListExecutions") + reads, 3)
 
 
 def emulated_settings(

@@ -681,11 +681,10 @@ class Lines(urwid.Widget):
                 # for a terminal that is not UTF-8: urwid's own widgets know
                 # how to leave out or replace what the terminal must not get.
                 return self._by_urwid(size)
-            simple = text.isascii()  # one byte, one column per character
-            if (len(text) if simple else width_of(text)) != cols:
+            if width_of(text) != cols:
                 line = _clip(line, cols, "")
                 text = "".join(piece for _, piece in line)
-                simple = text.isascii()
+            simple = text.isascii()  # one byte, one column per character
             # Printable ASCII, or UTF-8 (no character-set shifts): the line encodes in one go.
             data = text.encode("ascii") if simple else text.encode("utf-8", "urwid_fallback")
             attr: list[tuple[str, int]] = []

@@ -143,7 +143,7 @@ def saw_jobs(watch: Watch, jobs: tuple[Job, ...]) -> Watch:
     """A successful listing; only jobs created since the launch are kept, oldest first."""
     new = tuple(sorted((j for j in jobs if j.created_at >= watch.since), key=lambda j: (j.created_at, j.id)))
     candidate_at = watch.candidate_at
-    if candidate_at is None and any(j.state in SUBMITTED_STATES for j in new):
+    if candidate_at is None and _on_their_way(new):
         candidate_at = watch.round_started
     return replace(
         watch, jobs=new, jobs_round=watch.round, failing=_without(watch.failing, VERTEX), candidate_at=candidate_at
@@ -164,10 +164,13 @@ def needs_log(watch: Watch) -> bool:
     """Whether the runner's log should be read this round: a new job waits for it to name it."""
     if watch.log_refused:
         return False
-    candidates = [j for j in watch.jobs if j.state in SUBMITTED_STATES]
-    if not candidates:
-        return False
-    return not any(j.id in (watch.log_ids or ()) for j in candidates)
+    candidates = _on_their_way(watch.jobs)
+    return bool(candidates) and not any(j.id in (watch.log_ids or ()) for j in candidates)
+
+
+def _on_their_way(jobs: tuple[Job, ...]) -> list[Job]:
+    """The jobs that were submitted and are on their way (oldest first, as listed)."""
+    return [j for j in jobs if j.state in SUBMITTED_STATES]
 
 
 def call_failed(watch: Watch, *, service: str, code: str, message: str, at: float) -> Watch:
@@ -219,10 +222,7 @@ def decide(watch: Watch, now: float) -> Decision:
 
 def submitted_job(watch: Watch) -> Job | None:
     """The new job on its way that the runner's log names as its own."""
-    for job in watch.jobs:
-        if job.state in SUBMITTED_STATES and job.id in (watch.log_ids or ()):
-            return job
-    return None
+    return next((j for j in _on_their_way(watch.jobs) if j.id in (watch.log_ids or ())), None)
 
 
 def _confirming(watch: Watch, now: float) -> bool:
@@ -243,7 +243,7 @@ def unconfirmed_job(watch: Watch, now: float) -> Job | None:
     launch's deadline came). A log that names other jobs says these ones are
     not ours.
     """
-    candidates = [j for j in watch.jobs if j.state in SUBMITTED_STATES]
+    candidates = _on_their_way(watch.jobs)
     if not candidates:
         return None
     if not watch.log_refused:

@@ -165,7 +165,7 @@ def serve(
                 else:
                     if fetch is None:
                         # ... later ones try again (credentials may have been fixed since).
-                        fetch = load_factory(source_factory)(settings, table)
+                        fetch = load_function(source_factory)(settings, table)
                     progress.listen(functools.partial(_send_partial, conn, request, started=started, limit=limit))
                     try:
                         data = fetch()
@@ -195,7 +195,7 @@ def open_fetch(
         settings.startup_deadline_s + settings.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True
     )
     try:
-        return load_factory(source_factory)(settings, table), ""
+        return load_function(source_factory)(settings, table), ""
     except (Exception, SystemExit) as exc:
         return None, describe_error(exc)
     finally:
@@ -247,7 +247,3 @@ def describe_error(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
-
-def load_factory(spec: str) -> Callable[[Settings, str], Callable[[], TableData]]:
-    """The source factory named by ``"module:function"``."""
-    return load_function(spec)

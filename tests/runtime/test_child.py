@@ -20,6 +20,7 @@ from arr_actors.runtime import child, faults, system
 from arr_actors.runtime.fetcher import ChildReader, describe_exit
 from arr_actors.runtime.protocol import ChildClosed, ChildExited, ChildMessage, ChildSpawned
 from arr_actors.runtime.starter import ProcessStarter
+from arr_actors.tables import load_function
 
 
 @pytest.mark.timeout(30)
@@ -210,10 +211,10 @@ def test_errors_read_like_the_source_meant_them(monkeypatch: pytest.MonkeyPatch)
 
 def test_source_factory_errors_name_the_spec() -> None:
     with pytest.raises(ValueError, match="is not 'module:function'"):
-        child.load_factory("no_colon")
+        load_function("no_colon")
     with pytest.raises(AttributeError, match="has no 'nope'"):
-        child.load_factory("runtime_fake_sources:nope")
-    assert child.load_factory(FACTORY) is not None
+        load_function("runtime_fake_sources:nope")
+    assert load_function(FACTORY) is not None
 
 
 def test_fault_kinds_are_checked() -> None:
