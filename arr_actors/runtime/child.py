@@ -207,35 +207,34 @@ def _send_partial(conn: Connection, request: FetchRequest, data: TableData, *, s
     if not isinstance(data, TableData):
         return
     duration = round(time.monotonic() - started, 6)
-    try:
-        payload = messages.to_json(
-            FetchResult(generation=request.generation, seq=request.seq, duration_s=duration, data=data, partial=True)
-        ).encode()
-    except messages.CodecError:
-        return
-    if len(payload) <= limit:
+    result = FetchResult(generation=request.generation, seq=request.seq, duration_s=duration, data=data, partial=True)
+    payload, _ = _encoded(result, limit)
+    if payload:
         conn.send_bytes(payload)
 
 
 def encode_result(request: FetchRequest, *, data: TableData | None, error: str, duration: float, limit: int) -> bytes:
     """The result as codec JSON, or an error result when it cannot be sent as it is."""
+    result = FetchResult(generation=request.generation, seq=request.seq, duration_s=duration, data=data, error=error)
+    payload, problem = _encoded(result, limit)
+    if payload:
+        return payload
+    result = FetchResult(generation=request.generation, seq=request.seq, duration_s=duration, error=problem)
+    return messages.to_json(result).encode()
+
+
+def _encoded(result: FetchResult, limit: int) -> tuple[bytes, str]:
+    """``result`` as codec JSON within ``limit`` bytes, or no bytes and why it cannot be sent."""
     try:
-        result = FetchResult(
-            generation=request.generation, seq=request.seq, duration_s=duration, data=data, error=error
-        )
         payload = messages.to_json(result).encode()
     except messages.CodecError as exc:
-        payload, error = b"", f"the source returned rows that cannot be encoded: {exc}"
-    if payload and len(payload) > limit:
-        error = (
+        return b"", f"the source returned rows that cannot be encoded: {exc}"
+    if len(payload) > limit:
+        return b"", (
             f"result too large: {len(payload):,} bytes (limit {limit:,} bytes); "
             "lower the table's row limit or raise supervision.max_result_bytes"
         )
-        payload = b""
-    if not payload:
-        result = FetchResult(generation=request.generation, seq=request.seq, duration_s=duration, error=error)
-        payload = messages.to_json(result).encode()
-    return payload
+    return payload, ""
 
 
 def describe_error(exc: BaseException) -> str:
