@@ -18,12 +18,13 @@ import argparse
 import functools
 import re
 import sys
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+import tomllib
 
 DEFAULT_PATH = Path(__file__).with_name("patterns.toml")
 

@@ -36,7 +36,7 @@ def _b64(text: str) -> str:
 
 
 def _connection(nodes: list[Obj], *, cursors: list[str], has_next: bool, typename: str) -> Obj:
-    edges = [Obj(typename + "Edge", {"node": n, "cursor": c}) for n, c in zip(nodes, cursors)]
+    edges = [Obj(typename + "Edge", {"node": n, "cursor": c}) for n, c in zip(nodes, cursors, strict=True)]
     page_info = Obj(
         "PageInfo",
         {

@@ -326,7 +326,7 @@ class World:
         n = len(self.regions)
         pins: dict[tuple[int, int], tuple[str, str]] = {(0, 0): ("RUNNING", "")}
         slots = [(i, k) for k in range(6) for i in range(n) if (i, k) != (0, 0)]
-        for slot, failure in zip(slots[:4], rng.sample(FAILURES, 4)):
+        for slot, failure in zip(slots[:4], rng.sample(FAILURES, 4), strict=True):
             pins[slot] = ("FAILED", failure.key)
         pins[slots[4]] = ("FINISHED", "")
         return pins

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from arr_actors.messages import FetchStarted, Notice, Row, TableData, TableSnapshot
 from arr_actors.tables import table as table_spec
@@ -146,7 +146,7 @@ class LogEvent:
     detail: str = ""
 
 
-Command = Union[StartFetch, KillFetch, Publish, LogEvent]
+Command = StartFetch | KillFetch | Publish | LogEvent
 Step = tuple[TableState, tuple[Command, ...]]
 
 

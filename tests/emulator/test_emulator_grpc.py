@@ -114,7 +114,7 @@ def test_custom_jobs_list_get_and_page(clients) -> None:
     states = {j.state.name for j in jobs}
     assert "JOB_STATE_RUNNING" in states
     for job in jobs:
-        assert job.name.startswith(f"projects/") and f"/locations/{REGIONS[0]}/customJobs/" in job.name
+        assert job.name.startswith("projects/") and f"/locations/{REGIONS[0]}/customJobs/" in job.name
         spec = job.job_spec.worker_pool_specs[0]
         assert spec.machine_spec.machine_type and spec.container_spec.image_uri
         if job.state.name == "JOB_STATE_FAILED":

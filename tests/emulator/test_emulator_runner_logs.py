@@ -8,10 +8,10 @@ registry the product uses (read here straight from patterns.toml, and through
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from arr_actors.diagnostics import formats
 from arr_actors.emulator.runnerlogs import FAILURES, LogContext, RunnerTimeline, Submission, runner_lines

@@ -212,7 +212,7 @@ def fd_count() -> int:
 def ok_gaps(recorder: Recorder, table: str, *, since: float) -> list[float]:
     """Gaps between consecutive ok snapshots of ``table`` after ``since`` (monotonic)."""
     times = [t for t, m in recorder.timed(TableSnapshot, table=table) if m.state == "ok" and t >= since]
-    return [b - a for a, b in zip(times, times[1:])]
+    return [b - a for a, b in zip(times, times[1:], strict=False)]
 
 
 def states(recorder: Recorder, table: str) -> list[str]:

@@ -143,7 +143,7 @@ def test_all_faults_at_once_across_tables(tmp_path: Path) -> None:
     trees, recorders, watches, layouts = [], [], [], []
     try:
         for n, group in enumerate(groups):
-            layout = dict(zip(faulty_tables, group))
+            layout = dict(zip(faulty_tables, group, strict=False))
             settings = make_settings(
                 tmp_path / str(n), deadline=deadline, interval=interval, faults=tuple(layout.items())
             )
@@ -152,7 +152,7 @@ def test_all_faults_at_once_across_tables(tmp_path: Path) -> None:
             recorders.append(rec)
             watches.append(watch)
             layouts.append((settings, layout))
-        for tree, rec, watch, (settings, layout) in zip(trees, recorders, watches, layouts):
+        for tree, rec, watch, (settings, layout) in zip(trees, recorders, watches, layouts, strict=True):
             for table, fault in layout.items():
                 check_contained(
                     rec,
@@ -165,7 +165,7 @@ def test_all_faults_at_once_across_tables(tmp_path: Path) -> None:
                     tree=tree,
                 )
     finally:
-        for tree, watch in zip(trees, watches):
+        for tree, watch in zip(trees, watches, strict=False):
             watch.capture(tree)
             tree.stop()
     for watch in watches:

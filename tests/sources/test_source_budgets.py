@@ -12,13 +12,13 @@ import multiprocessing
 import time
 
 import pytest
+from source_helpers import emulator_settings, with_limit
 
 from arr_actors import messages
 from arr_actors.emulator import latency
 from arr_actors.sources import limiter as limiter_mod
 from arr_actors.sources import open_source, runner
 from arr_actors.sources.common import SourceContext
-from source_helpers import emulator_settings, with_limit
 
 TERMINAL = ("FINISHED", "FAILED", "CANCELLED")
 
@@ -35,9 +35,10 @@ def test_refresh_takes_about_two_calls_not_the_sum(emulated, tmp_path, record_pr
     newest = sorted(emu.world.all_executions(now), key=lambda e: (e.created, e.name), reverse=True)
     terminal_seen = 0
     limit = 0
-    for limit, e in enumerate(newest, start=1):
+    for index, e in enumerate(newest, start=1):
         terminal_seen += e.status(now) in TERMINAL
         if terminal_seen == 5:
+            limit = index
             break
     assert terminal_seen == 5
     settings = with_limit(emulator_settings(emu, tmp_path, call_timeout_s=10.0), "runner", limit)

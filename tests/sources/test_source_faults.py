@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from source_helpers import emulator_settings, start_emulator
 
 from arr_actors.sources import open_source
 from arr_actors.sources.errors import NO_CREDENTIALS, SourceError
-from source_helpers import emulator_settings, start_emulator
 
 SERVICE = {"runner": "run", "builds": "build", "vertex": "vertex", "active": "wandb", "completed": "wandb"}
 GRPC_TIMEOUT_S = 0.5

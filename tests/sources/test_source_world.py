@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from source_helpers import emulator_settings, with_limit
 
 from arr_actors.diagnostics.extract import diagnose
 from arr_actors.sources import open_source, runner
-from source_helpers import emulator_settings, with_limit
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -63,7 +63,7 @@ def test_runner_all_regions_newest_first(emulated, tmp_path):
     data = open_source(settings, "runner")()
     truth = sorted(emu.world.all_executions(now), key=lambda e: (e.created, e.name), reverse=True)[:10]
     assert [r.execution for r in data.rows] == [e.name for e in truth]
-    for row, e in zip(data.rows, truth):
+    for row, e in zip(data.rows, truth, strict=True):
         _check_runner_row(row, e, now)
     assert data.warning == "" and data.deferred == ""
     assert data.log_reads == (1 if any(e.status(now) in TERMINAL for e in truth) else 0)
@@ -142,7 +142,7 @@ def _expected_builds(world, now, limit):
 def _check_builds(data, world, now, limit):
     truth = _expected_builds(world, now, limit)
     assert [r.build_id for r in data.rows] == [b.build_id for b in truth]
-    for row, b in zip(data.rows, truth):
+    for row, b in zip(data.rows, truth, strict=True):
         assert (row.status, row.image, row.region) == (b.status(now), f"{b.image}:{b.tag}", b.location)
         assert _close(row.created_at, b.created)
         assert _close(row.started_at, b.started if b.started <= now else None)
@@ -175,7 +175,7 @@ def test_builds_match_world(emulated, tmp_path):
 def _check_vertex(data, world, now, limit):
     truth = world.vertex_jobs(None, now)[:limit]
     assert [r.job_id for r in data.rows] == [j.job_id for j in truth]
-    for row, j in zip(data.rows, truth):
+    for row, j in zip(data.rows, truth, strict=True):
         state = j.state(now)
         assert (row.display_name, row.region, row.state) == (j.display_name, j.region, state)
         assert _close(row.created_at, j.created)
@@ -206,7 +206,7 @@ def test_vertex_match_world(emulated, tmp_path):
 
 def _check_runs(data, runs, now, *, completed):
     assert [r.run_id for r in data.rows] == [run.run_id for run in runs]
-    for row, run in zip(data.rows, runs):
+    for row, run in zip(data.rows, runs, strict=True):
         state = run.state(now)
         assert (row.name, row.state) == (run.display_name, state)
         assert row.created_at == math.floor(run.created)
