@@ -164,7 +164,7 @@ class Player:
         try:
             for item in recording:
                 if isinstance(item, Skipped):
-                    self._subscriber.tell(Notice(text=f"{self._label}: {item.text}", level="warning", at=self._now()))
+                    self._notify(item.text, level="warning")
                     continue
                 if not self._wait_until(item.t):
                     return
@@ -175,13 +175,13 @@ class Player:
                 self.delivered += 1
             if not self._stop_event.is_set():
                 skipped = f", {recording.skipped} lines skipped" if recording.skipped else ""
-                text = f"{self._label}: end of recording ({recording.entries} messages{skipped})"
-                self._subscriber.tell(Notice(text=text, at=self._now()))
+                self._notify(f"end of recording ({recording.entries} messages{skipped})")
         except OSError as exc:
-            text = f"{self._label}: reading stopped: {exc.strerror or exc}"
-            self._subscriber.tell(Notice(text=text, level="error", at=self._now()))
+            self._notify(f"reading stopped: {exc.strerror or exc}", level="error")
         finally:
             self.finished.set()
 
-    def _now(self) -> float:
-        return self._wall_clock() if self._shift else self.clock()
+    def _notify(self, text: str, *, level: str = "info") -> None:
+        """Tell the screen about the replay itself, at the time the screen shows."""
+        at = self._wall_clock() if self._shift else self.clock()
+        self._subscriber.tell(Notice(text=f"{self._label}: {text}", level=level, at=at))
