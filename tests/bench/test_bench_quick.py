@@ -68,9 +68,9 @@ def test_title_line_says_rows_state_and_spinner():
     runner = title_view(lines, "W&B Launch agent")
     assert runner == TitleView(rows=10, labels=(), spinner=2) and runner.filled
     builds = title_view(lines, "Cloud Builds")
-    assert builds.rows == 8 and builds.labels == ("STALE",) and not builds.filled
+    assert builds is not None and builds.rows == 8 and builds.labels == ("STALE",) and not builds.filled
     vertex = title_view(lines, "Vertex AI jobs")
-    assert vertex.labels == ("TIMED OUT",) and not vertex.filled
+    assert vertex is not None and vertex.labels == ("TIMED OUT",) and not vertex.filled
     assert title_view(lines, "Active W&B runs") is None
 
 

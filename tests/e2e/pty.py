@@ -122,11 +122,6 @@ class Terminal:
             return True
         return False
 
-    @property
-    def closed(self) -> bool:
-        """The pty reached its end: the program closed it or exited."""
-        return self._eof
-
     def drain(self, quiet: float = 0.05, limit: float = 2.0) -> None:
         """Read until the program has been quiet for ``quiet`` s (or ``limit`` s passed)."""
         end = time.monotonic() + limit
