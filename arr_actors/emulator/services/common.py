@@ -12,16 +12,18 @@ import functools
 import re
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
 
 import grpc
 
 from arr_actors.emulator import filters
-from arr_actors.emulator.control import Control
 from arr_actors.emulator.filters import FilterError
 from arr_actors.emulator.paging import PageRules, PageTokenError, SortKey, cut_page
-from arr_actors.emulator.protos import Protos
-from arr_actors.emulator.world import World
+
+if TYPE_CHECKING:
+    from arr_actors.emulator.control import Control
+    from arr_actors.emulator.protos import Protos
+    from arr_actors.emulator.world import World
 
 T = TypeVar("T")
 

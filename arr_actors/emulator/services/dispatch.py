@@ -14,18 +14,21 @@ import traceback
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from arr_actors.emulator.control import Control, Stopping
-from arr_actors.emulator.protos import Protos
+from arr_actors.emulator.control import Stopping
 from arr_actors.emulator.services.build import CloudBuild
 from arr_actors.emulator.services.common import Abort, Service
 from arr_actors.emulator.services.logs import CloudLogging
 from arr_actors.emulator.services.run import CloudRun
 from arr_actors.emulator.services.vertex import VertexAI
-from arr_actors.emulator.world import World
+
+if TYPE_CHECKING:
+    from arr_actors.emulator.control import Control
+    from arr_actors.emulator.protos import Protos
+    from arr_actors.emulator.world import World
 
 #: Bytes that are not a valid protobuf message of any type: a truncated varint tag.
 GARBAGE = b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x08"
