@@ -10,17 +10,16 @@ later inside a widget.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import math
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Literal, Union
 
 SCHEMA_VERSION = 1
 
-#: States a table snapshot can be in.
-TABLE_STATES = ("ok", "stale", "error", "timeout", "restarting", "circuit_open")
 NOTICE_LEVELS = ("info", "warning", "error")
 
 
@@ -28,7 +27,77 @@ class CodecError(ValueError):
     """A document could not be turned into a message; the text says where and why."""
 
 
+class TableStatus(str, enum.Enum):
+    """What a table's latest snapshot says about its rows; documents hold the value."""
+
+    OK = "ok"
+    STALE = "stale"  # the refresh failed: the rows are the last known good
+    ERROR = "error"  # the refresh failed and no rows were ever fetched
+    TIMEOUT = "timeout"  # the refresh passed its deadline and was killed
+    RESTARTING = "restarting"  # a new fetch process is starting after a failure
+    CIRCUIT_OPEN = "circuit_open"  # too many failures: retrying later
+
+    def __str__(self) -> str:
+        # The value, on every Python version (a plain str-mixin enum formats
+        # as "TableStatus.OK" in f-strings from 3.11 on).
+        return self.value
+
+    @property
+    def failing(self) -> bool:
+        """Whether the last refresh failed (any state but ``ok``)."""
+        return self is not TableStatus.OK
+
+
+def _table_status(value: object, *, path: str) -> TableStatus:
+    try:
+        return TableStatus(value)
+    except ValueError:
+        choices = ", ".join(status.value for status in TableStatus)
+        raise CodecError(f"{path}: {value!r} is not one of {choices}") from None
+
+
 # --------------------------------------------------------------------------- rows
+
+#: How a detail line shows its value: ``text``; ``status`` (styled by its
+#: value); ``time`` (epoch seconds, as a date and time); ``span`` (seconds, as a
+#: duration); ``runtime`` (the row's runtime when shown, ``value`` unused);
+#: ``reason`` (why the row ended: an error when the row failed); ``log``
+#: (lines of log context, ``value`` a tuple of lines).
+FieldKind = Literal["text", "status", "time", "span", "runtime", "reason", "log"]
+
+
+@dataclass(frozen=True, slots=True)
+class DetailField:
+    """One entry of a row's detail view."""
+
+    label: str
+    value: str | int | float | tuple[str, ...] | None
+    kind: FieldKind = "text"
+
+
+def _elapsed(start: float | None, end: float | None, *, running: bool, now: float) -> float | None:
+    """How long something between ``start`` and ``end`` took; counts on while it runs."""
+    if start is None:
+        return None
+    if end is not None:
+        return end - start
+    return now - start if running else None
+
+
+def _every_field(row: Any, *, runtime_label: str) -> tuple[DetailField, ...]:
+    """Every field of a row under its own name, then its runtime."""
+    out = []
+    for f in dataclasses.fields(row):
+        kind: FieldKind = "text"
+        if f.name.endswith("_at"):
+            kind = "time"
+        elif f.name == "runtime_s":
+            kind = "span"
+        elif f.name in ("status", "state"):
+            kind = "status"
+        out.append(DetailField(f.name.replace("_", " ").capitalize(), getattr(row, f.name), kind))
+    out.append(DetailField(runtime_label, None, "runtime"))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +121,35 @@ class RunnerRow:
     def key(self) -> str:
         return f"{self.region}/{self.execution}"
 
+    @property
+    def is_running(self) -> bool:
+        return self.status == "RUNNING"
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("PENDING", "RUNNING")
+
+    def runtime(self, now: float, *, fetched_at: float | None = None) -> float | None:
+        start = self.started_at or self.created_at
+        return _elapsed(start, self.completed_at, running=self.is_running, now=now)
+
+    def detail_fields(self) -> tuple[DetailField, ...]:
+        return (
+            DetailField("Execution", self.execution),
+            DetailField("Region", self.region),
+            DetailField("Queue", self.queue),
+            DetailField("Status", self.status, "status"),
+            DetailField("Runs", self.runs),
+            DetailField("Runtime", None, "runtime"),
+            DetailField("Created", self.created_at, "time"),
+            DetailField("Started", self.started_at, "time"),
+            DetailField("Completed", self.completed_at, "time"),
+            DetailField("Note", self.note, "reason"),
+            DetailField("Category", self.category),
+            DetailField("Pattern", self.pattern),
+            DetailField("Log context", self.context, "log"),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class BuildRow:
@@ -71,8 +169,18 @@ class BuildRow:
         return self.build_id
 
     @property
+    def is_running(self) -> bool:
+        return self.status == "WORKING"
+
+    @property
     def active(self) -> bool:
         return self.status in ("QUEUED", "WORKING", "PENDING")
+
+    def runtime(self, now: float, *, fetched_at: float | None = None) -> float | None:
+        return _elapsed(self.started_at, self.finished_at, running=self.is_running, now=now)
+
+    def detail_fields(self) -> tuple[DetailField, ...]:
+        return _every_field(self, runtime_label="Duration")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +200,24 @@ class VertexRow:
     def key(self) -> str:
         return f"{self.region}/{self.job_id}"
 
+    @property
+    def status(self) -> str:
+        return self.state
+
+    @property
+    def is_running(self) -> bool:
+        return self.state == "RUNNING"
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("PENDING", "QUEUED", "RUNNING")
+
+    def runtime(self, now: float, *, fetched_at: float | None = None) -> float | None:
+        return _elapsed(self.started_at, self.ended_at, running=self.is_running, now=now)
+
+    def detail_fields(self) -> tuple[DetailField, ...]:
+        return _every_field(self, runtime_label="Runtime")
+
 
 @dataclass(frozen=True, slots=True)
 class WandbRunRow:
@@ -108,6 +234,29 @@ class WandbRunRow:
     @property
     def key(self) -> str:
         return self.run_id
+
+    @property
+    def status(self) -> str:
+        return self.state
+
+    @property
+    def is_running(self) -> bool:
+        return self.state == "running"
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("pending", "running")
+
+    def runtime(self, now: float, *, fetched_at: float | None = None) -> float | None:
+        """W&B reports a runtime as of the fetch: a running run's counts on from then."""
+        if self.runtime_s is None:
+            return now - self.created_at if self.is_running else None
+        if self.is_running and fetched_at is not None:
+            return self.runtime_s + max(0.0, now - fetched_at)
+        return self.runtime_s
+
+    def detail_fields(self) -> tuple[DetailField, ...]:
+        return _every_field(self, runtime_label="Runtime")
 
 
 Row = RunnerRow | BuildRow | VertexRow | WandbRunRow
@@ -183,7 +332,7 @@ class TableSnapshot:
 
     table: str
     seq: int
-    state: str
+    state: TableStatus
     rows: tuple[Row, ...] = ()
     error: str = ""
     warning: str = ""
@@ -200,10 +349,9 @@ class TableSnapshot:
     fetch_deadline_at: float | None = None
 
     def __post_init__(self) -> None:
-        if self.state not in TABLE_STATES:
-            raise CodecError(
-                f"TableSnapshot.state: {self.state!r} is not one of {', '.join(TABLE_STATES)}"
-            )
+        # Built from a plain string too (the string of a state is its value).
+        if not isinstance(self.state, TableStatus):
+            object.__setattr__(self, "state", _table_status(self.state, path="TableSnapshot.state"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +458,8 @@ def encode(message: Any) -> dict[str, Any]:
 
 
 def _encode_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return encode(value)
     if isinstance(value, tuple):
@@ -365,7 +515,7 @@ def _decode_value(tp: Any, value: Any, *, path: str) -> Any:
             if type(None) in options:
                 return None
             raise CodecError(f"{path}: must not be null")
-        dataclass_options = tuple(o for o in options if dataclasses.is_dataclass(o))
+        dataclass_options = tuple(o for o in options if isinstance(o, type) and dataclasses.is_dataclass(o))
         if dataclass_options and isinstance(value, dict):
             return decode(value, expect=dataclass_options)
         errors = []
@@ -382,8 +532,12 @@ def _decode_value(tp: Any, value: Any, *, path: str) -> Any:
             raise CodecError(f"{path}: expected a list, got {_describe(value)}")
         (item_type, _ellipsis) = typing.get_args(tp)
         return tuple(_decode_value(item_type, v, path=f"{path}[{i}]") for i, v in enumerate(value))
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return decode(value, expect=(tp,))
+    if tp is TableStatus:
+        if not isinstance(value, str):
+            raise CodecError(f"{path}: expected a string, got {_describe(value)}")
+        return _table_status(value, path=path)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise CodecError(f"{path}: expected a number, got {_describe(value)}")
@@ -448,7 +602,9 @@ def row_to_plain(row: Row) -> dict[str, Any]:
 
 __all__ = [
     "SCHEMA_VERSION",
-    "TABLE_STATES",
+    "TableStatus",
+    "DetailField",
+    "FieldKind",
     "CodecError",
     "RunnerRow",
     "BuildRow",

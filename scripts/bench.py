@@ -529,7 +529,7 @@ class Monitor:
 
 # ------------------------------------------------------------------ reading the screen
 
-#: What a table's title line says when its rows are not fresh (ui.render's state labels).
+#: What a table's title line says when its rows are not fresh (ui.views.title.STATE_LABELS).
 TROUBLE_LABELS = ("STALE", "ERROR", "TIMED OUT", "RESTARTING", "CIRCUIT OPEN")
 SPINNER_GLYPHS = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _ROW_COUNT = re.compile(r"\b(\d+)(?:/(\d+))? rows?\b")
@@ -1148,9 +1148,10 @@ def measure_startup(plan: Plan, workdir: str, report: Report, say: Progress) -> 
 def render_cost_ms(snapshots: Mapping[str, Any], *, repeats: int) -> dict[str, float]:
     """CPU time of drawing one whole frame of these tables (the UI's pure render
     functions and urwid's canvas), as the UI does for every clock tick."""
-    from ui import model, render
+    from ui import model, screen
+    from ui.context import RenderContext
 
-    ctx = render.RenderContext(regions=18)
+    ctx = RenderContext(regions=18)
     state = model.UiState()
     now = time.time()
     for snapshot in snapshots.values():
@@ -1159,14 +1160,14 @@ def render_cost_ms(snapshots: Mapping[str, Any], *, repeats: int) -> dict[str, f
     costs = []
     for n in range(repeats):
         started = time.process_time()
-        render.screen(state, now=now + n, size=size, ctx=ctx).render(size)
+        screen.screen(state, now=now + n, size=size, ctx=ctx).render(size)
         costs.append(1000 * (time.process_time() - started))
     return {"p50": round(percentile(costs, 50), 2), "max": round(max(costs), 2), "size": f"{size[0]}x{size[1]}"}
 
 
 def measure_keys(plan: Plan, workdir: str, report: Report, say: Progress) -> None:
     """Key latency and loop lag while every table's fetch hangs in C code holding the GIL."""
-    from ui.render import SPINNER_FPS
+    from ui.context import SPINNER_FPS
 
     regions = region_names(18)
     home = workdir

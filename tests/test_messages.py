@@ -41,7 +41,7 @@ snapshots = st.builds(
     m.TableSnapshot,
     table=st.sampled_from(["runner", "builds", "vertex", "active", "completed"]),
     seq=st.integers(min_value=0, max_value=2**40),
-    state=st.sampled_from(m.TABLE_STATES),
+    state=st.sampled_from(m.TableStatus),
     rows=any_rows,
     error=text,
     warning=text,
