@@ -1,21 +1,23 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pytest
 import ui_samples as S
 from urwid.testing import render_runs, render_text, resolve_attr
 
-from arr_actors.messages import Notice, PauseChanged, TableSnapshot, WandbRunRow
-from arr_actors.tables import TABLES, table
+from arr_actors.messages import DetailField, Notice, PauseChanged, TableSnapshot, WandbRunRow
+from arr_actors.tables import TABLES, Column, TableSpec, table
 from ui import keys, model, palette, screen
 from ui.canvas import Lines
-from ui.columns import column_widths
+from ui.columns import column_widths, table_widths
 from ui.context import SPINNER_FPS, UTF8_GLYPHS, RenderContext
 from ui.model import Detail, UiState
 from ui.text import Markup, width_of
 from ui.views.detail import detail_view
-from ui.views.tables import allocate
+from ui.views.footer import footer_height, footer_lines
+from ui.views.tables import allocate, row_line
 
 CTX = RenderContext(regions=18)
 ACTIVE = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -418,3 +420,83 @@ def test_every_screen_renders_the_same_through_the_canvas_and_through_urwid_text
     for size in ((80, 24), (120, 40)):
         lines = screen.screen_lines(state, now=S.NOW, cols=size[0], rows=size[1], ctx=CTX)
         assert render_text(Lines(lines), size) == render_text(reference(lines, size), size)
+
+
+# ------------------------------------------------------- rows and measures
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """A row type the screen has never heard of."""
+
+    name: str
+    state: str
+    created_at: float
+    started_at: float | None = None
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+    @property
+    def status(self) -> str:
+        return self.state
+
+    @property
+    def is_running(self) -> bool:
+        return self.state == "RUNNING"
+
+    @property
+    def active(self) -> bool:
+        return self.is_running
+
+    def runtime(self, now: float, *, fetched_at: float | None = None) -> float | None:
+        return None if self.started_at is None else now - self.started_at
+
+    def detail_fields(self) -> tuple[DetailField, ...]:
+        return (DetailField("Name", self.name), DetailField("Runtime", None, "runtime"))
+
+
+def queue_spec(*columns: Column) -> TableSpec:
+    return TableSpec(
+        key="queues", title="Queues", source="nowhere:fetch", row_type=QueueRow, columns=columns,
+        interval=30.0, budget=5.0, deadline=30.0, limit=10, empty_text="no queues",
+    )
+
+
+def test_a_new_row_type_is_drawn_from_its_spec_alone() -> None:
+    spec = queue_spec(
+        Column("name", "Name", 12, 6, 1),
+        Column("state", "State", 10, 9, kind="status"),
+        Column("runtime", "Runtime", 8, 7, align="right", kind="runtime"),
+        Column("created_at", "Created", 12, 8, 1, kind="clock"),
+    )
+    rows = (QueueRow("q-fast", "RUNNING", S.NOW - 100, S.NOW - 75), QueueRow("q-slow", "FAILED", S.NOW - 50))
+    widths = table_widths(spec, rows, cols=60, now=S.NOW, fetched_at=S.NOW, ctx=CTX)
+    running, failed = (
+        row_line(spec, row, now=S.NOW, fetched_at=S.NOW, widths=widths, cols=60, selected=False, ctx=CTX)
+        for row in rows
+    )
+    assert "".join(t for _, t in running).split()[:3] == ["q-fast", "RUNNING", "1m15s"]
+    assert ("status_failed", "FAILED   ") in failed and "".join(t for _, t in failed).split()[2] == "-"
+    assert sum(width_of(t) for _, t in running) == 60
+
+
+def test_a_column_must_name_a_field_of_its_row_type() -> None:
+    with pytest.raises(ValueError, match="'owner' is not a field of QueueRow"):
+        queue_spec(Column("name", "Name", 12, 6), Column("owner", "Owner", 10, 6))
+
+
+@pytest.mark.parametrize("size", [(80, 12), (80, 40), (30, 8), (120, 6)])
+def test_measures_agree_with_what_is_drawn(size: tuple[int, int]) -> None:
+    row = S.runner_rows()[1]
+    for state in (
+        loaded(detail=Detail(table="runner", key=row.key, row=row)),
+        loaded(Notice("toast"), detail=Detail(table="runner", key=row.key, row=row)),
+        loaded(detail=Detail(table="builds")),
+    ):
+        measured = screen.measure(state, now=S.NOW, size=size, ctx=CTX)
+        footer = footer_lines(state, now=S.NOW, cols=size[0], ctx=CTX)
+        assert footer_height(state, now=S.NOW) == len(footer)
+        view = detail_view(state, now=S.NOW, cols=size[0], rows=max(1, size[1] - len(footer)), ctx=CTX)
+        assert (measured.page, measured.detail_max_scroll) == (view.page, view.max_scroll)
