@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from arr_actors import config
+from arr_actors.messages import TableStatus
 from arr_actors.runtime import faults as runtime_faults
 from arr_actors.tables import TABLE_KEYS
 
@@ -182,7 +183,7 @@ def _run_once(settings: Settings, *, as_json: bool) -> int:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         print(format_once_text(doc))
-    return EXIT_OK if all(t["state"] == "ok" for t in doc["tables"].values()) else EXIT_TROUBLE
+    return EXIT_OK if all(t["state"] == TableStatus.OK for t in doc["tables"].values()) else EXIT_TROUBLE
 
 
 def format_once_text(doc: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from arr_actors.messages import BuildRow, TableData
 from arr_actors.sources.clients import require_project
 from arr_actors.sources.common import epoch, fan_out, location_of, where_failed
 from arr_actors.sources.errors import translate
+from arr_actors.tables import active_first
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -56,9 +57,7 @@ def build_row(build: Any) -> BuildRow:
 def order_rows(rows: Sequence[BuildRow], limit: int) -> tuple[BuildRow, ...]:
     """Active builds first, then finished; each group newest first; ``limit`` rows in all."""
     newest = sorted(rows, key=lambda r: (r.created_at, r.build_id), reverse=True)
-    active = [r for r in newest if r.active]
-    finished = [r for r in newest if not r.active]
-    return tuple((active + finished)[:limit])
+    return active_first(newest)[:limit]
 
 
 def _list_location(ctx: SourceContext, location: str, *, page_size: int) -> list[Any]:

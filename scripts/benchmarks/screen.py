@@ -1,6 +1,6 @@
 """Reading the monitor's screen: table title lines, spinner frames, the help view.
 
-The words and glyphs looked for come from ``ui.render`` (the state labels, the
+The words and glyphs looked for come from the ``ui`` package (the state labels, the
 spinner frames and its rate, the help view's title), so the benchmark reads
 what the UI draws today instead of a copy that could drift from it.
 """
@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from arr_actors.tables import TABLES
-from ui.render import _STATE_LABELS, SPINNER_FPS, UTF8_GLYPHS, RenderContext, help_lines
+from ui.context import SPINNER_FPS, UTF8_GLYPHS, RenderContext
+from ui.views.help import help_lines
+from ui.views.title import STATE_LABELS
 
 if TYPE_CHECKING:
     from e2e.pty import Terminal
 
 #: What a table's title line says when its rows are not fresh.
-TROUBLE_LABELS: tuple[str, ...] = tuple(label for label, _style in _STATE_LABELS.values())
+TROUBLE_LABELS: tuple[str, ...] = tuple(label for label, _style in STATE_LABELS.values())
 SPINNER_GLYPHS: tuple[str, ...] = UTF8_GLYPHS.spinner
 #: The help view's first line, as the UI draws it (its text does not depend on the size).
 HELP_TITLE = "".join(text for _style, text in help_lines(cols=80, rows=24, ctx=RenderContext())[0]).strip()

@@ -115,14 +115,15 @@ def test_screen_reads_the_labels_and_glyphs_the_ui_draws():
 
     from arr_actors.messages import FetchStarted, TableSnapshot
     from arr_actors.tables import TABLES
-    from ui import render
+    from ui.context import SPINNER_FPS, RenderContext
+    from ui.views.title import title_line
 
     spec = TABLES[0]
     snapshot = TableSnapshot(table=spec.key, seq=1, state="timeout", fetched_at=100.0)
     started = FetchStarted(table=spec.key, generation=1, started_at=99.0, deadline_at=200.0)
-    markup = render.title_line(
-        spec, snapshot, started, now=100.3, focused=True, shown=0, cols=200, ctx=render.RenderContext()
+    markup = title_line(
+        spec, snapshot, started, now=100.3, focused=True, shown=0, cols=200, ctx=RenderContext()
     )
     view = title_view(["".join(text for _style, text in markup)], spec.title)
-    assert view == TitleView(rows=0, labels=("TIMED OUT",), spinner=int(100.3 * render.SPINNER_FPS) % 10)
+    assert view == TitleView(rows=0, labels=("TIMED OUT",), spinner=int(100.3 * SPINNER_FPS) % 10)
     assert HELP_TITLE == "Keys (esc or ? closes)"
