@@ -32,7 +32,7 @@ import contextlib
 
 from arr_actors import config, recording
 from arr_actors.messages import TableSnapshot
-from arr_actors.report import once_document
+from arr_actors.once_document import once_document
 
 PROG = "replay.py"
 EXIT_OK, EXIT_TROUBLE, EXIT_USAGE = 0, 1, 2

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from arr_actors import progress
+from arr_actors import partial_rows
 from arr_actors.diagnostics import formats
 from arr_actors.messages import RunnerRow, TableData
 from arr_actors.sources import logs, runner_memory
@@ -300,7 +300,7 @@ def fetch(settings: Settings, ctx: SourceContext) -> TableData:
     if pending:
         # The log read takes seconds: show the executions now, their notes when it is done.
         partial = tuple(build_row(e, remembered.get(e.key), pending_note=READING_NOTE) for e in top)
-        progress.report(TableData(rows=partial, warning=warning))
+        partial_rows.report(TableData(rows=partial, warning=warning))
     found, reads, deferred, log_warning = read_new_terminal(ctx, pending)
     diagnoses: Mapping[str, Diagnosis] = {**remembered, **found}
     pending_note = "log read deferred (Cloud Logging limit)" if deferred else "log not read (see table status)"
