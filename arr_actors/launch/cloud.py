@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from arr_actors.diagnostics.text import clean_line, one_line
-from arr_actors.launch.watch import CLOUD_LOGGING, CLOUD_RUN, EXECUTION_FAILED, VERTEX, Execution, Job
+from arr_actors.launch.watch import CLOUD_LOGGING, CLOUD_RUN, EXECUTION_FAILED, VERTEX, ExecutionStatus, Job
 from arr_actors.sources.common import epoch, last_segment
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def rfc3339(seconds: float) -> str:
     return datetime.datetime.fromtimestamp(math.floor(seconds), tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def execution_from_proto(execution: Any) -> Execution:
+def execution_status_from_proto(execution: Any) -> ExecutionStatus:
     """The status as the runner table computes it, plus Cloud Run's own word on a failure."""
     from arr_actors.sources.runner import execution_status
 
@@ -104,7 +104,7 @@ def execution_from_proto(execution: Any) -> Execution:
         for condition in execution.conditions:
             if condition.type_ == "Completed" and condition.message:
                 message = inert(condition.message)
-    return Execution(state, message)
+    return ExecutionStatus(state, message)
 
 
 def job_from_proto(job: Any) -> Job | None:
@@ -167,10 +167,10 @@ class Cloud:
             )
         return Launched(name=execution.name, created_at=epoch(execution.create_time))
 
-    def execution(self, name: str, *, timeout_s: float) -> Execution:
+    def execution(self, name: str, *, timeout_s: float) -> ExecutionStatus:
         try:
             proto = self.clients.executions().get_execution(name=name, retry=None, timeout=timeout_s)
-            return execution_from_proto(proto)
+            return execution_status_from_proto(proto)
         except Exception as exc:
             raise _failed(exc, service=CLOUD_RUN, timeout_s=timeout_s, where=self.region) from None
 
