@@ -10,14 +10,13 @@ Client libraries are imported here, lazily, never at import time of the package.
 
 from __future__ import annotations
 
-import datetime
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from arr_actors.diagnostics.text import clean_line, one_line
 from arr_actors.launch.watch import CLOUD_LOGGING, CLOUD_RUN, EXECUTION_FAILED, VERTEX, ExecutionStatus, Job
-from arr_actors.sources.common import epoch, last_segment
+from arr_actors.sources.common import epoch, last_segment, rfc3339
+from arr_actors.sources.errors import SERVICES, translate
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -30,7 +29,8 @@ TEXT_LIMIT = 300
 MAX_PAGES = 5
 PAGE_SIZE = 100
 
-_SERVICE_KEYS = {CLOUD_RUN: "run", VERTEX: "aiplatform", CLOUD_LOGGING: "logging"}
+#: Service title (as CallFailed names it) -> key of errors.SERVICES
+_SERVICE_KEYS = {service.title: key for key, service in SERVICES.items()}
 
 
 class CallFailed(Exception):
@@ -77,8 +77,6 @@ def error_code(exc: BaseException) -> str:
 
 
 def _failed(exc: Exception, *, service: str, timeout_s: float, where: str) -> CallFailed:
-    from arr_actors.sources.errors import translate
-
     code = error_code(exc)
     if code == "DEADLINE_EXCEEDED":
         message = (
@@ -88,10 +86,6 @@ def _failed(exc: Exception, *, service: str, timeout_s: float, where: str) -> Ca
     else:
         message = translate(exc, service=_SERVICE_KEYS[service], timeout_s=timeout_s, where=where).message
     return CallFailed(service=service, code=code, message=inert(message))
-
-
-def rfc3339(seconds: float) -> str:
-    return datetime.datetime.fromtimestamp(math.floor(seconds), tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def execution_status_from_proto(execution: Any) -> ExecutionStatus:

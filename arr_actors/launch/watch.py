@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from arr_actors.sources.errors import SERVICES
+
 #: Vertex AI states that mean the training job was submitted and is on its way.
 #: SUCCEEDED counts too: a job that already finished was still submitted by this launch.
 SUBMITTED_STATES = frozenset({"JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED"})
@@ -29,9 +31,10 @@ EXECUTION_FAILED = frozenset({"FAILED", "CANCELLED"})
 #: The runner ended on its own (idle timeout, or done).
 EXECUTION_FINISHED = "FINISHED"
 
-VERTEX = "Vertex AI"
-CLOUD_RUN = "Cloud Run"
-CLOUD_LOGGING = "Cloud Logging"
+#: The services a launch calls, named as errors.SERVICES names them to the user.
+VERTEX = SERVICES["aiplatform"].title
+CLOUD_RUN = SERVICES["run"].title
+CLOUD_LOGGING = SERVICES["logging"].title
 
 
 @dataclass(frozen=True, slots=True)

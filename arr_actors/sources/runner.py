@@ -20,8 +20,8 @@ from arr_actors.diagnostics import formats
 from arr_actors.messages import RunnerRow, TableData
 from arr_actors.sources import logs, runner_memory
 from arr_actors.sources.clients import require_project
-from arr_actors.sources.common import epoch, fan_out, last_segment, location_of, where_failed
-from arr_actors.sources.errors import SourceError, describe, translate
+from arr_actors.sources.common import epoch, fan_out, last_segment, location_of
+from arr_actors.sources.errors import SourceError, api_core_name, describe
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -217,15 +217,13 @@ def list_executions(ctx: SourceContext, *, limit: int) -> tuple[list[Execution],
     outcome = fan_out(
         ctx.pool(), settings.regions, lambda r: _list_region(ctx, r, limit=limit), timeout_s=settings.call_timeout_s
     )
-    failures = list(outcome.failures)
-    if failures and all(_is_not_found(e) for _, e in failures) and not outcome.results:
+    failures = outcome.failures
+    if failures and not outcome.results and all(api_core_name(e) == "NotFound" for _, e in failures):
         raise SourceError(
             f"runner job {settings.runner_job!r} not found in any of the {len(settings.regions)} configured "
             "regions: check `runner_job` and `regions` in the config"
         )
-    if failures and not outcome.results:
-        _region, first = failures[0]
-        raise translate(first, service="run", timeout_s=settings.call_timeout_s, where=where_failed(failures))
+    outcome.raise_if_all_failed(service="run", timeout_s=settings.call_timeout_s)
     executions = [
         parse_execution(item, region=region, default_queue=settings.queue)
         for region, items in outcome.results.items()
@@ -234,10 +232,6 @@ def list_executions(ctx: SourceContext, *, limit: int) -> tuple[list[Execution],
     # A region without the job (NotFound) is named too: `regions` should list only where it is deployed.
     warning = outcome.warning(len(settings.regions))
     return executions, warning
-
-
-def _is_not_found(exc: BaseException) -> bool:
-    return any(c.__name__ == "NotFound" and c.__module__ == "google.api_core.exceptions" for c in type(exc).__mro__)
 
 
 def read_new_terminal(
