@@ -17,12 +17,11 @@ from arr_actors.diagnostics.text import clean_line, one_line
 from arr_actors.launch.watch import CLOUD_LOGGING, CLOUD_RUN, EXECUTION_FAILED, VERTEX, ExecutionStatus, Job
 from arr_actors.sources.common import epoch, last_segment, rfc3339
 from arr_actors.sources.errors import SERVICES, translate
+from arr_actors.sources.runner import QUEUE_ENV, execution_status
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
 
-#: Environment variable the runner image reads its W&B Launch queue from.
-QUEUE_ENV = "LAUNCH_QUEUE"
 #: Longest text kept from a cloud message (condition messages, job errors, names).
 TEXT_LIMIT = 300
 #: Pages of Vertex AI jobs read per look; with the server-side filter one page is the norm.
@@ -90,8 +89,6 @@ def _failed(exc: Exception, *, service: str, timeout_s: float, where: str) -> Ca
 
 def execution_status_from_proto(execution: Any) -> ExecutionStatus:
     """The status as the runner table computes it, plus Cloud Run's own word on a failure."""
-    from arr_actors.sources.runner import execution_status
-
     state = execution_status(execution)
     message = ""
     if state in EXECUTION_FAILED:

@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from arr_actors.sources.common import SourceContext
 
 TERMINAL = ("FINISHED", "FAILED", "CANCELLED")
+#: Environment variable the runner image reads its W&B Launch queue from (``launch`` sets it).
+QUEUE_ENV = "LAUNCH_QUEUE"
 #: Container environment variables that name the W&B Launch queue the runner serves.
-QUEUE_ENV = ("LAUNCH_QUEUE", "WANDB_LAUNCH_QUEUE", "WANDB_QUEUE")
+QUEUE_ENVS = (QUEUE_ENV, "WANDB_LAUNCH_QUEUE", "WANDB_QUEUE")
 #: A terminal execution whose log lacks the wrapper's final stats this soon after it
 #: ended is read again next refresh (Cloud Logging ingests with a delay); after that,
 #: what was read is the answer.
@@ -110,7 +112,7 @@ def execution_queue(execution: Any, *, default: str) -> str:
     """The Launch queue from the container environment (a RunJob override lands there)."""
     for container in execution.template.containers:
         for env in container.env:
-            if env.name in QUEUE_ENV and env.value:
+            if env.name in QUEUE_ENVS and env.value:
                 return str(env.value)
     for key in ("launch-queue", "wandb-launch-queue", "queue"):
         if execution.labels.get(key):
