@@ -91,7 +91,7 @@ class FetchResult:
     """Child -> parent: the outcome of one fetch. Exactly one of data / error is set.
 
     ``partial`` results carry the rows a fetch has so far; the final result
-    of the same ``seq`` follows (see :mod:`arr_actors.progress`).
+    of the same ``seq`` follows (see :mod:`arr_actors.partial_rows`).
     """
 
     generation: int

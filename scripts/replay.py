@@ -29,8 +29,8 @@ except ImportError:  # run from a source checkout without installing
 
 from arr_actors import config, recording
 from arr_actors.messages import TableSnapshot
+from arr_actors.once_document import once_document
 from arr_actors.recording.headless import silence
-from arr_actors.report import once_document
 from arr_actors.usage import EXIT_USAGE, Parser, UsageError, number
 
 PROG = "replay.py"

@@ -22,10 +22,10 @@ to the oldest execution's creation, which keeps the query cheap.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from arr_actors.sources import limiter as limiter_mod
+from arr_actors.sources.common import rfc3339
 from arr_actors.sources.errors import SourceError, project_missing, translate
 
 if TYPE_CHECKING:
@@ -50,10 +50,6 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _rfc3339(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def build_filter(
     settings: Settings, region: str | None, executions: Sequence[str], *, since: float | None = None
 ) -> str:
@@ -72,7 +68,7 @@ def build_filter(
     names = " OR ".join(f'labels."{EXECUTION_LABEL}"={_quote(name)}' for name in executions)
     clauses.append(f"({names})")
     if since is not None:
-        clauses.append(f"timestamp>={_quote(_rfc3339(since))}")
+        clauses.append(f"timestamp>={_quote(rfc3339(since))}")
     return " AND ".join(clauses)
 
 
