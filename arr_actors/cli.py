@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from arr_actors import config
-from arr_actors.runtime import faults as runtime_faults
+from arr_actors.runtime import injected as runtime_faults
 from arr_actors.tables import TABLE_KEYS
 
 if TYPE_CHECKING:
@@ -212,6 +212,7 @@ def _run_headless_record(settings: Settings) -> int:
 def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool) -> int:
     # Only light modules here: the first frame must appear before any heavy import.
     from arr_actors import warmstart
+    from arr_actors.messages import TableSnapshot
     from ui import app
 
     writers: list[Any] = []  # subscribers beside the screen
@@ -234,9 +235,10 @@ def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool) ->
         screen_feed.append(recorder)
 
     def start_system(ui_subscriber: Any) -> Any:
-        # Until a table has fresh rows, a failed refresh keeps the warm-start rows on screen.
-        screen = warmstart.CarryOver(ui_subscriber, *screen_feed, initial=initial)
-        return BackgroundSystem(settings, [screen, *writers])
+        # The runtime starts from the warm-start rows: until a table has fresh
+        # rows, a failed refresh keeps them on screen.
+        warm = [m for m in initial if isinstance(m, TableSnapshot)]
+        return BackgroundSystem(settings, [ui_subscriber, *screen_feed, *writers], warm=warm)
 
     try:
         return app.run(settings, start_system=start_system, initial_messages=initial)
@@ -257,9 +259,10 @@ class BackgroundSystem:
 
     STOP_TIMEOUT_S = 2.0
 
-    def __init__(self, settings: Settings, subscribers: list[Any]) -> None:
+    def __init__(self, settings: Settings, subscribers: list[Any], *, warm: Sequence[Any] = ()) -> None:
         self._settings = settings
         self._subscribers = subscribers
+        self._warm = tuple(warm)
         self._lock = threading.Lock()
         self._pending: list[Any] | None = []
         self._system: Any = None
@@ -276,7 +279,7 @@ class BackgroundSystem:
             with cloud_endpoints(self._settings) as live:
                 if self._stop.is_set():
                     return
-                system = runtime_system.start(live, self._subscribers)
+                system = runtime_system.start(live, self._subscribers, warm=self._warm)
                 with self._lock:
                     self._system, pending, self._pending = system, self._pending or [], None
                 for command in pending:
