@@ -4,7 +4,8 @@ Messages are frozen, slotted dataclasses holding tuples, so a snapshot handed to
 the UI can never be changed behind its back. The codec is the only way these
 values are written to pipes, recordings and warm-start files: it is versioned and
 strict, so a bad document fails here with a message naming the field, never
-later inside a widget.
+later inside a widget. One snapshot's journey through these types, from the
+fetch process to the screen, is told in :mod:`arr_actors.runtime`.
 """
 
 from __future__ import annotations
