@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from arr_actors import config
 from arr_actors.messages import TableStatus
-from arr_actors.runtime import faults as runtime_faults
+from arr_actors.runtime import injected as runtime_faults
 from arr_actors.tables import TABLE_KEYS
 from arr_actors.usage import EXIT_USAGE, Parser, UsageError, seconds
 
@@ -193,6 +193,7 @@ def _run_headless_record(settings: Settings) -> int:
 def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool) -> int:
     # Only light modules here: the first frame must appear before any heavy import.
     from arr_actors import warmstart
+    from arr_actors.messages import TableSnapshot
     from ui import app
 
     writers: list[Any] = []  # subscribers beside the screen
@@ -215,9 +216,10 @@ def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool) ->
         screen_feed.append(recorder)
 
     def start_system(ui_subscriber: Any) -> Any:
-        # Until a table has fresh rows, a failed refresh keeps the warm-start rows on screen.
-        screen = warmstart.CarryOver(ui_subscriber, *screen_feed, initial=initial)
-        return BackgroundSystem(settings, [screen, *writers])
+        # The runtime starts from the warm-start rows: until a table has fresh
+        # rows, a failed refresh keeps them on screen.
+        warm = [m for m in initial if isinstance(m, TableSnapshot)]
+        return BackgroundSystem(settings, [ui_subscriber, *screen_feed, *writers], warm=warm)
 
     try:
         return app.run(settings, start_system=start_system, initial_messages=initial)
@@ -238,9 +240,10 @@ class BackgroundSystem:
 
     STOP_TIMEOUT_S = 2.0
 
-    def __init__(self, settings: Settings, subscribers: list[Any]) -> None:
+    def __init__(self, settings: Settings, subscribers: list[Any], *, warm: Sequence[Any] = ()) -> None:
         self._settings = settings
         self._subscribers = subscribers
+        self._warm = tuple(warm)
         self._lock = threading.Lock()
         self._pending: list[Any] | None = []
         self._system: Any = None
@@ -257,7 +260,7 @@ class BackgroundSystem:
             with cloud_endpoints(self._settings) as live:
                 if self._stop.is_set():
                     return
-                system = runtime_system.start(live, self._subscribers)
+                system = runtime_system.start(live, self._subscribers, warm=self._warm)
                 with self._lock:
                     self._system, pending, self._pending = system, self._pending or [], None
                 for command in pending:

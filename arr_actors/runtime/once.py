@@ -26,7 +26,7 @@ ROUND_SLACK_S = 10.0
 
 
 class FirstOutcomes:
-    """Subscriber keeping each table's first outcome snapshot; thread-safe."""
+    """A Subscriber keeping each table's first outcome snapshot; thread-safe."""
 
     def __init__(self, tables: Sequence[str]) -> None:
         self._tables = tuple(tables)

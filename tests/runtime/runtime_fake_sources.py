@@ -55,9 +55,9 @@ def open_slow_loading_source(settings: object, table: str) -> Callable[[], Table
 
 def open_hanging_source(settings: object, table: str) -> Callable[[], TableData]:
     """Never finishes loading (a C call holding the GIL, like an import stuck in an extension module)."""
-    from arr_actors.runtime import faults
+    from arr_actors.runtime import injected
 
-    faults.hang_holding_the_gil()
+    injected.hang_holding_the_gil()
     return open_source(settings, table)  # pragma: no cover - never reached
 
 

@@ -15,7 +15,16 @@ import pytest
 from runtime_fake_sources import FACTORY, GO_FILE, SLOW_LOAD_S
 from runtime_helpers import Recorder, TreeWatch, is_snapshot, is_started, make_settings, subreaper, wait_until
 
-from arr_actors.messages import FetchStarted, Notice, PauseChanged, RefreshRequest, SetPaused, TableSnapshot, Tick
+from arr_actors.messages import (
+    BuildRow,
+    FetchStarted,
+    Notice,
+    PauseChanged,
+    RefreshRequest,
+    SetPaused,
+    TableSnapshot,
+    Tick,
+)
 from arr_actors.runtime import system
 from arr_actors.runtime.fetcher import Fetcher
 
@@ -375,3 +384,22 @@ def test_rows_a_fetch_already_has_are_shown_while_it_goes_on(tmp_path: Path) -> 
         assert final.next_refresh_at is not None
     finally:
         tree.stop()
+
+
+@pytest.mark.timeout(30)
+def test_a_warm_start_shows_the_previous_runs_rows_under_a_failed_refresh_to_every_subscriber(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, deadline=5.0, faults=(("builds", "error"),))
+    previous_rows = (BuildRow(build_id="yesterday", status="SUCCESS", image="img", region="global", created_at=1.0),)
+    warm = TableSnapshot(table="builds", seq=0, state="stale", rows=previous_rows, fetched_at=100.0)
+    screen, recording = Recorder(), Recorder()
+    tree = system._start(settings, [screen, recording], source_factory=FACTORY, tables=("builds",), warm=[warm])
+    try:
+        _, failed = screen.wait_for(is_snapshot("builds"), timeout=20)
+    finally:
+        tree.stop()
+    # The failure is the table's own (error: no rows of this run), over the previous run's rows and age.
+    assert failed.state == "error" and failed.error == "InjectedError: injected fault: error"
+    assert failed.rows == previous_rows and failed.fetched_at == 100.0
+    assert [m for _, m in recording.messages] == [m for _, m in screen.messages]  # what the screen showed
