@@ -52,7 +52,9 @@ _TRACE_SPLIT = re.compile(
 _CONSOLE_PREFIX = re.compile(r"^\s*\|(?: |$)")
 _YAML_KEY = re.compile(r"^(\s*)(- )?([A-Za-z_@][\w.@/-]*):(?: (.*)|)$")
 _YAML_LOG_KEYS = frozenset({"textPayload", "insertId", "logName", "receiveTimestamp", "jsonPayload", "protoPayload"})
-_YAML_ANY_KEYS = frozenset({"message", "code", "status", "error", "errorDetails", "state", "severity", *_YAML_LOG_KEYS})
+_YAML_ANY_KEYS = frozenset(
+    {"message", "code", "status", "error", "errorDetails", "state", "severity", "reason", "domain", *_YAML_LOG_KEYS}
+)
 _BOX = ("\u2577", "\u2502", "\u2575")  # ╷ │ ╵
 
 
@@ -338,7 +340,7 @@ def _looks_like_yaml(text: str) -> bool:
     keys = 0
     for line in text.splitlines()[:400]:
         match = _YAML_KEY.match(line)
-        if match is not None and not match.group(1) and match.group(3) in _YAML_ANY_KEYS:
+        if match is not None and match.group(3) in _YAML_ANY_KEYS:
             keys += 1
             if match.group(3) in _YAML_LOG_KEYS or keys >= 2:
                 return True
@@ -366,17 +368,23 @@ def _yaml(text: str, *, newest_first: bool) -> Reading:
     if entries:
         lines = [line for _, line in loose] + list(entries_to_lines(entries, newest_first=newest_first))
         return Reading("yaml", tuple(lines))
-    lines = []
-    position = 0
-    pending = list(loose)
+    # Not log entries (an error body, a job description): per document the messages
+    # first, they are what matters; then the other scalars as "key: value". An
+    # ErrorInfo's reason carries the consumer it names (CONSUMER_INVALID).
+    lines = [line for _, line in loose]
     for doc in documents:
+        consumer = next((value for path, value in doc if path.rsplit(".", 1)[-1] == "consumer"), None)
+        messages, others = [], []
         for path, value in doc:
-            while pending and pending[0][0] <= position:
-                lines.append(pending.pop(0)[1])
             key = path.rsplit(".", 1)[-1]
-            lines.append(value if key in MESSAGE_KEYS else f"{key}: {value}")
-            position += 1
-    lines.extend(line for _, line in pending)
+            if key in MESSAGE_KEYS:
+                messages.append(value)
+            elif key == "reason" and consumer is not None and re.fullmatch(r"[A-Z][A-Z0-9_]+", value):
+                others.append(f"{value}: consumer {consumer}")
+            else:
+                others.append(f"{key}: {value}")
+        lines.extend(messages)
+        lines.extend(others)
     return Reading("yaml", tuple(lines))
 
 
@@ -426,7 +434,7 @@ def _yaml_scalars(lines: list[str]) -> Iterator[tuple[str, str]]:
             while not _closed(value, quote) and i < len(lines) and lines[i].strip() != "---":
                 value += " " + lines[i].strip()
                 i += 1
-            yield path, _unquote(value, quote)
+            yield path, " ".join(_unquote(value, quote).split("\n"))
             continue
         while i < len(lines) and lines[i].strip() and _indent(lines[i]) > indent and not _YAML_KEY.match(lines[i]):
             value += " " + lines[i].strip()
@@ -520,10 +528,10 @@ def _is_kubectl_describe(lines: list[str]) -> bool:
 
 # Markers of a log's start and end: seeing an end before a start means newest first.
 _START = re.compile(
-    r"^(?:Starting Step #|FETCHSOURCE|BUILD$|Runs: 0$|Starting agent: |Creating execution\.\.\.|Traceback \(most recent)"
+    r"^\W*(?:Starting Step #|FETCHSOURCE|BUILD$|Runs: 0$|Starting agent: |Creating execution\.\.\.|Traceback \(most recent)"
 )
 _END = re.compile(
-    r"^(?:Finished Step #|ERROR: build step \d|DONE$|PUSH$|Final stats:|Agent exited with code|Execution failed"
+    r"^\W*(?:Finished Step #|ERROR: build step \d|DONE$|PUSH$|Final stats:|Agent exited with code|Execution failed"
     r"|ERROR: \(gcloud\.)"
 )
 
