@@ -141,17 +141,19 @@ def cloud_endpoints(settings: Settings) -> Iterator[Settings]:
             scenario=settings.scenario or "default",
             project=settings.project,
             regions=settings.regions,
-            speed=settings.emulator_speed,
+            speed=settings.emulator.speed,
         )
     except Exception as exc:
         raise StartupError(f"could not start the demo emulator: {exc}") from None
     with emu:
-        yield settings.replace(
-            emulator=emu.grpc_address,
-            wandb_base_url=emu.wandb_url,
-            project=emu.project,
-            wandb_entity=settings.wandb_entity or emu.wandb_entity,
-            wandb_project=settings.wandb_project or emu.wandb_project,
+        yield settings.with_values(
+            {
+                "project": emu.project,
+                "emulator.address": emu.grpc_address,
+                "emulator.wandb_url": emu.wandb_url,
+                "wandb.entity": settings.wandb.entity or emu.wandb_entity,
+                "wandb.project": settings.wandb.project or emu.wandb_project,
+            }
         )
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, Union
 
 # Settings travel to the fetch processes through this codec (LauncherInit).
-from arr_actors.config import Settings, TablePolicy
+from arr_actors.config import SECTIONS, Settings, TablePolicy
 from arr_actors.rows import BuildRow, DetailField, FieldKind, Row, RunnerRow, VertexRow, WandbRunRow
 
 SCHEMA_VERSION = 1
@@ -321,6 +321,7 @@ MESSAGE_TYPES: dict[str, type] = {
         ChildSpawnFailed,
         ChildExited,
         Settings,
+        *SECTIONS.values(),
         TablePolicy,
         TableSnapshot,
         FetchStarted,

@@ -52,7 +52,7 @@ class WarmStartError(ValueError):
 
 
 def warm_start_path(settings: Settings) -> str:
-    return os.path.join(settings.state_dir, FILE_NAME)
+    return os.path.join(settings.paths.state_dir, FILE_NAME)
 
 
 def has_data(snapshot: TableSnapshot) -> bool:

@@ -113,7 +113,7 @@ def run(
     system: Any = None
     code = 0
     problems: list[str] = []  # reported once the terminal is ours again
-    log_path = os.path.join(settings.state_dir, STDERR_LOG)
+    log_path = os.path.join(settings.paths.state_dir, STDERR_LOG)
 
     def stray_output(text: str) -> None:
         actor.actor_ref.tell(Notice(text=f"stderr: {text}", level="warning"))

@@ -20,7 +20,7 @@ start-up instead.
 
 StartFetch in, FetchReady and FetchResult out: codec JSON over a
 ``multiprocessing`` connection. A result larger than
-``settings.max_result_bytes`` is replaced by an error here, and the parent
+``settings.supervision.max_result_bytes`` is replaced by an error here, and the parent
 refuses oversized messages on its side as well.
 """
 
@@ -151,7 +151,7 @@ def serve(
     """
     fault = settings.fault(table)
     deadline = settings.policy(table).deadline
-    limit = settings.max_result_bytes
+    limit = settings.supervision.max_result_bytes
     began = time.monotonic() if born is None else born
     fetch, startup_error = open_fetch(settings, table=table, source_factory=source_factory)
     startup_s = round(time.monotonic() - began, 6)
@@ -166,7 +166,7 @@ def serve(
         except EOFError:
             return 0
         request = messages.from_json(bytes(raw), expect=(StartFetch,))
-        faulthandler.dump_traceback_later(deadline + settings.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True)
+        faulthandler.dump_traceback_later(deadline + settings.supervision.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True)
         data: TableData | None = None
         error = ""
         try:
@@ -206,7 +206,7 @@ def open_fetch(
     that failed).
     """
     faulthandler.dump_traceback_later(
-        settings.startup_deadline_s + settings.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True
+        settings.supervision.startup_deadline_s + settings.supervision.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True
     )
     try:
         return load_function(source_factory)(settings, table), ""

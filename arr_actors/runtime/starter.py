@@ -226,7 +226,7 @@ class ProcessStarter:
 
     def _launch(self) -> tuple[socket.socket, subprocess.Popen[bytes]]:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        stderr = _open_log(self._settings.state_dir)
+        stderr = _open_log(self._settings.paths.state_dir)
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "arr_actors.runtime.launcher", str(theirs.fileno()), str(os.getpid())],

@@ -156,15 +156,15 @@ def _start(
 ) -> System:
     starter = ProcessStarter(settings, source_factory=source_factory)
     starter.start()
-    eventlog = EventLog(settings.state_dir)
+    eventlog = EventLog(settings.paths.state_dir)
 
     def make_fetcher(table: str, watchdog_ref: pykka.ActorRef[Watchdog]) -> pykka.ActorRef[Fetcher]:
         return Fetcher.start(
             table,
             starter=starter,
             watchdog=watchdog_ref,
-            kill_grace=settings.kill_grace_s,
-            max_result_bytes=settings.max_result_bytes,
+            kill_grace=settings.supervision.kill_grace_s,
+            max_result_bytes=settings.supervision.max_result_bytes,
         )
 
     # The first tick waits for the launcher, so its start-up (a fresh

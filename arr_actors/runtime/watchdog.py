@@ -80,8 +80,8 @@ class Watchdog(pykka.ThreadingActor):
         due = policy.start_times(
             self._tables,
             now,
-            batch_size=self._settings.start_batch_size,
-            batch_delay=self._settings.start_batch_delay_s,
+            batch_size=self._settings.supervision.start_batch_size,
+            batch_delay=self._settings.supervision.start_batch_delay_s,
         )
         self._states = policy.initial_states(self._tables, due, warm=self._warm)
         for table in self._tables:

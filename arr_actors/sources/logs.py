@@ -138,7 +138,7 @@ def read_execution_logs(
         ) from exc
     if not granted:
         raise LogReadDeferred(
-            f"Cloud Logging read limit reached ({settings.logging_reads_per_minute} reads per minute "
+            f"Cloud Logging read limit reached ({settings.api.logging_reads_per_minute} reads per minute "
             "for this project); the read waits for the next refresh"
         )
     own_clients = clients is None
@@ -155,11 +155,11 @@ def read_execution_logs(
             "page_size": min(MAX_PAGE_SIZE, max(1, limit_per_execution) * len(names)),
         }
         try:
-            pager = client.list_log_entries(request=request, timeout=settings.call_timeout_s, retry=None)
+            pager = client.list_log_entries(request=request, timeout=settings.api.call_timeout_s, retry=None)
             # The pager fetched the first page; iterating it would fetch more pages (more calls).
             entries = list(pager.entries)
         except Exception as exc:
-            raise translate(exc, service="logging", timeout_s=settings.call_timeout_s) from exc
+            raise translate(exc, service="logging", timeout_s=settings.api.call_timeout_s) from exc
         return group_entries(entries, names, limit_per_execution=limit_per_execution)
     finally:
         if own_clients:

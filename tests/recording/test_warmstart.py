@@ -174,7 +174,7 @@ def test_readers_never_see_a_partly_written_file(settings):
 def test_a_write_failure_does_not_stop_the_monitor(settings, tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
-    bad = settings.replace(state_dir=str(blocker / "state"))
+    bad = settings.with_values({"paths.state_dir": str(blocker / "state")})
     writer = ws.WarmStartWriter(bad)
     writer.tell(sample_snapshots()["runner"])
     writer.stop()

@@ -40,13 +40,13 @@ def test_a_fetch_process_loads_no_ui_actor_or_cloud_library_of_its_own(tmp_path:
 @pytest.mark.timeout(30)
 def test_a_child_nobody_kills_ends_itself_after_its_deadline(tmp_path: Path) -> None:
     """The faulthandler timer is the last resort: here no watchdog is running at all."""
-    settings = make_settings(tmp_path, deadline=0.2, kill_grace_s=0.0, faults=(("builds", "hang"),))
+    settings = make_settings(tmp_path, deadline=0.2, faults=(("builds", "hang"),), values={"supervision.kill_grace_s": 0.0})
     starter = ProcessStarter(settings, source_factory=FACTORY)
     starter.start()
     reports: queue.Queue[object] = queue.Queue()
     try:
         token, sock = starter.spawn("builds", reports.put, generation=1)
-        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.max_result_bytes)
+        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.supervision.max_result_bytes)
         assert isinstance(reports.get(timeout=20), ChildSpawned)
         sent = time.monotonic()
         assert reader.send(messages.to_json(StartFetch(table="builds", generation=1, seq=1)).encode())
@@ -58,20 +58,20 @@ def test_a_child_nobody_kills_ends_itself_after_its_deadline(tmp_path: Path) -> 
     limit = 0.2 + child.SELF_DESTRUCT_MARGIN_S
     assert exited.returncode == 1  # faulthandler's exit, not a signal
     assert limit - 0.1 <= took <= limit + 1.5
-    log = (Path(settings.state_dir) / "fetch.log").read_text()
+    log = (Path(settings.paths.state_dir) / "fetch.log").read_text()
     assert "Timeout" in log and "hang_holding_the_gil" in log
 
 
 @pytest.mark.timeout(30)
 def test_a_child_stuck_loading_its_source_ends_itself_after_the_start_up_allowance(tmp_path: Path) -> None:
     """The start-up has a faulthandler timer too; no watchdog is running here."""
-    settings = make_settings(tmp_path, startup_deadline_s=0.2, kill_grace_s=0.0)
+    settings = make_settings(tmp_path, values={"supervision.startup_deadline_s": 0.2, "supervision.kill_grace_s": 0.0})
     starter = ProcessStarter(settings, source_factory="runtime_fake_sources:open_hanging_source")
     starter.start()
     reports: queue.Queue[object] = queue.Queue()
     try:
         token, sock = starter.spawn("builds", reports.put, generation=1)
-        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.max_result_bytes)
+        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.supervision.max_result_bytes)
         assert isinstance(reports.get(timeout=20), ChildSpawned)
         spawned = time.monotonic()
         seen = []
@@ -85,7 +85,7 @@ def test_a_child_stuck_loading_its_source_ends_itself_after_the_start_up_allowan
     assert exited.returncode == 1  # faulthandler's exit
     assert not [r for r in seen if isinstance(r, ChildMessage)]  # it never said ready
     assert took <= 0.2 + child.SELF_DESTRUCT_MARGIN_S + 1.5
-    log = (Path(settings.state_dir) / "fetch.log").read_text()
+    log = (Path(settings.paths.state_dir) / "fetch.log").read_text()
     assert "open_hanging_source" in log
 
 
@@ -97,7 +97,7 @@ def test_a_source_that_cannot_be_built_says_why_when_ready_and_on_each_fetch(tmp
     reports: queue.Queue[object] = queue.Queue()
     try:
         token, sock = starter.spawn("builds", reports.put, generation=1)
-        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.max_result_bytes)
+        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.supervision.max_result_bytes)
         payloads = []
         for seq in (1, 2):
             reader.send(messages.to_json(StartFetch(table="builds", generation=1, seq=seq)).encode())
@@ -125,7 +125,7 @@ def test_the_reader_delivers_results_then_end_of_file(tmp_path: Path) -> None:
     reports: queue.Queue[object] = queue.Queue()
     try:
         token, sock = starter.spawn("vertex", reports.put, generation=7)
-        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.max_result_bytes)
+        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.supervision.max_result_bytes)
         reader.send(messages.to_json(StartFetch(table="vertex", generation=7, seq=3)).encode())
         got = [reports.get(timeout=20) for _ in range(3)]
         # The child says it is ready (source loaded) before it answers anything.

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arr_actors import config
+from arr_actors.config import Supervision, TablePolicy
 from arr_actors.messages import (
     BuildRow,
     FetchReady,
@@ -28,18 +29,26 @@ from arr_actors.runtime.policy import Limits, LogEvent, Publish, TableState
 from arr_actors.runtime.protocol import ChildGone, ChildLaunched, KillFetch
 
 LIMITS = Limits(
-    interval=30.0,
-    budget=5.0,
-    deadline=10.0,
-    backoff_initial=1.0,
-    backoff_max=60.0,
-    backoff_jitter=0.2,
-    healthy_reset=120.0,
-    circuit_failures=5,
-    circuit_window=120.0,
-    circuit_cooldown=60.0,
-    startup=60.0,
+    table=TablePolicy(interval=30.0, budget=5.0, deadline=10.0, limit=10),
+    supervision=Supervision(
+        backoff_initial_s=1.0,
+        backoff_max_s=60.0,
+        backoff_jitter=0.2,
+        healthy_reset_s=120.0,
+        circuit_failures=5,
+        circuit_window_s=120.0,
+        circuit_cooldown_s=60.0,
+        kill_grace_s=0.5,
+        startup_deadline_s=60.0,
+        start_batch_size=0,
+        start_batch_delay_s=0.0,
+        max_result_bytes=8 * 1024 * 1024,
+    ),
 )
+
+
+def with_supervision(**changes: float) -> Limits:
+    return dataclasses.replace(LIMITS, supervision=dataclasses.replace(LIMITS.supervision, **changes))
 ROWS = TableData(rows=(BuildRow(build_id="b1", status="SUCCESS", image="i", region="global", created_at=0.0),))
 MID = 0.5  # rand value giving no jitter
 
@@ -161,16 +170,16 @@ def test_backoff_jitter_spreads_by_the_configured_fraction() -> None:
 @given(failures=st.integers(min_value=0, max_value=10_000), rand=st.floats(min_value=0.0, max_value=0.999999))
 def test_backoff_stays_within_jittered_bounds(failures: int, rand: float) -> None:
     delay = policy.backoff_delay(failures, LIMITS, rand=rand)
-    assert LIMITS.backoff_initial * 0.8 - 1e-9 <= delay <= LIMITS.backoff_max * 1.2 + 1e-9
+    assert LIMITS.supervision.backoff_initial_s * 0.8 - 1e-9 <= delay <= LIMITS.supervision.backoff_max_s * 1.2 + 1e-9
 
 
 def test_limits_come_from_settings() -> None:
     settings = config.defaults()
     limits = Limits.from_settings(settings, "runner")
-    assert limits.deadline == settings.policy("runner").deadline
-    assert limits.circuit_failures == settings.circuit_failures
-    assert limits.backoff_max == settings.backoff_max_s
-    assert limits.startup == settings.startup_deadline_s == 60.0
+    assert limits.table.deadline == settings.policy("runner").deadline
+    assert limits.supervision.circuit_failures == settings.supervision.circuit_failures
+    assert limits.supervision.backoff_max_s == settings.supervision.backoff_max_s
+    assert limits.supervision.startup_deadline_s == settings.supervision.startup_deadline_s == 60.0
 
 
 # Schedule.
@@ -180,7 +189,7 @@ def test_first_fetch_starts_when_due_and_announces_itself() -> None:
     (start,) = started(commands)
     assert start == StartFetch(table="builds", generation=1, seq=1) and not restarted(commands)
     # Its child is new: the start-up allowance comes on top of the deadline.
-    assert t.state.deadline_at == t.now + LIMITS.startup + LIMITS.deadline
+    assert t.state.deadline_at == t.now + LIMITS.supervision.startup_deadline_s + LIMITS.table.deadline
     assert announced(commands) == [
         FetchStarted(table="builds", generation=1, started_at=t.now, deadline_at=t.now + 70.0)
     ]
@@ -193,8 +202,8 @@ def test_success_publishes_rows_and_schedules_the_next_refresh() -> None:
     snap = t.last()
     assert snap.state == "ok" and snap.rows == ROWS.rows and snap.error == ""
     assert snap.duration_s == 2.0 and snap.budget_pct == 40.0
-    assert snap.fetched_at == t.now and snap.next_refresh_at == t.now + LIMITS.interval
-    assert not started(t.advance(LIMITS.interval - 0.1))
+    assert snap.fetched_at == t.now and snap.next_refresh_at == t.now + LIMITS.table.interval
+    assert not started(t.advance(LIMITS.table.interval - 0.1))
     assert started(t.advance(0.1))
 
 
@@ -211,7 +220,7 @@ def test_snapshot_seq_increases() -> None:
     for _ in range(3):
         t.tick()
         t.succeed()
-        t.advance(LIMITS.interval)
+        t.advance(LIMITS.table.interval)
         t.fail()
         t.advance(5.0)
     seqs = [s.seq for s in t.snapshots()]
@@ -223,26 +232,26 @@ def test_the_deadline_counts_from_when_the_new_child_is_ready() -> None:
     t = Table(auto_ready=False)
     t.tick()
     requested = t.now
-    assert not t.advance(LIMITS.startup - 0.5)  # loading libraries for almost a minute is allowed
+    assert not t.advance(LIMITS.supervision.startup_deadline_s - 0.5)  # loading libraries for almost a minute is allowed
     commands = t.ready()
     assert announced(commands) == [
-        FetchStarted(table="builds", generation=1, started_at=requested, deadline_at=t.now + LIMITS.deadline)
+        FetchStarted(table="builds", generation=1, started_at=requested, deadline_at=t.now + LIMITS.table.deadline)
     ]
     (event,) = [c for c in commands if isinstance(c, LogEvent)]
     assert event.event == "ready" and event.duration_s == 0.0 and event.detail == ""
-    assert t.state.deadline_at == t.now + LIMITS.deadline
-    assert not t.advance(LIMITS.deadline - 0.01)
+    assert t.state.deadline_at == t.now + LIMITS.table.deadline
+    assert not t.advance(LIMITS.table.deadline - 0.01)
     commands = t.advance(0.01)
     assert [c for c in commands if isinstance(c, KillFetch)] == [KillFetch("builds", 1, 1, "deadline")]
     assert t.last().state == "timeout"
     assert t.last().error == "timed out after 10 s (deadline); fetch killed"
-    assert t.last().duration_s == LIMITS.deadline  # the fetch, not the loading
+    assert t.last().duration_s == LIMITS.table.deadline  # the fetch, not the loading
 
 
 def test_a_child_that_does_not_become_ready_in_time_is_killed_as_a_failure() -> None:
     t = Table(auto_ready=False)
     t.tick()
-    assert not t.advance(LIMITS.startup - 0.01)
+    assert not t.advance(LIMITS.supervision.startup_deadline_s - 0.01)
     commands = t.advance(0.01)
     assert [c for c in commands if isinstance(c, KillFetch)] == [KillFetch("builds", 1, 1, "startup")]
     snap = t.last()
@@ -250,7 +259,7 @@ def test_a_child_that_does_not_become_ready_in_time_is_killed_as_a_failure() -> 
     assert snap.error == "fetch process did not start within 60 s (loading libraries); killed"
     assert snap.fetch_deadline_at is None
     assert t.state.consecutive_failures == 1 and t.state.failure_times == (t.now,)
-    assert snap.next_refresh_at == pytest.approx(t.now + LIMITS.backoff_initial)
+    assert snap.next_refresh_at == pytest.approx(t.now + LIMITS.supervision.backoff_initial_s)
     assert t.state.generation == 2 and t.state.restart_due and not t.state.child_ready
     (failed,) = t.events("failed")
     assert failed.detail.startswith("timeout: fetch process did not start")
@@ -262,14 +271,14 @@ def test_a_child_that_does_not_become_ready_in_time_is_killed_as_a_failure() -> 
 
 
 def test_start_up_failures_count_towards_the_circuit() -> None:
-    limits = dataclasses.replace(LIMITS, circuit_window=600.0)  # five start-ups of a minute fit in the window
+    limits = with_supervision(circuit_window_s=600.0)  # five start-ups of a minute fit in the window
     t = Table(limits, auto_ready=False)
     t.tick()
-    for _ in range(LIMITS.circuit_failures - 1):
-        t.advance(LIMITS.startup)
+    for _ in range(LIMITS.supervision.circuit_failures - 1):
+        t.advance(LIMITS.supervision.startup_deadline_s)
         assert t.last().state == "timeout"
         t.tick(t.state.due_at)
-    t.advance(LIMITS.startup)
+    t.advance(LIMITS.supervision.startup_deadline_s)
     assert t.last().state == "circuit_open"
     assert t.last().error.startswith("fetch process did not start within 60 s (loading libraries); killed (circuit open")
 
@@ -280,32 +289,32 @@ def test_a_fetch_to_a_ready_child_gets_the_plain_deadline() -> None:
     t.ready(after=3.0)
     t.succeed(after=1.0)
     assert t.last().duration_s == 1.0  # from ready to result
-    commands = t.advance(LIMITS.interval)
+    commands = t.advance(LIMITS.table.interval)
     assert started(commands)
-    assert t.state.deadline_at == t.now + LIMITS.deadline
+    assert t.state.deadline_at == t.now + LIMITS.table.deadline
     assert announced(commands) == [
-        FetchStarted(table="builds", generation=1, started_at=t.now, deadline_at=t.now + LIMITS.deadline)
+        FetchStarted(table="builds", generation=1, started_at=t.now, deadline_at=t.now + LIMITS.table.deadline)
     ]
     # A failed fetch keeps the child, and the child stays ready.
     t.fail()
     commands = t.tick(t.state.due_at)
     (retry,) = announced(commands)
-    assert started(commands) and retry.deadline_at == t.now + LIMITS.deadline and not restarted(commands)
+    assert started(commands) and retry.deadline_at == t.now + LIMITS.table.deadline and not restarted(commands)
 
 
 def test_every_new_child_gets_the_allowance_again() -> None:
     t = Table(auto_ready=False)
     t.tick()
     t.ready(after=2.0)
-    t.advance(LIMITS.deadline)  # killed
+    t.advance(LIMITS.table.deadline)  # killed
     commands = t.tick(t.state.due_at)
     (restart,) = started(commands)
     assert restarted(commands) and restart.generation == 2
     (announce,) = announced(commands)
-    assert announce.deadline_at == t.now + LIMITS.startup + LIMITS.deadline
+    assert announce.deadline_at == t.now + LIMITS.supervision.startup_deadline_s + LIMITS.table.deadline
     assert not t.state.child_ready
     t.ready(after=4.0)
-    assert t.state.deadline_at == t.now + LIMITS.deadline
+    assert t.state.deadline_at == t.now + LIMITS.table.deadline
 
 
 def test_a_child_that_died_while_idle_is_not_ready_any_more() -> None:
@@ -314,10 +323,10 @@ def test_a_child_that_died_while_idle_is_not_ready_any_more() -> None:
     t.ready()
     t.succeed()
     t.feed(t.gone(generation=1, seq=None, cause="SIGKILL"))
-    commands = t.advance(LIMITS.interval)
+    commands = t.advance(LIMITS.table.interval)
     (announce,) = announced(commands)
     assert started(commands) and restarted(commands)
-    assert announce.deadline_at == t.now + LIMITS.startup + LIMITS.deadline
+    assert announce.deadline_at == t.now + LIMITS.supervision.startup_deadline_s + LIMITS.table.deadline
 
 
 def test_a_crash_while_loading_says_so() -> None:
@@ -344,15 +353,15 @@ def test_snapshots_taken_mid_fetch_carry_its_deadline() -> None:
     t = Table(auto_ready=False)
     t.tick()
     t.ready(after=1.0)
-    t.advance(LIMITS.deadline)  # timeout: the outcome says no fetch runs
+    t.advance(LIMITS.table.deadline)  # timeout: the outcome says no fetch runs
     assert t.last().fetch_deadline_at is None
     t.tick(t.state.due_at)  # the restart is announced with a snapshot while it runs
     restarting = t.last()
     assert restarting.state == "restarting"
-    assert restarting.fetch_deadline_at == t.now + LIMITS.startup + LIMITS.deadline
+    assert restarting.fetch_deadline_at == t.now + LIMITS.supervision.startup_deadline_s + LIMITS.table.deadline
     t.ready(after=2.0)
     (publish,) = t.pause()
-    assert publish.message.fetch_deadline_at == t.now + LIMITS.deadline
+    assert publish.message.fetch_deadline_at == t.now + LIMITS.table.deadline
     t.succeed()
     assert t.last().fetch_deadline_at is None
 
@@ -361,7 +370,7 @@ def test_snapshots_taken_mid_fetch_carry_its_deadline() -> None:
 def test_a_fetch_past_its_deadline_is_killed_and_reported_at_once() -> None:
     t = Table()
     t.tick()
-    assert not t.advance(LIMITS.deadline - 0.01)
+    assert not t.advance(LIMITS.table.deadline - 0.01)
     commands = t.advance(0.01)
     kills = [c for c in commands if isinstance(c, KillFetch)]
     assert kills == [KillFetch("builds", 1, 1, "deadline")]
@@ -377,7 +386,7 @@ def test_a_fetch_past_its_deadline_is_killed_and_reported_at_once() -> None:
 def test_after_a_kill_the_table_restarts_with_backoff_in_a_new_generation() -> None:
     t = Table()
     t.tick()
-    t.advance(LIMITS.deadline)
+    t.advance(LIMITS.table.deadline)
     assert not started(t.advance(0.9))
     commands = t.advance(0.1)
     (restart,) = started(commands)
@@ -390,7 +399,7 @@ def test_a_late_result_of_a_killed_fetch_is_ignored() -> None:
     t = Table()
     t.tick()
     old_seq = t.state.seq
-    t.advance(LIMITS.deadline)
+    t.advance(LIMITS.table.deadline)
     before = t.state
     late = FetchResult(table="builds", generation=1, seq=old_seq, data=ROWS)
     step = policy.handle(t.state, late, t.now + 0.5, LIMITS, rand=MID)
@@ -402,13 +411,13 @@ def test_last_known_good_rows_survive_failures_and_are_marked_stale() -> None:
     t.tick()
     t.succeed()
     good_at = t.last().fetched_at
-    t.advance(LIMITS.interval)
+    t.advance(LIMITS.table.interval)
     t.fail(error="PermissionDenied: no access")
     snap = t.last()
     assert snap.state == "stale" and snap.rows == ROWS.rows and snap.fetched_at == good_at
     assert snap.error == "PermissionDenied: no access"
     t.advance(5.0)
-    t.advance(LIMITS.deadline)
+    t.advance(LIMITS.table.deadline)
     assert t.last().state == "timeout" and t.last().rows == ROWS.rows
 
 
@@ -441,7 +450,7 @@ def test_a_child_that_dies_while_idle_is_replaced_without_a_failure() -> None:
 def test_the_kill_confirmation_is_logged_with_its_latency() -> None:
     t = Table()
     t.tick()
-    t.advance(LIMITS.deadline)
+    t.advance(LIMITS.table.deadline)
     gone = t.gone(generation=1, seq=1, cause="killed (SIGTERM)", killed=True, kill_s=0.25)
     state, commands = policy.handle(t.state, gone, t.now + 0.25, LIMITS, rand=MID)
     (event,) = commands
@@ -463,28 +472,28 @@ def fail_repeatedly(t: Table, times: int) -> list[float]:
 
 
 def test_consecutive_failures_back_off_exponentially() -> None:
-    limits = dataclasses.replace(LIMITS, circuit_failures=100)
+    limits = with_supervision(circuit_failures=100)
     t = Table(limits)
     t.tick()
     assert fail_repeatedly(t, 8) == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
 
 
 def test_backoff_resets_after_a_healthy_period() -> None:
-    limits = dataclasses.replace(LIMITS, circuit_failures=100)
+    limits = with_supervision(circuit_failures=100)
     t = Table(limits)
     t.tick()
     fail_repeatedly(t, 4)
     t.succeed()
     # Healthy, but not long enough: the next failure continues the sequence.
-    t.advance(LIMITS.interval)
+    t.advance(LIMITS.table.interval)
     t.fail()
     assert t.state.due_at - t.now == 16.0
     t.tick(t.state.due_at)
     t.succeed()
     for _ in range(5):  # healthy for 5 intervals = 150 s >= healthy_reset
-        t.advance(LIMITS.interval)
+        t.advance(LIMITS.table.interval)
         t.succeed()
-    t.advance(LIMITS.interval)
+    t.advance(LIMITS.table.interval)
     t.fail()
     assert t.state.due_at - t.now == 1.0
 
@@ -498,15 +507,15 @@ def test_too_many_failures_in_the_window_open_the_circuit() -> None:
     snap = t.last()
     assert snap.state == "circuit_open"
     assert "circuit open after 5 failures in 120 s" in snap.error
-    assert snap.next_refresh_at == t.now + LIMITS.circuit_cooldown
+    assert snap.next_refresh_at == t.now + LIMITS.supervision.circuit_cooldown_s
     assert t.events("circuit_open")
     assert any(isinstance(c, Publish) and isinstance(c.message, Notice) for c in commands)
     # Nothing runs during the cool-down.
-    assert not started(t.advance(LIMITS.circuit_cooldown - 0.1))
+    assert not started(t.advance(LIMITS.supervision.circuit_cooldown_s - 0.1))
 
 
 def test_failures_spread_beyond_the_window_do_not_open_the_circuit() -> None:
-    limits = dataclasses.replace(LIMITS, backoff_initial=40.0, backoff_max=40.0, healthy_reset=10_000.0)
+    limits = with_supervision(backoff_initial_s=40.0, backoff_max_s=40.0, healthy_reset_s=10_000.0)
     t = Table(limits)
     t.tick()
     for _ in range(10):
@@ -521,7 +530,7 @@ def test_half_open_probe_after_the_cooldown_closes_the_circuit_on_success() -> N
     t.tick()
     fail_repeatedly(t, 4)
     t.fail(after=0.0)
-    commands = t.advance(LIMITS.circuit_cooldown)
+    commands = t.advance(LIMITS.supervision.circuit_cooldown_s)
     assert started(commands)
     assert restarted(commands) is False
     assert t.state.half_open
@@ -537,10 +546,10 @@ def test_a_failed_half_open_probe_reopens_the_circuit() -> None:
     t.tick()
     fail_repeatedly(t, 4)
     t.fail(after=0.0)
-    t.advance(LIMITS.circuit_cooldown)
+    t.advance(LIMITS.supervision.circuit_cooldown_s)
     t.fail()
     assert t.last().state == "circuit_open"
-    assert t.state.due_at == t.now + LIMITS.circuit_cooldown
+    assert t.state.due_at == t.now + LIMITS.supervision.circuit_cooldown_s
     assert len(t.events("circuit_open")) == 1  # still the same open circuit
 
 
@@ -574,7 +583,7 @@ def test_a_refresh_while_fetching_is_coalesced_and_logged() -> None:
 def test_manual_refresh_skips_the_backoff_wait() -> None:
     t = Table()
     t.tick()
-    t.advance(LIMITS.deadline)
+    t.advance(LIMITS.table.deadline)
     commands = t.refresh()
     (restart,) = started(commands)
     assert restarted(commands) and restart.generation == 2
@@ -586,19 +595,19 @@ def test_pause_stops_automatic_refreshes_but_not_manual_ones() -> None:
     t.succeed()
     commands = t.pause()
     assert commands[0].message.next_refresh_at is None
-    assert not started(t.advance(LIMITS.interval * 3))
+    assert not started(t.advance(LIMITS.table.interval * 3))
     assert not started(t.refresh(manual=False))
     assert started(t.refresh(manual=True))
     t.succeed()
     t.pause(False)
-    assert started(t.advance(LIMITS.interval))
+    assert started(t.advance(LIMITS.table.interval))
 
 
 def test_a_running_fetch_still_hits_its_deadline_while_paused() -> None:
     t = Table()
     t.tick()
     t.pause()
-    t.advance(LIMITS.deadline)
+    t.advance(LIMITS.table.deadline)
     assert t.last().state == "timeout" and t.last().next_refresh_at is None
 
 
@@ -613,7 +622,7 @@ def test_single_round_stops_after_the_first_outcome() -> None:
         elif finish == "fail":
             t.fail()
         else:
-            t.advance(LIMITS.deadline)
+            t.advance(LIMITS.table.deadline)
         assert t.state.phase == policy.DONE
         assert not started(t.advance(10_000.0))
         assert not started(t.refresh())
@@ -707,7 +716,7 @@ def test_pause_is_said_once_then_each_table_shows_it() -> None:
 
 
 def test_each_table_draws_its_own_jitter() -> None:
-    limits = dict.fromkeys(("runner", "builds"), dataclasses.replace(LIMITS, backoff_initial=10.0))
+    limits = dict.fromkeys(("runner", "builds"), with_supervision(backoff_initial_s=10.0))
     states = {key: policy.initial_state(key, due_at=1000.0) for key in limits}
     states, _ = policy.handle_all(states, Tick(now=1000.0), 1000.0, limits, rand=lambda: MID)
     draws = iter([0.0, 0.999])

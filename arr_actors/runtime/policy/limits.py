@@ -6,43 +6,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from arr_actors.config import Settings
+    from arr_actors.config import Settings, Supervision, TablePolicy
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """The numbers that govern one table, taken from settings."""
+    """The numbers that govern one table: its own policy and the program's supervision settings."""
 
-    interval: float
-    budget: float
-    deadline: float
-    backoff_initial: float
-    backoff_max: float
-    backoff_jitter: float
-    healthy_reset: float
-    circuit_failures: int
-    circuit_window: float
-    circuit_cooldown: float
+    table: TablePolicy
+    supervision: Supervision
     single_round: bool = False
-    startup: float = 60.0  # time a new child may take to load its libraries
 
     @classmethod
     def from_settings(cls, settings: Settings, table: str, *, single_round: bool = False) -> Limits:
-        policy = settings.policy(table)
-        return cls(
-            interval=policy.interval,
-            budget=policy.budget,
-            deadline=policy.deadline,
-            backoff_initial=settings.backoff_initial_s,
-            backoff_max=settings.backoff_max_s,
-            backoff_jitter=settings.backoff_jitter,
-            healthy_reset=settings.healthy_reset_s,
-            circuit_failures=settings.circuit_failures,
-            circuit_window=settings.circuit_window_s,
-            circuit_cooldown=settings.circuit_cooldown_s,
-            single_round=single_round,
-            startup=settings.startup_deadline_s,
-        )
+        return cls(table=settings.policy(table), supervision=settings.supervision, single_round=single_round)
 
 
 def backoff_delay(failures: int, limits: Limits, *, rand: float) -> float:
@@ -53,8 +30,8 @@ def backoff_delay(failures: int, limits: Limits, *, rand: float) -> float:
     """
     exponent = max(failures - 1, 0)
     # 2**exponent overflows float for absurd counts; the cap is reached long before.
-    base = limits.backoff_max if exponent >= 64 else min(limits.backoff_initial * 2.0**exponent, limits.backoff_max)
-    spread = limits.backoff_jitter * (2.0 * rand - 1.0)
+    base = limits.supervision.backoff_max_s if exponent >= 64 else min(limits.supervision.backoff_initial_s * 2.0**exponent, limits.supervision.backoff_max_s)
+    spread = limits.supervision.backoff_jitter * (2.0 * rand - 1.0)
     return max(base * (1.0 + spread), 0.0)
 
 
@@ -66,4 +43,4 @@ def start_times(tables: tuple[str, ...], now: float, *, batch_size: int, batch_d
 
 
 def budget_pct(duration: float, limits: Limits) -> float:
-    return round(duration / limits.budget * 100.0, 1)
+    return round(duration / limits.table.budget * 100.0, 1)

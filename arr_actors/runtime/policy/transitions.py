@@ -134,11 +134,11 @@ def _start_fetch(state: TableState, now: float, *, limits: Limits, half_open: bo
     restart = state.restart_due
     seq = state.seq + 1
     if state.child_ready:
-        began_at, startup_by, deadline_at = now, None, now + limits.deadline
+        began_at, startup_by, deadline_at = now, None, now + limits.table.deadline
     else:
         # A new child loads its libraries first; the deadline starts when it is ready.
-        began_at, startup_by = None, now + limits.startup
-        deadline_at = startup_by + limits.deadline
+        began_at, startup_by = None, now + limits.supervision.startup_deadline_s
+        deadline_at = startup_by + limits.table.deadline
     label = state.label
     if restart and not half_open and label is not None and label.failing:
         label = TableStatus.RESTARTING
@@ -173,10 +173,10 @@ def _start_fetch(state: TableState, now: float, *, limits: Limits, half_open: bo
 def _tick(state: TableState, now: float, *, limits: Limits, rand: float) -> Step:
     """Time passed: kill a fetch past its start-up allowance or deadline, start a fetch that is due."""
     if state.phase == FETCHING and not state.child_ready and state.startup_by is not None and now >= state.startup_by:
-        error = f"fetch process did not start within {limits.startup:g} s (loading libraries); killed"
+        error = f"fetch process did not start within {limits.supervision.startup_deadline_s:g} s (loading libraries); killed"
         return _failed(state, now, limits=limits, kind="timeout", error=error, kill=True, kill_reason="startup", rand=rand)
     if state.phase == FETCHING and state.deadline_at is not None and now >= state.deadline_at:
-        error = f"timed out after {limits.deadline:g} s (deadline); fetch killed"
+        error = f"timed out after {limits.table.deadline:g} s (deadline); fetch killed"
         return _failed(state, now, limits=limits, kind="timeout", error=error, kill=True, rand=rand)
     if state.paused or state.due_at is None or now < state.due_at:
         return state, ()
@@ -243,7 +243,7 @@ def _child_ready(state: TableState, now: float, ready: FetchReady, *, limits: Li
     event = LogEvent(state.table, generation, "ready", now, duration_s=round(ready.startup_s, 3), detail=detail)
     if state.phase != FETCHING:
         return dataclasses.replace(state, child_ready=True), (event,)
-    deadline_at = now + limits.deadline
+    deadline_at = now + limits.table.deadline
     state = dataclasses.replace(state, child_ready=True, began_at=now, startup_by=None, deadline_at=deadline_at)
     started_at = state.started_at if state.started_at is not None else now
     announce = FetchStarted(table=state.table, generation=generation, started_at=started_at, deadline_at=deadline_at)
@@ -297,7 +297,7 @@ def _succeeded(state: TableState, now: float, *, limits: Limits, data: TableData
     if limits.single_round:
         phase, due = DONE, None
     else:
-        phase, due = IDLE, now + limits.interval
+        phase, due = IDLE, now + limits.table.interval
     state = dataclasses.replace(
         state,
         phase=phase,
@@ -338,9 +338,9 @@ def _failed(
 ) -> Step:
     duration = _fetch_duration(state, now)
     pct = budget_pct(duration, limits)
-    healthy = state.healthy_since is not None and now - state.healthy_since >= limits.healthy_reset
+    healthy = state.healthy_since is not None and now - state.healthy_since >= limits.supervision.healthy_reset_s
     consecutive = (0 if healthy else state.consecutive_failures) + 1
-    failure_times = tuple(t for t in state.failure_times if now - t < limits.circuit_window) + (now,)
+    failure_times = tuple(t for t in state.failure_times if now - t < limits.supervision.circuit_window_s) + (now,)
     commands: list[Command] = []
     if kill:
         commands.append(KillFetch(state.table, state.generation, state.seq, kill_reason))
@@ -349,7 +349,7 @@ def _failed(
     )
     # A killed or crashed child is gone: the next fetch starts a new incarnation.
     new_child = kill or kind == "crash"
-    opens = not limits.single_round and (state.half_open or len(failure_times) >= limits.circuit_failures)
+    opens = not limits.single_round and (state.half_open or len(failure_times) >= limits.supervision.circuit_failures)
     # Rows of this run stay on screen, stale; without any the table is in error
     # (whatever rows a warm start shows under it).
     plain_label = TableStatus.TIMEOUT if kind == "timeout" else (TableStatus.STALE if state.has_fetched else TableStatus.ERROR)
@@ -358,9 +358,9 @@ def _failed(
         label = plain_label
         text = error
     elif opens:
-        phase, due = CIRCUIT_OPEN, now + limits.circuit_cooldown
+        phase, due = CIRCUIT_OPEN, now + limits.supervision.circuit_cooldown_s
         label = TableStatus.CIRCUIT_OPEN
-        text = f"{error} (circuit open after {len(failure_times)} failures in {limits.circuit_window:g} s)"
+        text = f"{error} (circuit open after {len(failure_times)} failures in {limits.supervision.circuit_window_s:g} s)"
     else:
         phase, due = IDLE, now + backoff_delay(consecutive, limits, rand=rand)
         label = plain_label
@@ -368,7 +368,7 @@ def _failed(
     was_failing = state.label is not None and state.label.failing
     notify = not was_failing or text != state.error or (opens and state.label is not TableStatus.CIRCUIT_OPEN)
     if opens and not state.half_open:
-        why = f"{len(failure_times)} failures in {limits.circuit_window:g} s"
+        why = f"{len(failure_times)} failures in {limits.supervision.circuit_window_s:g} s"
         commands.append(_log(state, "circuit_open", now, detail=why))
     state = dataclasses.replace(
         state,
