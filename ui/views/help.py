@@ -58,10 +58,17 @@ def help_lines(*, cols: int, rows: int, ctx: RenderContext, scroll: int = 0) -> 
     if not top:
         title = plain(f" {TITLE}", cols, style="title_focus", ellipsis=ctx.glyphs.ellipsis)
     else:
-        shown = f"lines {scroll + 1}-{scroll + visible} of {len(content)}"
-        right = f"{shown}  esc closes, arrows scroll "
-        if width_of(right) + 6 > cols:
-            right = f"{shown}, arrows scroll "
+        # The longest form that fits beside the word "Keys", judged by the
+        # widest numbers so that the title does not jump while scrolling.
+        n = len(content)
+        forms = (
+            "lines {a}-{b} of {n}  esc closes, arrows scroll ",
+            "{a}-{b}/{n}  esc closes, arrows scroll ",
+            "{a}-{b}/{n}  arrows scroll ",
+            "{a}-{b}/{n} ",
+        )
+        form = next((f for f in forms if width_of(f.format(a=n, b=n, n=n)) + 6 <= cols), forms[-1])
+        right = form.format(a=scroll + 1, b=scroll + visible, n=n)
         room = cols - width_of(right)
         title = clip(
             [
