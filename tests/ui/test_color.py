@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -84,3 +85,16 @@ def test_without_colour_keeps_every_other_parameter() -> None:
 def test_urwid_screen_still_has_the_hook_the_mono_screen_uses() -> None:
     # MonoScreen filters what this method returns; if urwid renamed it the filter would silently stop working
     assert callable(getattr(urwid.display.raw.Screen, "_attrspec_to_escape", None))
+
+
+def test_without_curses_nothing_can_tell_and_colour_stays_on() -> None:
+    # a Python built without curses: the raw display needs none, and neither does this
+    code = (
+        "import sys; sys.modules['curses'] = None\n"
+        "from ui import app, palette\n"
+        "print(palette.terminfo_colors('vt100'), app.color_mode('auto'), app.color_mode('never'))"
+    )
+    env = {**os.environ, "TERM": "vt100"}
+    env.pop("NO_COLOR", None)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True, env=env)
+    assert out.stdout.split() == ["None", "color", "mono"]
