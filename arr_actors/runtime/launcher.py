@@ -247,7 +247,7 @@ class Launcher:
         # ends what an earlier launcher of this program left when it was killed.
         sessions = (self.pid,) if os.getsid(0) == self.pid else ()  # only a session of our own
         marked = proctree.signal_members(
-            proctree.own_token(), signal.SIGKILL, sessions=sessions, exclude=(self.pid, self.parent_pid)
+            proctree.tree(proctree.own_token(), sessions=sessions), signal.SIGKILL, exclude=(self.pid, self.parent_pid)
         )
         proctree.close_all(marked.values())
         end = time.monotonic() + SHUTDOWN_REAP_S

@@ -26,6 +26,11 @@ a new session and scrubbed its environment. Signals go through a pidfd opened
 before the marks are checked, so a pid that was reused in between is never
 hit. Linux only: where ``/proc`` is missing nothing is found and nothing is
 signalled (the launcher's own kills still work there).
+
+The token names the program's process (pid and start time): when that process
+is gone, nothing can want its tree any more. Such a tree remains only when the
+program was SIGKILLed while its launcher was stopped (or both were killed at
+once); the next start of the program ends it (:func:`abandoned`).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import select
 import signal
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 #: The environment variable that marks every process of one program's tree (not ARR_*: those are settings).
 MARK = "ARRACTORS_PROCESS_TREE"
@@ -45,10 +50,13 @@ ENVIRON_MAX_BYTES = 1 << 20
 #: How long :func:`end` waits for signalled processes to die before it looks again.
 WAIT_ROUND_S = 0.2
 
+#: Decides whether a pid belongs to the processes looked for (read from /proc each time).
+Selector = Callable[[int], bool]
+
 
 def new_token() -> str:
-    """A token no other running program uses."""
-    return f"{os.getpid()}-{uuid.uuid4().hex}"
+    """A token no other program uses: this process (its owner) by pid, start time and pid namespace, and a random part."""
+    return f"{os.getpid()}.{_start_time(os.getpid()) or 0}.{_pid_namespace()}.{uuid.uuid4().hex}"
 
 
 def marked_env(env: Mapping[str, str], token: str) -> dict[str, str]:
@@ -61,32 +69,52 @@ def own_token() -> str:
     return os.environ.get(MARK, "")
 
 
-def members(token: str, *, sessions: Iterable[int] = (), exclude: Iterable[int] = ()) -> list[int]:
-    """Live processes (not zombies) carrying ``token``'s mark or in one of ``sessions``, minus ``exclude`` and us."""
-    skip = {os.getpid(), *exclude}
+def tree(token: str, *, sessions: Iterable[int] = ()) -> Selector:
+    """Live processes (not zombies) carrying ``token``'s mark or in one of ``sessions``."""
     wanted = set(sessions)
+
+    def select_(pid: int) -> bool:
+        stat = _stat_fields(pid)
+        if stat is None or stat[0] in (b"Z", b"X"):
+            return False
+        if wanted and len(stat) > 3 and int(stat[3]) in wanted:
+            return True
+        return bool(token) and _mark(pid) == token
+
+    return select_
+
+
+def abandoned(pid: int) -> bool:
+    """A live process marked by a program whose own process is gone (a :data:`Selector`)."""
+    stat = _stat_fields(pid)
+    if stat is None or stat[0] in (b"Z", b"X"):
+        return False
+    owner, started, namespace, *_ = ((_mark(pid) or "").split(".") + ["", "", ""])[:4]
+    if not (owner.isdigit() and started.isdigit() and started != "0"):
+        return False  # unmarked, or a mark this code did not make
+    if namespace != _pid_namespace() or not namespace:
+        return False  # the owner's pid means another process in another pid namespace
+    return _start_time(int(owner)) != int(started)
+
+
+def members(select_: Selector, *, exclude: Iterable[int] = ()) -> list[int]:
+    """Pids ``select_`` accepts, minus ``exclude`` and this process."""
+    skip = {os.getpid(), *exclude}
     try:
         entries = os.listdir(PROC)
     except OSError:
         return []
-    found = []
-    for entry in entries:
-        if entry.isdigit() and int(entry) not in skip and _is_member(int(entry), token, wanted):
-            found.append(int(entry))
-    return found
+    return [int(e) for e in entries if e.isdigit() and int(e) not in skip and select_(int(e))]
 
 
-def signal_members(
-    token: str, sig: int, *, sessions: Iterable[int] = (), exclude: Iterable[int] = ()
-) -> dict[int, int]:
+def signal_members(select_: Selector, sig: int, *, exclude: Iterable[int] = ()) -> dict[int, int]:
     """Send ``sig`` to every member; returns the pids signalled, each with its pidfd (-1 without pidfds).
 
     The caller closes the pidfds (:func:`close_all`).
     """
-    wanted = set(sessions)
     signalled: dict[int, int] = {}
-    for pid in members(token, sessions=wanted, exclude=exclude):
-        pidfd = _send(pid, sig, token, wanted)
+    for pid in members(select_, exclude=exclude):
+        pidfd = _send(pid, sig, select_)
         if pidfd is not None:
             signalled[pid] = pidfd
     return signalled
@@ -98,7 +126,7 @@ def close_all(pidfds: Iterable[int]) -> None:
             os.close(pidfd)
 
 
-def end(token: str, *, sessions: Iterable[int] = (), exclude: Iterable[int] = (), within: float = 2.0) -> list[int]:
+def end(select_: Selector, *, exclude: Iterable[int] = (), within: float = 2.0) -> list[int]:
     """SIGKILL every member until none is left or ``within`` seconds passed; returns those still left.
 
     SIGKILL because nothing wants these processes any more, and because a
@@ -106,12 +134,9 @@ def end(token: str, *, sessions: Iterable[int] = (), exclude: Iterable[int] = ()
     for a SIGCONT). Looking again after each round catches what a member
     forked just before it died: a killed process forks no more, so this ends.
     """
-    wanted = set(sessions)
-    if not token and not wanted:
-        return []
     deadline = time.monotonic() + within
     while True:
-        pidfds = signal_members(token, signal.SIGKILL, sessions=wanted, exclude=exclude)
+        pidfds = signal_members(select_, signal.SIGKILL, exclude=exclude)
         try:
             if not pidfds:
                 return []
@@ -119,14 +144,14 @@ def end(token: str, *, sessions: Iterable[int] = (), exclude: Iterable[int] = ()
         finally:
             close_all(pidfds.values())
         if time.monotonic() >= deadline:
-            return members(token, sessions=wanted, exclude=exclude)
+            return members(select_, exclude=exclude)
 
 
-def _send(pid: int, sig: int, token: str, sessions: set[int]) -> int | None:
+def _send(pid: int, sig: int, select_: Selector) -> int | None:
     """Signal ``pid`` if it is a member; its pidfd (-1 without pidfds) when signalled, else None.
 
-    The pidfd is opened before the marks are read: if the pid was reused in
-    between, the marks read are the newcomer's, and a signal through the pidfd
+    The pidfd is opened before membership is checked: if the pid was reused in
+    between, what is checked is the newcomer, and a signal through the pidfd
     would reach the dead process, never the newcomer.
     """
     try:
@@ -136,7 +161,7 @@ def _send(pid: int, sig: int, token: str, sessions: set[int]) -> int | None:
     except (AttributeError, OSError):
         # No pidfds (before Linux 5.3): plain kill, with the small risk of a
         # reused pid between the check and the signal.
-        if _is_member(pid, token, sessions):
+        if select_(pid):
             try:
                 os.kill(pid, sig)
                 return -1
@@ -144,7 +169,7 @@ def _send(pid: int, sig: int, token: str, sessions: set[int]) -> int | None:
                 pass
         return None
     try:
-        if _is_member(pid, token, sessions):
+        if select_(pid):
             signal.pidfd_send_signal(pidfd, sig)
             return pidfd
     except (ProcessLookupError, PermissionError):
@@ -172,15 +197,6 @@ def _wait_exited(pidfds: list[int], *, until: float) -> None:
         left = [fd for fd in left if fd not in ready]
 
 
-def _is_member(pid: int, token: str, sessions: set[int]) -> bool:
-    stat = _stat_fields(pid)
-    if stat is None or stat[0] in (b"Z", b"X"):
-        return False
-    if sessions and len(stat) > 3 and int(stat[3]) in sessions:
-        return True
-    return bool(token) and _has_mark(pid, token)
-
-
 def _stat_fields(pid: int) -> list[bytes] | None:
     """The fields of /proc/PID/stat after the command name: state, ppid, pgrp, session, ..."""
     try:
@@ -192,13 +208,46 @@ def _stat_fields(pid: int) -> list[bytes] | None:
     return stat[stat.rfind(b")") + 2 :].split()
 
 
-def _has_mark(pid: int, token: str) -> bool:
+def _start_time(pid: int) -> int | None:
+    """When ``pid`` started (clock ticks since boot): with the pid, it names one process for good."""
+    stat = _stat_fields(pid)
+    if stat is None or len(stat) < 20 or stat[0] in (b"Z", b"X"):
+        return None
+    return int(stat[19])
+
+
+def _pid_namespace() -> str:
+    """This process's pid namespace ("" if unknown): pids are only comparable inside one."""
+    try:
+        return str(os.stat(f"{PROC}/self/ns/pid").st_ino)
+    except OSError:
+        return ""
+
+
+def _mark(pid: int) -> str | None:
+    """The value of the mark in ``pid``'s initial environment, or None."""
     try:
         with open(f"{PROC}/{pid}/environ", "rb") as fh:
             environ = fh.read(ENVIRON_MAX_BYTES)
     except OSError:  # gone, or not ours to read (another user's, or not dumpable)
-        return False
-    return f"\0{MARK}={token}\0".encode() in b"\0" + environ + b"\0"
+        return None
+    key = f"{MARK}=".encode()
+    for item in environ.split(b"\0"):
+        if item.startswith(key):
+            return item[len(key) :].decode("ascii", "replace")
+    return None
 
 
-__all__ = ["MARK", "close_all", "end", "marked_env", "members", "new_token", "own_token", "signal_members"]
+__all__ = [
+    "MARK",
+    "Selector",
+    "abandoned",
+    "close_all",
+    "end",
+    "marked_env",
+    "members",
+    "new_token",
+    "own_token",
+    "signal_members",
+    "tree",
+]

@@ -189,7 +189,7 @@ class ProcessStarter:
     def _sweep(self) -> None:
         """End every process of our launchers' trees that is still there, wherever it was re-parented."""
         sessions = () if self._session is None else (self._session,)
-        left = proctree.end(self._token, sessions=sessions, within=SWEEP_S)
+        left = proctree.end(proctree.tree(self._token, sessions=sessions), within=SWEEP_S)
         if left:
             log.warning("could not end processes of the fetch process launcher: %s", left)
 
@@ -222,6 +222,11 @@ class ProcessStarter:
                 raise LauncherError(f"cannot reach the fetch process launcher: {exc}") from None
 
     def _run(self) -> None:
+        # What an earlier run of the program left when it was SIGKILLed with its
+        # launcher stopped: nothing can want it any more.
+        left = proctree.end(proctree.abandoned, within=SWEEP_S)
+        if left:
+            log.warning("could not end processes left by an earlier run: %s", left)
         while not self._closing.is_set():
             try:
                 sock, proc = self._launch()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from leftovers import adopting_orphans, marked, marked_processes, wait_none_left
+from leftovers import adopting_orphans, marked, marked_processes, processes_left, wait_none_left
 
 HARNESS = Path(__file__).parents[1] / "runtime" / "orphan_harness.py"
 #: How long after the program quit its processes may take to vanish.
@@ -195,6 +195,26 @@ def test_stopped_fetch_processes_and_grandchildren_are_continued_and_killed(
         wait_until(is_stopped(pid), timeout=5, what=f"{pid} stopped")
     prog.quit()
     assert_nothing_left(prog)
+
+
+@pytest.mark.timeout(60)
+def test_a_tree_left_by_a_sigkilled_program_with_its_launcher_stopped_is_ended_at_the_next_start(
+    program: Callable[..., Program],
+) -> None:
+    """Nothing of that run can act (the launcher is stopped, the program gone): the next run ends it."""
+    first = program("vertex=escapee,builds=grandchild,runner=hang,active=hang,completed=hang")
+    os.kill(first.launcher, signal.SIGSTOP)
+    wait_until(is_stopped(first.launcher), timeout=5, what="the launcher stopped")
+    first.proc.kill()
+    first.proc.wait(10)
+    # The stopped launcher and the grandchildren stay (fetch processes may end as their connection closed).
+    stranded = processes_left(first.token)
+    assert sum("time.sleep" in p for p in stranded) == 2 and any(p.startswith(f"{first.launcher} ") for p in stranded), stranded
+    second = program("-")
+    left = wait_none_left(first.token, within=GONE_WITHIN_S)
+    assert not left, f"left by the first run: {left}"
+    second.quit()
+    assert_nothing_left(second)
 
 
 @pytest.mark.timeout(60)
