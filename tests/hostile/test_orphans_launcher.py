@@ -209,7 +209,9 @@ def test_a_tree_left_by_a_sigkilled_program_with_its_launcher_stopped_is_ended_a
     first.proc.wait(10)
     # The stopped launcher and the grandchildren stay (fetch processes may end as their connection closed).
     stranded = processes_left(first.token)
-    assert sum("time.sleep" in p for p in stranded) == 2 and any(p.startswith(f"{first.launcher} ") for p in stranded), stranded
+    assert sum("time.sleep" in p for p in stranded) == 2 and any(
+        p.startswith(f"{first.launcher} ") for p in stranded
+    ), stranded
     second = program("-")
     left = wait_none_left(first.token, within=GONE_WITHIN_S)
     assert not left, f"left by the first run: {left}"
