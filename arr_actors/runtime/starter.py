@@ -98,7 +98,7 @@ class ProcessStarter:
         self._thread = threading.Thread(target=self._run, name="process-starter", daemon=True)
         # Marks every process of our launchers' trees (their environment inherits it).
         self._token = proctree.new_token()
-        self._session: int | None = None  # the latest launcher's session (it leads one)
+        self._session: int | None = None  # the unreaped launcher's session (it leads one)
         self.launches = 0
 
     def start(self) -> None:
@@ -188,7 +188,9 @@ class ProcessStarter:
 
     def _sweep(self) -> None:
         """End every process of our launchers' trees that is still there, wherever it was re-parented."""
-        sessions = () if self._session is None else (self._session,)
+        with self._lock:
+            # Only while the launcher is unreaped: a session id, like a pid, can be reused.
+            sessions = () if self._session is None else (self._session,)
         left = proctree.end(proctree.tree(self._token, sessions=sessions), within=SWEEP_S)
         if left:
             log.warning("could not end processes of the fetch process launcher: %s", left)
@@ -248,14 +250,18 @@ class ProcessStarter:
                 self._sock = None
             sock.close()
             self._orphan_all()
+            # A launcher that was killed could not end what its children
+            # started (they died with it): end it before the next launcher
+            # starts, and before reaping the launcher — until then its zombie
+            # keeps its pid, so the session id names nothing else.
+            self._sweep()
             try:
                 proc.wait(timeout=5.0)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            # A launcher that was killed could not end what its children
-            # started (they died with it): end it before the next launcher starts.
-            self._sweep()
+            with self._lock:
+                self._session = None
             if not self._closing.is_set():
                 log.warning("the fetch process launcher exited (status %s); starting a new one", proc.returncode)
                 self._closing.wait(RELAUNCH_DELAY_S)
