@@ -27,7 +27,7 @@ before the marks are checked, so a pid that was reused in between is never
 hit. Linux only: where ``/proc`` is missing nothing is found and nothing is
 signalled (the launcher's own kills still work there).
 
-The token names the program's process (pid and start time): when that process
+The token names the program's process (pid, start time, pid namespace): when it
 is gone, nothing can want its tree any more. Such a tree remains only when the
 program was SIGKILLed while its launcher was stopped (or both were killed at
 once); the next start of the program ends it (:func:`abandoned`).
@@ -60,8 +60,8 @@ def new_token() -> str:
 
 
 def marked_env(env: Mapping[str, str], token: str) -> dict[str, str]:
-    """``env`` with the mark of ``token`` added."""
-    return {**env, MARK: token}
+    """``env`` with the mark of ``token`` added, first: only the start of a large environment is read."""
+    return {MARK: token, **{key: value for key, value in env.items() if key != MARK}}
 
 
 def own_token() -> str:
@@ -73,7 +73,7 @@ def tree(token: str, *, sessions: Iterable[int] = ()) -> Selector:
     """Live processes (not zombies) carrying ``token``'s mark or in one of ``sessions``."""
     wanted = set(sessions)
 
-    def select_(pid: int) -> bool:
+    def selector(pid: int) -> bool:
         stat = _stat_fields(pid)
         if stat is None or stat[0] in (b"Z", b"X"):
             return False
@@ -81,7 +81,7 @@ def tree(token: str, *, sessions: Iterable[int] = ()) -> Selector:
             return True
         return bool(token) and _mark(pid) == token
 
-    return select_
+    return selector
 
 
 def abandoned(pid: int) -> bool:
@@ -97,24 +97,24 @@ def abandoned(pid: int) -> bool:
     return _start_time(int(owner)) != int(started)
 
 
-def members(select_: Selector, *, exclude: Iterable[int] = ()) -> list[int]:
-    """Pids ``select_`` accepts, minus ``exclude`` and this process."""
+def members(selector: Selector, *, exclude: Iterable[int] = ()) -> list[int]:
+    """Pids ``selector`` accepts, minus ``exclude`` and this process."""
     skip = {os.getpid(), *exclude}
     try:
         entries = os.listdir(PROC)
     except OSError:
         return []
-    return [int(e) for e in entries if e.isdigit() and int(e) not in skip and select_(int(e))]
+    return [int(e) for e in entries if e.isdigit() and int(e) not in skip and selector(int(e))]
 
 
-def signal_members(select_: Selector, sig: int, *, exclude: Iterable[int] = ()) -> dict[int, int]:
+def signal_members(selector: Selector, sig: int, *, exclude: Iterable[int] = ()) -> dict[int, int]:
     """Send ``sig`` to every member; returns the pids signalled, each with its pidfd (-1 without pidfds).
 
     The caller closes the pidfds (:func:`close_all`).
     """
     signalled: dict[int, int] = {}
-    for pid in members(select_, exclude=exclude):
-        pidfd = _send(pid, sig, select_)
+    for pid in members(selector, exclude=exclude):
+        pidfd = _send(pid, sig, selector)
         if pidfd is not None:
             signalled[pid] = pidfd
     return signalled
@@ -126,7 +126,7 @@ def close_all(pidfds: Iterable[int]) -> None:
             os.close(pidfd)
 
 
-def end(select_: Selector, *, exclude: Iterable[int] = (), within: float = 2.0) -> list[int]:
+def end(selector: Selector, *, exclude: Iterable[int] = (), within: float = 2.0) -> list[int]:
     """SIGKILL every member until none is left or ``within`` seconds passed; returns those still left.
 
     SIGKILL because nothing wants these processes any more, and because a
@@ -136,7 +136,7 @@ def end(select_: Selector, *, exclude: Iterable[int] = (), within: float = 2.0) 
     """
     deadline = time.monotonic() + within
     while True:
-        pidfds = signal_members(select_, signal.SIGKILL, exclude=exclude)
+        pidfds = signal_members(selector, signal.SIGKILL, exclude=exclude)
         try:
             if not pidfds:
                 return []
@@ -144,10 +144,10 @@ def end(select_: Selector, *, exclude: Iterable[int] = (), within: float = 2.0) 
         finally:
             close_all(pidfds.values())
         if time.monotonic() >= deadline:
-            return members(select_, exclude=exclude)
+            return members(selector, exclude=exclude)
 
 
-def _send(pid: int, sig: int, select_: Selector) -> int | None:
+def _send(pid: int, sig: int, selector: Selector) -> int | None:
     """Signal ``pid`` if it is a member; its pidfd (-1 without pidfds) when signalled, else None.
 
     The pidfd is opened before membership is checked: if the pid was reused in
@@ -161,7 +161,7 @@ def _send(pid: int, sig: int, select_: Selector) -> int | None:
     except (AttributeError, OSError):
         # No pidfds (before Linux 5.3): plain kill, with the small risk of a
         # reused pid between the check and the signal.
-        if select_(pid):
+        if selector(pid):
             try:
                 os.kill(pid, sig)
                 return -1
@@ -169,7 +169,7 @@ def _send(pid: int, sig: int, select_: Selector) -> int | None:
                 pass
         return None
     try:
-        if select_(pid):
+        if selector(pid):
             signal.pidfd_send_signal(pidfd, sig)
             return pidfd
     except (ProcessLookupError, PermissionError):
