@@ -17,7 +17,7 @@ from arr_actors.timefmt import format_ago, format_span, format_timestamp
 from ui import model, palette
 from ui.context import RenderContext
 from ui.model import UiState
-from ui.safe import ascii_only, inert_lines
+from arr_actors.inert import ascii_only, inert_lines
 from ui.text import Markup, clip, fit, plain, width_of, wrap
 from ui.views.title import STATE_LABELS
 
