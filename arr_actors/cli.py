@@ -53,6 +53,28 @@ def _fault(text: str) -> tuple[str, str]:
     return table, kind
 
 
+def check_scenario(name: str) -> None:
+    """A usage error for an emulator scenario that does not exist ("" is the default)."""
+    if not name:
+        return
+    from arr_actors.emulator.world import SCENARIOS  # only when asked: the first frame waits for no import
+
+    if name not in SCENARIOS:
+        raise UsageError(f"--scenario {name!r}: unknown (scenarios: {', '.join(SCENARIOS)})")
+
+
+def check_faults(faults: Sequence[tuple[str, str]]) -> None:
+    """A usage error for a second --fault on one table: only one would act, silently."""
+    given: dict[str, str] = {}
+    for table_key, kind in faults:
+        if table_key in given:
+            raise UsageError(
+                f"--fault {table_key}={kind}: {table_key} already has --fault {table_key}={given[table_key]} "
+                "(one fault per table)"
+            )
+        given[table_key] = kind
+
+
 def monitor_parser() -> Parser:
     parser = Parser(
         prog=PROG,
@@ -99,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--record cannot be combined with --once")
         if args.scenario and not args.demo:
             raise UsageError("--scenario needs --demo (scenarios belong to the embedded emulator)")
+        check_scenario(args.scenario)
+        check_faults(args.fault)
         settings = config.load(
             config_file=args.config,
             demo=args.demo,
