@@ -147,8 +147,11 @@ def _escape_run(match: re.Match[str]) -> str:
 def escape_json(document: str) -> str:
     """A JSON text (as ``json.dumps`` writes it) with every C1, format, invisible or
     unassigned character escaped as ``\\uXXXX``; the value it stands for is unchanged."""
+    # json.dumps escapes every C0 control itself, but not DEL.
+    if "\x7f" in document:
+        document = document.replace("\x7f", "\\u007f")
     if document.isascii():
-        return document  # json.dumps escapes every C0 control itself
+        return document
     return _NON_ASCII_RUN.sub(_escape_run, document)
 
 
