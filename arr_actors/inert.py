@@ -155,7 +155,9 @@ def escape_json(document: str) -> str:
     return _NON_ASCII_RUN.sub(_escape_run, document)
 
 
-def dumps(value: Any, *, indent: int | None = None, separators: tuple[str, str] | None = None, allow_nan: bool = True) -> str:
+def dumps(
+    value: Any, *, indent: int | None = None, separators: tuple[str, str] | None = None, allow_nan: bool = True
+) -> str:
     """``json.dumps`` for documents that may reach a terminal: readable UTF-8, inert bytes."""
     return escape_json(json.dumps(value, indent=indent, separators=separators, ensure_ascii=False, allow_nan=allow_nan))
 
