@@ -118,7 +118,12 @@ def inert(text: str) -> str:
 
 
 def inert_block(text: str) -> str:
-    """Several lines of our own output holding outside text, each line made inert, newlines kept."""
+    """Several lines of our own output holding outside text, each line made inert, newlines kept.
+
+    Only our own newlines break lines: a Unicode line separator inside a quoted name reads as a space.
+    """
+    if not text.isascii():
+        text = text.replace("\u2028", " ").replace("\u2029", " ")
     return "\n".join(line.rstrip() for line in inert_lines(text))
 
 

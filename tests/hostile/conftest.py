@@ -37,13 +37,13 @@ class HostileCloud:
         return env
 
 
-@pytest.fixture(scope="session")
-def hostile_cloud() -> Iterator[HostileCloud]:
+def serve(**env: str) -> Iterator[HostileCloud]:
     proc = subprocess.Popen(
         [sys.executable, str(HERE / "hostile_server.py")],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        env={**os.environ, **env},
     )
     try:
         assert proc.stdout is not None
@@ -58,3 +58,14 @@ def hostile_cloud() -> Iterator[HostileCloud]:
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture(scope="session")
+def hostile_cloud() -> Iterator[HostileCloud]:
+    yield from serve()
+
+
+@pytest.fixture(scope="session")
+def hostile_cloud_that_starts() -> Iterator[HostileCloud]:
+    """A hostile cloud whose RunJob starts an execution (with a hostile name)."""
+    yield from serve(HOSTILE_RUN_JOB="start")

@@ -2,8 +2,10 @@
 
 Run as ``python hostile_server.py``; prints ``grpc HOST:PORT``, ``wandb URL`` and
 ``ready``, then serves until killed. gRPC: Vertex AI ``ListCustomJobs`` answers
-one job whose display name and error are hostile; every other method fails
-with PERMISSION_DENIED and a hostile message (as a real server's error text
+one job whose display name and error are hostile; with
+``HOSTILE_RUN_JOB=start`` Cloud Run ``RunJob`` starts an execution with a
+hostile name; every other method fails with PERMISSION_DENIED and a hostile
+message (as a real server's error text
 would come). HTTP: every GraphQL request gets a GraphQL error with a hostile
 message.
 """
@@ -19,7 +21,8 @@ from concurrent import futures
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
-from google.cloud import aiplatform_v1
+from google.cloud import aiplatform_v1, run_v2
+from google.longrunning import operations_pb2
 from google.protobuf import timestamp_pb2
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -27,6 +30,8 @@ from hostile_text import HOSTILE  # noqa: E402
 
 REGION = "us-central1"
 STATUS = int(os.environ.get("HOSTILE_HTTP_STATUS", "400"))
+#: Whether RunJob starts an execution (with a hostile name) instead of failing with a hostile message.
+STARTS = os.environ.get("HOSTILE_RUN_JOB") == "start"
 
 
 def vertex_jobs() -> bytes:
@@ -43,11 +48,26 @@ def vertex_jobs() -> bytes:
     return aiplatform_v1.ListCustomJobsResponse.serialize(aiplatform_v1.ListCustomJobsResponse(custom_jobs=[job]))
 
 
+def started_execution() -> bytes:
+    """RunJob's answer: done at once, the new execution's name hostile (a name segment holds no slash)."""
+    name = f"projects/hostile-project/locations/{REGION}/jobs/vertex-ai-launcher/executions/{HOSTILE.replace('/', '')}"
+    execution = run_v2.Execution.pb(
+        run_v2.Execution(name=name, create_time=timestamp_pb2.Timestamp(seconds=int(time.time())))
+    )
+    operation = operations_pb2.Operation(name=f"projects/hostile-project/locations/{REGION}/operations/1", done=True)
+    operation.metadata.Pack(execution)
+    operation.response.Pack(execution)
+    return operation.SerializeToString()
+
+
 class Hostile(grpc.GenericRpcHandler):
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
         if handler_call_details.method == "/google.cloud.aiplatform.v1.JobService/ListCustomJobs":
             answer = vertex_jobs()
             return grpc.unary_unary_rpc_method_handler(lambda request, context: answer)
+        if handler_call_details.method == "/google.cloud.run.v2.Jobs/RunJob" and STARTS:
+            started = started_execution()
+            return grpc.unary_unary_rpc_method_handler(lambda request, context: started)
 
         def refuse(request: bytes, context: grpc.ServicerContext) -> bytes:
             context.abort(grpc.StatusCode.PERMISSION_DENIED, HOSTILE)

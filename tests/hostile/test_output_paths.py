@@ -143,6 +143,28 @@ def test_launch_report_and_progress_are_inert(
     assert SURVIVOR in (json.loads(shown)["message"] if flags else shown)
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("flags", [(), ("--json",)], ids=["text", "json"])
+def test_launch_following_a_hostile_execution_is_inert(
+    hostile_cloud_that_starts: HostileCloud, tmp_path: Path, flags: tuple[str, ...]
+) -> None:
+    # The execution's name is hostile, every status poll fails with a hostile message,
+    # the only Vertex AI job has a hostile name and error: progress lines and the
+    # timeout's report quote all of them.
+    env = hostile_cloud_that_starts.env(tmp_path)
+    proc = run([*PROGRAM, "launch", "--timeout", "4", "--poll", "1", *flags], env=env)
+    assert proc.returncode == 3, proc.stderr[-2000:]  # no training job in time
+    assert_inert(proc.stdout, what=f"launch {flags} report")
+    assert_inert(proc.stderr, what=f"launch {flags} progress")
+    report = proc.stdout.decode()
+    if flags:
+        assert json.loads(report)["execution"].startswith("q\u200bevil\x1b]52;")
+        assert SURVIVOR in proc.stderr.decode()  # progress: "Started execution qevil..."
+    else:
+        assert f"cancel {SURVIVOR}" in report  # the hint quoting the execution, on one line
+        assert report.count(SURVIVOR) >= 3  # progress lines and report
+
+
 # ------------------------------------------------------------------ diagnose
 
 
