@@ -40,7 +40,10 @@ entry has one), gcloud --format=yaml output, API error bodies, Terraform output,
 Cloud Build console copies, kubectl describe output.
 
 exit status: 0 the log shows a finished or running runner (or nothing known),
-1 the log shows a failure, 2 usage error or a file that cannot be read.
+1 the log shows a failure, 2 usage error, a file that cannot be read, or input
+without any text (e.g. only NUL bytes).
+
+limits: 64 KiB of each line and 64 MiB in all are read; the output says what was cut.
 """
 
 def parser() -> argparse.ArgumentParser:

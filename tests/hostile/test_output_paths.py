@@ -225,3 +225,21 @@ def test_the_survivor_is_what_inert_text_keeps() -> None:
 
     # The marker the tests look for is what the sanitizer leaves of the string.
     assert inert(HOSTILE) == SURVIVOR + "linkeviliso tail"
+
+
+@pytest.mark.parametrize("width", [40, 80, 200])
+def test_the_redrawn_status_line_is_inert_and_never_wider_than_the_terminal(width: int) -> None:
+    # On a terminal the status line is redrawn in place ("\r", erase line): if it
+    # were wider than the terminal it would wrap and the redraw would leave debris.
+    from wcwidth import wcswidth
+
+    from arr_actors.launch import progress, watch
+    from arr_actors.launch.report import Target
+
+    target = Target(project="p", region="us-west2", queue="q", runner_job="j", execution=HOSTILE + "日本" * 40)
+    w = watch.begin_round(watch.start(now=0, since=1.7e9, timeout_s=60, poll_s=1), 0.1)
+    w = watch.saw_execution(w, watch.ExecutionStatus("RUNNING"))
+    w = watch.call_failed(w, service=watch.VERTEX, code=HOSTILE, message=HOSTILE, at=1.7e9)
+    line = progress.status_line(w, target=target, elapsed_s=3, frame="|", width=width)
+    assert_inert(line.encode(), what="status line")
+    assert 0 < wcswidth(line) <= width - 1
