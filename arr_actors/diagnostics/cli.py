@@ -32,7 +32,7 @@ LINE_KEEP = 64 << 10
 #: Bytes read at a time: never more than a line keeps, so only a chunk's first line can be too long.
 CHUNK = LINE_KEEP
 
-EPILOG = """\
+EPILOG = f"""\
 input: plain log lines (oldest first; --newest-first if not, though a log whose own
 markers show it is newest first is turned around), Cloud Logging entries (a JSON
 array, one per line, or pasted from the console; sorted by timestamp when every
@@ -43,7 +43,7 @@ exit status: 0 the log shows a finished or running runner (or nothing known),
 1 the log shows a failure, 2 usage error, a file that cannot be read, or input
 without any text (e.g. only NUL bytes).
 
-limits: 64 KiB of each line and 64 MiB in all are read; the output says what was cut.
+limits: {LINE_KEEP >> 10} KiB of each line and {READ_LIMIT >> 20} MiB in all are read; the output says what was cut.
 """
 
 def parser() -> argparse.ArgumentParser:
