@@ -125,13 +125,12 @@ def test_the_demo_emulator_is_no_zombie_of_the_monitor(tmp_path: Path) -> None:
         PROGRAM[0], [*PROGRAM[1:], "--demo"], env=env, dimensions=(30, 100), timeout=40, cwd=str(ROOT)
     )
     try:
+        # Rows from the emulator on screen: it is serving (not dying while it starts,
+        # which the start itself would notice and reap).
+        child.expect(r"\d+ rows")
         monitor = psutil.Process(child.pid)
-        deadline = time.monotonic() + 40
-        emulators: list = []
-        while not emulators and time.monotonic() < deadline:
-            emulators = [p for p in monitor.children() if "arr_actors.emulator" in " ".join(p.cmdline())]
-            time.sleep(0.05)
-        assert emulators, "the demo's emulator never started"
+        emulators = [p for p in monitor.children() if "arr_actors.emulator" in " ".join(p.cmdline())]
+        assert emulators, "the demo's emulator is not a child of the monitor"
         (emu,) = emulators
         emu.kill()
         deadline = time.monotonic() + 10
