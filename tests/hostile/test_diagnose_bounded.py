@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from hostile_env import ROOT
 
 #: Peak memory allowed to ``diagnose`` on any input (the interpreter and its imports take ~20 MB).
 RSS_LIMIT_MB = 100

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from hostile_env import ROOT
 
 from arr_actors import emulator
 

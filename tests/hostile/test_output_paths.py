@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, HostileCloud
+from hostile_env import ROOT, HostileCloud
 from hostile_text import HOSTILE, SURVIVOR, assert_inert
 
 from arr_actors import messages as m
