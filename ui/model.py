@@ -25,7 +25,7 @@ from arr_actors.messages import (
     TableSnapshot,
 )
 from arr_actors.tables import TABLE_KEYS, active_first, table
-from ui import keys
+from ui import keys, query
 
 #: How long a notice stays in the footer, by level (errors longest).
 TOAST_SECONDS = {"info": 4.0, "warning": 8.0, "error": 20.0}
@@ -69,6 +69,13 @@ class UiState:
     selection: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     filter_text: str = ""
     filter_editing: bool = False
+    #: Quick filter by state (one of ``query.STATE_FILTERS``).
+    state_filter: str = ""
+    #: Whether the filters apply to every table, or only to ``filter_table``.
+    filter_all: bool = True
+    filter_table: str = ""
+    #: table -> the column it is sorted by; a table not here keeps its own order.
+    sort: Mapping[str, query.SortOrder] = field(default_factory=dict)
     detail: Detail | None = None
     help_open: bool = False
 
@@ -146,27 +153,56 @@ def fetch_in_flight(state: UiState, table_key: str, now: float) -> FetchStarted 
 
 
 def row_matches(row: Row, needle: str) -> bool:
-    """Whether a row contains ``needle`` (already lower-cased) in any text field."""
-    for f in dataclasses.fields(row):
-        if f.name == "context":
-            continue
-        value = getattr(row, f.name)
-        if isinstance(value, str) and needle in value.lower():
-            return True
-    return False
+    """Whether a row matches the filter text ``needle`` (a regular expression,
+    ``!`` in front inverts it); an invalid expression matches every row."""
+    compiled = query.compile_filter(needle)
+    if compiled.pattern is None:
+        return True
+    return query.text_matches(row, compiled.pattern) != compiled.invert
 
 
-def visible_rows(state: UiState, table_key: str) -> tuple[Row, ...]:
-    """The rows a table shows, in order: filtered, active first in a table with a divider."""
+def filters_apply(state: UiState, table_key: str) -> bool:
+    """Whether the text and state filters apply to a table (scope: all or one)."""
+    return state.filter_all or state.filter_table == table_key
+
+
+def filter_error(state: UiState) -> str:
+    """Why the filter text filters nothing (it is not a valid expression), or ""."""
+    return query.compile_filter(state.filter_text).error
+
+
+def filtering(state: UiState, table_key: str) -> bool:
+    """Whether a filter hides rows of this table."""
+    if not filters_apply(state, table_key):
+        return False
+    return bool(state.state_filter) or query.compile_filter(state.filter_text).pattern is not None
+
+
+def visible_rows(state: UiState, table_key: str, *, now: float | None = None) -> tuple[Row, ...]:
+    """The rows a table shows, in order: active first in a table with a divider,
+    sorted when asked, then filtered.
+
+    ``now`` matters only to a sort by runtime (running rows count on); without
+    it the snapshot's own time stands in.
+    """
     snapshot = state.snapshots.get(table_key)
     if snapshot is None:
         return ()
     rows = snapshot.rows
-    if table(table_key).divider:
+    spec = table(table_key)
+    order = state.sort.get(table_key)
+    if order is not None:
+        at = now if now is not None else snapshot.updated_at
+        if spec.divider:
+            active = tuple(r for r in rows if r.active)
+            done = tuple(r for r in rows if not r.active)
+            rows = query.sort_rows(active, spec, order, now=at) + query.sort_rows(done, spec, order, now=at)
+        else:
+            rows = query.sort_rows(rows, spec, order, now=at)
+    elif spec.divider:
         rows = active_first(rows)
-    needle = state.filter_text.strip().lower()
-    if needle:
-        rows = tuple(r for r in rows if row_matches(r, needle))
+    if filters_apply(state, table_key):
+        rows = query.filter_rows(rows, text=state.filter_text, state=state.state_filter)
     return rows
 
 
@@ -265,18 +301,26 @@ def _act(
         index = (TABLE_KEYS.index(focus) + step) % len(TABLE_KEYS)
         return state.replace(focus=TABLE_KEYS[index]), (), True
     if action == "filter_start":
-        return state.replace(filter_editing=True), (), True
+        return state.replace(filter_editing=True, filter_table=focus), (), True
+    if action == "filter_scope":
+        return state.replace(filter_all=not state.filter_all, filter_table=focus), (), True
+    if action == "state_filter_next":
+        options = query.STATE_FILTERS
+        index = options.index(state.state_filter) if state.state_filter in options else 0
+        return state.replace(state_filter=options[(index + 1) % len(options)], filter_table=focus), (), True
+    if action in ("sort_next", "sort_reverse"):
+        return state.replace(sort=_sorted_by(state, action)), (), True
     if action == "filter_clear":
-        if not state.filter_text and not state.filter_editing:
+        if not state.filter_text and not state.filter_editing and not state.state_filter:
             return state, (), False
-        return state.replace(filter_text="", filter_editing=False), (), True
+        return state.replace(filter_text="", filter_editing=False, state_filter=""), (), True
     if action == "detail_open":
-        return _open_detail(state), (), True
+        return _open_detail(state, now=now), (), True
     if action == "detail_close":
         return state.replace(detail=None), (), True
     if action.startswith("scroll_") and state.detail is not None:
         return state.replace(detail=_scroll(state.detail, action, page, detail_max_scroll)), (), True
-    rows = visible_rows(state, focus)
+    rows = visible_rows(state, focus, now=now)
     current = selected_index(state, focus, rows)
     if current is None:
         return state, (), True
@@ -293,8 +337,24 @@ def _act(
     return state, (), False
 
 
-def _open_detail(state: UiState) -> UiState:
-    rows = visible_rows(state, state.focus)
+def _sorted_by(state: UiState, action: str) -> dict[str, query.SortOrder]:
+    """The sort orders after ``s`` (next column; past the last, the table's own
+    order again) or ``S`` (the other direction) on the focused table."""
+    focus = state.focus
+    columns = len(table(focus).columns)
+    current = state.sort.get(focus)
+    others = {k: v for k, v in state.sort.items() if k != focus}
+    if action == "sort_reverse":
+        order = query.SortOrder(0, True) if current is None else query.SortOrder(current.column, not current.descending)
+        return {**others, focus: order}
+    column = 0 if current is None else current.column + 1
+    if column >= columns:
+        return others
+    return {**others, focus: query.SortOrder(column, current.descending if current else False)}
+
+
+def _open_detail(state: UiState, *, now: float) -> UiState:
+    rows = visible_rows(state, state.focus, now=now)
     index = selected_index(state, state.focus, rows)
     if index is None:
         return state.replace(detail=Detail(table=state.focus), filter_editing=False)
@@ -322,6 +382,9 @@ __all__ = [
     "UiState",
     "add_toast",
     "fetch_in_flight",
+    "filter_error",
+    "filtering",
+    "filters_apply",
     "find_row",
     "live_toasts",
     "press",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from arr_actors.tables import TABLE_KEYS, table
 from ui import keys, model
 from ui.context import RenderContext
 from ui.model import UiState
@@ -28,12 +29,7 @@ def footer_lines(state: UiState, *, now: float, cols: int, ctx: RenderContext) -
         status.append(("paused", " PAUSED "))
     if ctx.replay_label:
         status.append(("replay", f" {ctx.text(ctx.replay_label)} "))
-    if state.filter_editing:
-        status.append(("filter", f" /{ctx.text(state.filter_text)}_ "))
-        status.append(("footer", "  enter keeps, esc clears"))
-    elif state.filter_text:
-        status.append(("filter", f" filter: {ctx.text(state.filter_text)} "))
-        status.append(("footer", "  esc clears"))
+    status.extend(_filter_status(state, ctx=ctx))
     used = sum(width_of(t) for _, t in status)
     for key, hint in keys.FOOTER_HINTS:
         piece = [("key", f" {key} "), ("footer", f" {hint} ")]
@@ -46,6 +42,27 @@ def footer_lines(state: UiState, *, now: float, cols: int, ctx: RenderContext) -
         status.append(("footer", " " * (cols - used)))
     lines.append(clip(status, cols))
     return lines
+
+
+def _filter_status(state: UiState, *, ctx: RenderContext) -> Markup:
+    """The filters in force: the text (or why it filters nothing), the state
+    quick filter and their scope."""
+    out: Markup = []
+    error = model.filter_error(state)
+    if state.filter_editing:
+        out.append(("filter", f" /{ctx.text(state.filter_text)}_ "))
+    elif state.filter_text:
+        out.append(("filter", f" filter: {ctx.text(state.filter_text)} "))
+    if state.state_filter:
+        out.append(("filter", f" {state.state_filter} only "))
+    if not out:
+        return out
+    scope = "all tables" if state.filter_all or state.filter_table not in TABLE_KEYS else f"{table(state.filter_table).title} only"
+    out.append(("footer", f" {scope}"))
+    if error:
+        out.append(("error", f"  {error}"))
+    out.append(("footer", "  enter keeps, esc clears" if state.filter_editing else "  esc clears"))
+    return out
 
 
 __all__ = ["footer_height", "footer_lines"]

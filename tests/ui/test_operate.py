@@ -1,0 +1,138 @@
+"""Sorting, filtering by regular expression and state, and their scope: pure model and views."""
+
+from __future__ import annotations
+
+import ui_samples as S
+from test_render import line_with, text
+
+from arr_actors.rows import VertexRow
+from arr_actors.tables import table
+from ui import model, query
+from ui.model import UiState
+
+
+def loaded(**changes) -> UiState:
+    state = UiState()
+    for snapshot in S.all_ok():
+        state = model.receive(state, snapshot, now=S.NOW)
+    return state.replace(**changes)
+
+
+def press(state: UiState, *keys: str) -> UiState:
+    for key in keys:
+        state, _out, _handled = model.press(state, key, now=S.NOW)
+    return state
+
+
+def ids(state: UiState, table: str) -> list[str]:
+    return [r.key for r in model.visible_rows(state, table, now=S.NOW)]
+
+
+# ---------------------------------------------------------------------- sort
+
+
+def test_default_order_is_unchanged_and_s_steps_through_the_columns() -> None:
+    state = loaded()
+    assert ids(state, "runner") == [r.key for r in S.runner_rows()]
+    state = press(state, "s")  # queue: all equal, stable
+    assert state.sort["runner"] == query.SortOrder(0)
+    state = press(state, "s")  # region, ascending
+    assert ids(state, "runner") == [
+        "asia-northeast1/vertex-ai-launcher-ghi56",
+        "europe-west4/vertex-ai-launcher-def34",
+        "us-central1/vertex-ai-launcher-abc12",
+    ]
+    state = press(state, "S")  # region, descending
+    assert ids(state, "runner")[0] == "us-central1/vertex-ai-launcher-abc12"
+    state = press(state, *["s"] * 6)  # status ... note, then past the last
+
+    assert "runner" not in state.sort  # past the last column: the table's own order again
+    assert ids(state, "runner") == [r.key for r in S.runner_rows()]
+
+
+def test_sort_by_runtime_counts_running_rows_at_now_and_missing_values_go_last() -> None:
+    state = press(loaded(focus="vertex"), "s", "s", "s", "s")  # job, name, state, runtime
+    assert state.sort["vertex"] == query.SortOrder(3)
+    # the running job has run 400 s, the failed one 900 s
+    assert [r.job_id for r in model.visible_rows(state, "vertex", now=S.NOW)] == [
+        "1234567890123456789",
+        "9876543210987654321",
+    ]
+    later = [r.job_id for r in model.visible_rows(state, "vertex", now=S.NOW + 1000)]
+    assert later == ["9876543210987654321", "1234567890123456789"]
+    rows = (S.vertex_rows()[0], VertexRow("x", "n", "r", "PENDING", S.NOW))
+    spec = table("vertex")
+    for descending in (False, True):
+        out = query.sort_rows(rows, spec, query.SortOrder(3, descending), now=S.NOW)
+        assert out[-1].job_id == "x"  # no runtime yet: last either way
+
+
+def test_a_table_with_a_divider_sorts_within_active_and_finished() -> None:
+    state = press(loaded(focus="builds"), "s", "S")  # build id, descending
+    keys = ids(state, "builds")
+    assert keys == ["b4f0c0de", "b2f0c0de", "b3f0c0de", "b1f0c0de"]
+
+
+def test_the_header_marks_the_sorted_column_and_its_direction() -> None:
+    state = press(loaded(), "s", "s")
+    assert "Region▲" in line_with(text(state), "Queue")
+    state = press(state, "S")
+    assert "Region▼" in line_with(text(state), "Queue")
+    assert "▲" not in line_with(text(state), "Build ")
+
+
+# -------------------------------------------------------------------- filter
+
+
+def test_the_filter_is_a_case_insensitive_regular_expression() -> None:
+    state = loaded(filter_text="llama-(7|13)b-(base|warm)")
+    assert [r.name for r in model.visible_rows(state, "completed")] == ["llama-13b-base", "llama-7b-warmup"]
+    state = loaded(filter_text="^R9Z")
+    assert ids(state, "completed") == ["r9z8y7x6"]
+
+
+def test_a_leading_bang_inverts_the_filter() -> None:
+    state = loaded(filter_text="!base")
+    assert ids(state, "completed") == ["r5t4s3r2"]
+    assert ids(state, "active") == ["r1a2b3c4"]
+
+
+def test_an_invalid_expression_filters_nothing_and_is_reported_in_the_footer() -> None:
+    state = loaded(filter_text="llama-(7")
+    assert ids(state, "completed") == ["r9z8y7x6", "r5t4s3r2"]
+    assert model.filter_error(state).startswith("invalid regular expression: missing )")
+    footer = text(state, (120, 24))[-1]
+    assert "invalid regular expression: missing )" in footer
+    # typing it key by key never raises either
+    state = press(loaded(), "/", *"[a-", "(", "*", "?", "\\")
+    assert state.filter_editing and model.filter_error(state)
+
+
+def test_state_quick_filter_steps_failed_active_all() -> None:
+    state = press(loaded(), "f")
+    assert state.state_filter == "failed"
+    assert ids(state, "runner") == ["europe-west4/vertex-ai-launcher-def34"]
+    assert ids(state, "builds") == ["b3f0c0de"]
+    assert "failed only" in text(state, (120, 24))[-1]
+    state = press(state, "f")
+    assert ids(state, "builds") == ["b2f0c0de", "b4f0c0de"]
+    state = press(state, "f")
+    assert state.state_filter == "" and len(ids(state, "builds")) == 4
+    state = press(state, "f", "esc")
+    assert state.state_filter == ""
+
+
+def test_the_scope_toggle_limits_the_filters_to_the_focused_table() -> None:
+    state = press(loaded(focus="completed"), "f", "F")
+    assert not state.filter_all and state.filter_table == "completed"
+    assert ids(state, "completed") == ["r9z8y7x6"]
+    assert len(ids(state, "builds")) == 4  # untouched
+    assert "Completed W&B runs only" in text(state, (120, 24))[-1]
+    state = press(state, "F")
+    assert ids(state, "builds") == ["b3f0c0de"]
+    assert "all tables" in text(state, (120, 24))[-1]
+
+
+def test_a_table_emptied_by_the_filters_says_which() -> None:
+    state = loaded(filter_text="nothing-like-this", state_filter="failed")
+    assert "no rows match 'nothing-like-this' and state failed" in "\n".join(text(state, (120, 40)))
