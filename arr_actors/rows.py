@@ -2,8 +2,8 @@
 
 A row is a message (``arr_actors.messages`` encodes it and re-exports these
 names) that also answers, as pure properties and methods, what the screen asks
-of any row: ``key``, ``status``, ``is_running`` (its runtime grows while we
-watch), ``active`` (queued or running: not finished yet), ``runtime(now)`` and
+of any row: ``key``, ``ident`` and ``link`` (what a person copies),
+``status``, ``is_running`` (its runtime grows while we watch), ``active`` (queued or running: not finished yet), ``runtime(now)`` and
 ``detail_fields()`` (what its detail view shows). So the screen needs no
 knowledge of row types, and a new kind of row is one class here.
 """
@@ -78,6 +78,15 @@ class RunnerRow:
         return f"{self.region}/{self.execution}"
 
     @property
+    def ident(self) -> str:
+        """The id a person copies: the execution's name."""
+        return self.execution
+
+    @property
+    def link(self) -> str:
+        return ""
+
+    @property
     def is_running(self) -> bool:
         return self.status == "RUNNING"
 
@@ -125,6 +134,15 @@ class BuildRow:
         return self.build_id
 
     @property
+    def ident(self) -> str:
+        return self.build_id
+
+    @property
+    def link(self) -> str:
+        """The build's log page."""
+        return self.log_url
+
+    @property
     def is_running(self) -> bool:
         return self.status == "WORKING"
 
@@ -155,6 +173,14 @@ class VertexRow:
     @property
     def key(self) -> str:
         return f"{self.region}/{self.job_id}"
+
+    @property
+    def ident(self) -> str:
+        return self.job_id
+
+    @property
+    def link(self) -> str:
+        return ""
 
     @property
     def status(self) -> str:
@@ -190,6 +216,15 @@ class WandbRunRow:
     @property
     def key(self) -> str:
         return self.run_id
+
+    @property
+    def ident(self) -> str:
+        return self.run_id
+
+    @property
+    def link(self) -> str:
+        """The run's page on W&B."""
+        return self.url
 
     @property
     def status(self) -> str:

@@ -43,6 +43,8 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("end", "G"), "scroll_bottom", "bottom", "detail"),
     Binding(("esc", "enter"), "detail_close", "close the detail view", "detail"),
     Binding(("esc", "?"), "help_close", "close this help", "help"),
+    Binding(("c",), "copy_id", "copy the row's id", "global"),
+    Binding(("C",), "copy_link", "copy the row's URL", "global"),
     Binding(("r",), "refresh", "refresh this table now", "global"),
     Binding(("R",), "refresh_all", "refresh all tables now", "global"),
     Binding(("p",), "pause", "pause/resume refreshing", "global"),

@@ -38,11 +38,20 @@ class Quit:
 
 
 @dataclass(frozen=True, slots=True)
+class Copy:
+    """Command to the terminal: put ``text`` on the clipboard (OSC 52)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Toast:
     text: str
     level: str
     expires_at: float
     table: str = ""
+    #: Shown whole, over as many footer lines as it needs (a copied id or URL).
+    whole: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +136,10 @@ def _fetching_after(fetching: Mapping[str, FetchStarted], snapshot: TableSnapsho
     return {**others, snapshot.table: started}
 
 
-def add_toast(state: UiState, text: str, *, level: str = "info", now: float, table: str = "") -> UiState:
-    toast = Toast(text=text, level=level, expires_at=now + TOAST_SECONDS.get(level, 5.0), table=table)
+def add_toast(
+    state: UiState, text: str, *, level: str = "info", now: float, table: str = "", whole: bool = False
+) -> UiState:
+    toast = Toast(text=text, level=level, expires_at=now + TOAST_SECONDS.get(level, 5.0), table=table, whole=whole)
     live = tuple(t for t in state.toasts if t.expires_at > now)
     return state.replace(toasts=(*live, toast)[-MAX_TOASTS:])
 
@@ -316,6 +327,8 @@ def _act(
         return state.replace(filter_text="", filter_editing=False, state_filter=""), (), True
     if action == "detail_open":
         return _open_detail(state, now=now), (), True
+    if action in ("copy_id", "copy_link"):
+        return _copy(state, action, now=now)
     if action == "detail_close":
         return state.replace(detail=None), (), True
     if action.startswith("scroll_") and state.detail is not None:
@@ -335,6 +348,28 @@ def _act(
     if action in moves:
         return _select(state, focus, rows, moves[action]), (), True
     return state, (), False
+
+
+def _copy(state: UiState, action: str, *, now: float) -> tuple[UiState, tuple[object, ...], bool]:
+    """Copy the id or link of the selected row (or of the open detail view's row)."""
+    row = selected_row(state, now=now)
+    if row is None:
+        return add_toast(state, "nothing to copy: no row selected", level="warning", now=now), (), True
+    text = row.ident if action == "copy_id" else row.link
+    if not text:
+        return add_toast(state, f"{row.ident} has no URL to copy", level="warning", now=now), (), True
+    return add_toast(state, f"copied: {text}", now=now, whole=True), (Copy(text),), True
+
+
+def selected_row(state: UiState, *, now: float) -> Row | None:
+    """The row the user has in hand: the open detail view's, else the focused table's selection."""
+    if state.detail is not None:
+        if not state.detail.key:
+            return None
+        return find_row(state, state.detail.table, state.detail.key) or state.detail.row
+    rows = visible_rows(state, state.focus, now=now)
+    index = selected_index(state, state.focus, rows)
+    return None if index is None else rows[index]
 
 
 def _sorted_by(state: UiState, action: str) -> dict[str, query.SortOrder]:
@@ -376,6 +411,7 @@ def _scroll(detail: Detail, action: str, page: int, max_scroll: int | None) -> D
 
 
 __all__ = [
+    "Copy",
     "Detail",
     "Quit",
     "Toast",
@@ -391,5 +427,6 @@ __all__ = [
     "receive",
     "row_matches",
     "selected_index",
+    "selected_row",
     "visible_rows",
 ]

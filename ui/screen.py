@@ -79,7 +79,7 @@ class Measure:
 def measure(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderContext) -> Measure:
     """The page size and how far the detail view scrolls, without drawing the screen."""
     cols, rows = size
-    avail = max(1, rows - footer_height(state, now=now))
+    avail = max(1, rows - footer_height(state, now=now, cols=cols))
     if state.detail is not None:
         return Measure(
             page=detail_page(avail),

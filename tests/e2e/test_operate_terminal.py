@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from e2e.pty import Terminal
@@ -51,4 +53,19 @@ def test_regex_filter_invalid_inverted_state_and_scope(fake_monitor) -> None:
     assert "b2f0c0de" not in term.text()
     term.press("esc")
     term.wait_for(lambda t: "b2f0c0de" in t.text() and "only" not in footer(t), timeout=5)
+    quit_cleanly(term, command_file)
+
+
+@pytest.mark.timeout(60)
+def test_c_copies_the_id_with_osc52_and_shows_it(fake_monitor) -> None:
+    term, command_file = fake_monitor()
+    term.wait_for(all_tables_filled, timeout=10, what="five tables filled")
+    term.press("tab", "down", "c")
+    term.wait_for(lambda t: "copied: b4f0c0de" in t.lines()[-2], timeout=5, what="copied notice")
+    expected = b"\x1b]52;c;" + base64.b64encode(b"b4f0c0de") + b"\x07"
+    assert term.output.count(expected) == 1
+    assert term.output.count(b"\x1b]52;") == 1  # the only clipboard write
+    term.press("C")
+    term.wait_for(lambda t: "b4f0c0de has no URL to copy" in t.lines()[-2], timeout=5)
+    assert term.output.count(b"\x1b]52;") == 1
     quit_cleanly(term, command_file)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+
 import ui_samples as S
 from test_render import line_with, text
 
-from arr_actors.rows import VertexRow
+from arr_actors.rows import BuildRow, VertexRow
 from arr_actors.tables import table
 from ui import model, query
+from ui.effects import osc52
 from ui.model import UiState
+from ui.views.footer import footer_height
 
 
 def loaded(**changes) -> UiState:
@@ -136,3 +140,45 @@ def test_the_scope_toggle_limits_the_filters_to_the_focused_table() -> None:
 def test_a_table_emptied_by_the_filters_says_which() -> None:
     state = loaded(filter_text="nothing-like-this", state_filter="failed")
     assert "no rows match 'nothing-like-this' and state failed" in "\n".join(text(state, (120, 40)))
+
+
+# ---------------------------------------------------------------------- copy
+
+
+def test_c_copies_the_selected_rows_id_and_shows_it_whole() -> None:
+    state = press(loaded(focus="builds"), "down")
+    state, out, handled = model.press(state, "c", now=S.NOW)
+    assert handled and out == (model.Copy("b4f0c0de"),)
+    assert "copied: b4f0c0de" in text(state)[-2]
+
+
+def test_a_long_url_is_shown_whole_over_several_footer_lines() -> None:
+    url = "https://console.cloud.google.com/cloud-build/builds;region=global/" + "f" * 36 + "?project=demo-project"
+    row = BuildRow("b9", "SUCCESS", "img", "global", S.NOW - 10, log_url=url)
+    state = model.receive(loaded(focus="builds"), S.ok_snapshot("builds", rows=(row,)), now=S.NOW)
+    state, out, _ = model.press(state, "C", now=S.NOW)
+    assert out == (model.Copy(url),)
+    lines = text(state, (40, 24))
+    toast = lines[-5:-1]  # four lines over the status line, cut anywhere, nothing dropped
+    assert "".join(toast).rstrip() == f" copied: {url}"
+    assert footer_height(state, now=S.NOW, cols=40) == 5
+
+
+def test_copy_from_the_detail_view_and_with_nothing_to_copy() -> None:
+    state = press(loaded(focus="vertex"), "enter")
+    _state, out, _ = model.press(state, "c", now=S.NOW)
+    assert out == (model.Copy("1234567890123456789"),)
+    state, out, _ = model.press(state, "C", now=S.NOW)
+    assert out == () and "has no URL to copy" in state.toasts[-1].text
+    empty = model.receive(UiState(), S.ok_snapshot("runner", rows=()), now=S.NOW)
+    state, out, _ = model.press(empty, "c", now=S.NOW)
+    assert out == () and state.toasts[-1].text == "nothing to copy: no row selected"
+
+
+def test_osc52_is_one_sequence_with_the_text_base64_encoded() -> None:
+    hostile = "id\x1b]0;pwned\x07"
+    seq = osc52(hostile)
+    assert seq.startswith("\x1b]52;c;") and seq.endswith("\x07")
+    body = seq[len("\x1b]52;c;") : -1]
+    assert "\x1b" not in body and "\x07" not in body
+    assert base64.b64decode(body).decode() == hostile

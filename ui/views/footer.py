@@ -7,12 +7,32 @@ from arr_actors.tables import TABLE_KEYS, table
 from ui import keys, model
 from ui.context import RenderContext
 from ui.model import UiState
-from ui.text import Markup, clip, plain, width_of
+from ui.text import Markup, clip, plain, width_of, wrap
+
+#: The most lines a toast shown whole (a copied id or URL) takes.
+MAX_WHOLE_LINES = 4
 
 
-def footer_height(state: UiState, *, now: float) -> int:
-    """How many lines ``footer_lines`` takes, without drawing them."""
-    return 2 if model.live_toasts(state, now) else 1
+def footer_height(state: UiState, *, now: float, cols: int | None = None) -> int:
+    """How many lines ``footer_lines`` takes, without drawing them (a toast
+    shown whole needs ``cols`` to tell; without it, one line is assumed)."""
+    toasts = model.live_toasts(state, now)
+    if not toasts:
+        return 1
+    newest = _newest(toasts)
+    if newest.whole and cols is not None:
+        return 1 + len(_whole_pieces(newest.text, cols))
+    return 2
+
+
+def _newest(toasts: tuple[model.Toast, ...]) -> model.Toast:
+    return max(toasts, key=lambda t: ({"error": 2, "warning": 1}.get(t.level, 0), t.expires_at))
+
+
+def _whole_pieces(text: str, cols: int) -> list[str]:
+    """The toast cut anywhere (never at a space only), so the pieces put
+    together are the text again: an id or URL can be selected by hand."""
+    return wrap(" " + text, max(1, cols), words=False)[:MAX_WHOLE_LINES]
 
 
 def footer_lines(state: UiState, *, now: float, cols: int, ctx: RenderContext) -> list[Markup]:
@@ -20,10 +40,14 @@ def footer_lines(state: UiState, *, now: float, cols: int, ctx: RenderContext) -
     lines: list[Markup] = []
     toasts = model.live_toasts(state, now)
     if toasts:
-        newest = max(toasts, key=lambda t: ({"error": 2, "warning": 1}.get(t.level, 0), t.expires_at))
-        more = f" (+{len(toasts) - 1})" if len(toasts) > 1 else ""
-        text = " " + ctx.text(newest.text) + more
-        lines.append(plain(text, cols, style=f"toast_{newest.level}", ellipsis=ctx.glyphs.ellipsis))
+        newest = _newest(toasts)
+        style = f"toast_{newest.level}"
+        if newest.whole:
+            lines.extend(plain(piece, cols, style=style) for piece in _whole_pieces(ctx.text(newest.text), cols))
+        else:
+            more = f" (+{len(toasts) - 1})" if len(toasts) > 1 else ""
+            text = " " + ctx.text(newest.text) + more
+            lines.append(plain(text, cols, style=style, ellipsis=ctx.glyphs.ellipsis))
     status: Markup = []
     if state.paused:
         status.append(("paused", " PAUSED "))
