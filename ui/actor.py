@@ -239,7 +239,11 @@ class UiActor(pykka.Actor):
         if isinstance(message, QuitRequested):
             self.quit_reason = message.reason or "quit"
             return None
-        self.state = model.receive(self.state, message, now=self.clock())
+        self.state, rung = model.take_alerts(model.receive(self.state, message, now=self.clock()))
+        if rung:
+            self.effects.bell()  # once for a burst
+        for alert in rung:
+            self.effects.notify(f"arr_actors: {alert.table} failed", alert.text)
         return None
 
     def on_stop(self) -> None:

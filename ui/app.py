@@ -30,6 +30,7 @@ from arr_actors.messages import Notice
 from ui import model, palette
 from ui.actor import QuitRequested, UiActor
 from ui.context import RenderContext
+from ui.effects import Effects
 from ui.stderr import divert_stderr
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ def run(
     screen: urwid.display.BaseScreen | None = None,
     divert: bool = False,
     clock: Callable[[], float] = time.time,
+    notify: bool = False,
 ) -> int:
     """Show the live tables until the user quits; returns the exit code.
 
@@ -98,13 +100,18 @@ def run(
     ``screen`` replaces the terminal (tests); ``divert`` sends descriptor 2 to
     the notices and the log even when it is not a terminal (tests). ``clock``
     is the screen's "now" (a replay shows the recording at its own time).
+    ``notify`` also sends alerts to the desktop with ``notify-send`` (where it
+    exists); a replay never alerts.
     """
     utf8 = terminal_is_utf8()
     if not utf8:
         urwid.set_encoding("ascii")
     ctx = RenderContext(regions=len(settings.regions), ascii=not utf8, replay_label=replay_label)
-    actor = UiActor.open(ctx, clock=clock)
-    now = actor.clock()
+    now = clock()
+    state = model.UiState(
+        started_at=now, alert_tables=frozenset(() if replay_label else settings.alert_tables)
+    )
+    actor = UiActor.open(ctx, clock=clock, state=state, effects=Effects(notify=notify))
     for message in initial_messages:
         actor.state = model.receive(actor.state, message, now=now)
     screen = screen or make_screen()

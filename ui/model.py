@@ -25,7 +25,7 @@ from arr_actors.messages import (
     TableSnapshot,
 )
 from arr_actors.tables import TABLE_KEYS, active_first, table
-from ui import keys, query
+from ui import alerts, keys, query
 
 #: How long a notice stays in the footer, by level (errors longest).
 TOAST_SECONDS = {"info": 4.0, "warning": 8.0, "error": 20.0}
@@ -87,6 +87,15 @@ class UiState:
     sort: Mapping[str, query.SortOrder] = field(default_factory=dict)
     detail: Detail | None = None
     help_open: bool = False
+    #: When the monitor started: snapshots fetched before (a warm start) never alert.
+    started_at: float = 0.0
+    #: Tables whose newly failed rows alert, those with a baseline already,
+    #: every failure known so far (``alerts.failure_id``), and the alerts the
+    #: actor has yet to ring (``take_alerts``).
+    alert_tables: frozenset[str] = frozenset()
+    alert_baseline: frozenset[str] = frozenset()
+    known_failures: frozenset[str] = frozenset()
+    pending_alerts: tuple[alerts.Alert, ...] = ()
 
     def replace(self, **changes: Any) -> UiState:
         return dataclasses.replace(self, **changes)
@@ -100,6 +109,7 @@ def receive(state: UiState, message: object, *, now: float) -> UiState:
     if isinstance(message, TableSnapshot):
         if message.table not in TABLE_KEYS:
             return state
+        state = _watch_failures(state, message, now=now)
         return state.replace(
             snapshots={**state.snapshots, message.table: message},
             fetching=_fetching_after(state.fetching, message),
@@ -113,6 +123,36 @@ def receive(state: UiState, message: object, *, now: float) -> UiState:
     if isinstance(message, Notice):
         return add_toast(state, message.text, level=message.level, now=now, table=message.table)
     return state
+
+
+def _watch_failures(state: UiState, snapshot: TableSnapshot, *, now: float) -> UiState:
+    """Note the rows of ``snapshot`` that newly failed: a notice each, and an
+    alert for the actor to ring (see ``ui.alerts``)."""
+    table_key = snapshot.table
+    if table_key not in state.alert_tables or snapshot.fetched_at is None or snapshot.fetched_at < state.started_at:
+        return state
+    if table_key not in state.alert_baseline:
+        return state.replace(
+            alert_baseline=state.alert_baseline | {table_key},
+            known_failures=state.known_failures | alerts.known_failures(table_key, snapshot.rows),
+        )
+    failed = alerts.new_failures(table_key, snapshot.rows, started_at=state.started_at, known=state.known_failures)
+    if not failed:
+        return state
+    new = tuple(alerts.Alert(table_key, row.key, alerts.describe(table_key, row)) for row in failed)
+    for alert in new:
+        state = add_toast(state, alert.text, level="error", now=now, table=table_key)
+    return state.replace(
+        known_failures=state.known_failures | {alerts.failure_id(table_key, row) for row in failed},
+        pending_alerts=state.pending_alerts + new,
+    )
+
+
+def take_alerts(state: UiState) -> tuple[UiState, tuple[alerts.Alert, ...]]:
+    """The alerts not rung yet, and the state without them."""
+    if not state.pending_alerts:
+        return state, ()
+    return state.replace(pending_alerts=()), state.pending_alerts
 
 
 def _fetching_after(fetching: Mapping[str, FetchStarted], snapshot: TableSnapshot) -> dict[str, FetchStarted]:
@@ -428,5 +468,6 @@ __all__ = [
     "row_matches",
     "selected_index",
     "selected_row",
+    "take_alerts",
     "visible_rows",
 ]

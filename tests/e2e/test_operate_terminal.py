@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+import os
+from pathlib import Path
 
 import pytest
 
+from e2e.conftest import program_env
+from e2e.fake_monitor import INTERVAL_S
 from e2e.pty import Terminal
 from e2e.test_ui_terminal import all_tables_filled, quit_cleanly
 
@@ -68,4 +72,36 @@ def test_c_copies_the_id_with_osc52_and_shows_it(fake_monitor) -> None:
     term.press("C")
     term.wait_for(lambda t: "b4f0c0de has no URL to copy" in t.lines()[-2], timeout=5)
     assert term.output.count(b"\x1b]52;") == 1
+    quit_cleanly(term, command_file)
+
+
+@pytest.mark.timeout(90)
+def test_an_alert_fires_once_for_a_new_failure_and_never_for_old_ones(fake_monitor, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    sent = tmp_path / "notify-send.txt"
+    script = bin_dir / "notify-send"
+    script.write_text(f'#!/bin/sh\nprintf "%s|" "$@" >> {sent}\necho >> {sent}\n')
+    script.chmod(0o755)
+    env = program_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    term, command_file = fake_monitor("--fail-later", "--notify", env=env, cols=160, rows=40)
+    term.wait_for(all_tables_filled, timeout=10, what="five tables filled")
+    bells_at_start = term.output.count(b"\x07")
+    alert = "Vertex AI job train-llama-7b (us-central1) failed: The zone us-central1-a does not have enough"
+    term.wait_for(lambda t: alert in t.text(), timeout=20, what="the alert notice")
+    assert "[capacity]" in term.line_with(alert)
+    term.wait_for(lambda t: t.output.count(b"\x07") == bells_at_start + 1, timeout=5, what="one bell")
+    # Two more refreshes of every table: the same failure never alerts again,
+    # and the failures that were there at start never did.
+    term.press("R")
+    term.read_for(INTERVAL_S)
+    term.press("R")
+    term.read_for(INTERVAL_S)
+    assert term.output.count(b"\x07") == bells_at_start + 1
+    calls = [line for line in sent.read_text().splitlines() if line]
+    assert len(calls) == 1
+    assert "arr_actors: vertex failed" in calls[0] and "train-llama-7b" in calls[0]
+    for old in ("vertex-ai-launcher-def34", "b3f0c0de", "llama-13b-base", "train-llama-13b"):
+        assert old not in calls[0]
+    assert "failed:" not in "".join(t for t in term.lines() if "train-llama-13b" in t)
     quit_cleanly(term, command_file)

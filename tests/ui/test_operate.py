@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 
 import ui_samples as S
 from test_render import line_with, text
@@ -182,3 +183,63 @@ def test_osc52_is_one_sequence_with_the_text_base64_encoded() -> None:
     body = seq[len("\x1b]52;c;") : -1]
     assert "\x1b" not in body and "\x07" not in body
     assert base64.b64decode(body).decode() == hostile
+
+
+# -------------------------------------------------------------------- alerts
+
+
+def watching(**changes) -> UiState:
+    return UiState(started_at=S.NOW - 100, alert_tables=frozenset(("runner", "builds", "vertex", "completed")), **changes)
+
+
+def fresh(table: str, rows, *, at: float) -> object:
+    return S.ok_snapshot(table, rows=rows, now=at, fetched_at=at, updated_at=at)
+
+
+def test_a_new_failure_alerts_once_with_its_diagnosed_cause_and_old_ones_never() -> None:
+    state = model.receive(watching(), fresh("runner", S.runner_rows(), at=S.NOW - 50), now=S.NOW - 50)
+    assert state.pending_alerts == () and state.toasts == ()  # def34 failed before: the baseline
+    failed = dataclasses.replace(
+        S.runner_rows()[0], status="FAILED", completed_at=S.NOW - 5, note="Quota exceeded for quota metric gpus",
+        category="quota",
+    )
+    rows = (failed, *S.runner_rows()[1:])
+    state = model.receive(state, fresh("runner", rows, at=S.NOW), now=S.NOW)
+    state, rung = model.take_alerts(state)
+    assert [a.key for a in rung] == ["us-central1/vertex-ai-launcher-abc12"]
+    assert rung[0].text == (
+        "runner execution vertex-ai-launcher-abc12 (us-central1) failed: Quota exceeded for quota metric gpus [quota]"
+    )
+    assert state.toasts[-1].text == rung[0].text and state.toasts[-1].level == "error"
+    again = model.receive(state, fresh("runner", rows, at=S.NOW + 30), now=S.NOW + 30)
+    assert model.take_alerts(again)[1] == ()
+
+
+def test_a_warm_start_and_rows_that_ended_before_the_start_never_alert() -> None:
+    warm = fresh("vertex", (), at=S.NOW - 5000)  # fetched before the monitor started
+    state = model.receive(watching(), warm, now=S.NOW - 90)
+    assert "vertex" not in state.alert_baseline
+    state = model.receive(state, fresh("vertex", S.vertex_rows()[:1], at=S.NOW - 80), now=S.NOW - 80)
+    assert "vertex" in state.alert_baseline
+    # an old failed job slides into the window: it ended long before the start
+    state = model.receive(state, fresh("vertex", S.vertex_rows(), at=S.NOW), now=S.NOW)
+    assert model.take_alerts(state)[1] == ()
+
+
+def test_a_row_first_seen_failed_after_the_baseline_alerts_and_vertex_notes_are_classified() -> None:
+    state = model.receive(watching(), fresh("vertex", (), at=S.NOW - 50), now=S.NOW - 50)
+    job = VertexRow("42", "train-x", "us-east1", "FAILED", S.NOW - 20, S.NOW - 10, S.NOW - 2,
+                    note="Resources are insufficient in region: us-east1")
+    state = model.receive(state, fresh("vertex", (job,), at=S.NOW), now=S.NOW)
+    _state, rung = model.take_alerts(state)
+    assert [a.text for a in rung] == [
+        "Vertex AI job train-x (us-east1) failed: Resources are insufficient in region: us-east1 [capacity]"
+    ]
+
+
+def test_only_the_chosen_tables_alert() -> None:
+    state = UiState(started_at=S.NOW - 100, alert_tables=frozenset(("builds",)))
+    state = model.receive(state, fresh("vertex", (), at=S.NOW - 50), now=S.NOW - 50)
+    job = VertexRow("42", "train-x", "us-east1", "FAILED", S.NOW - 20, S.NOW - 10, S.NOW - 2)
+    state = model.receive(state, fresh("vertex", (job,), at=S.NOW), now=S.NOW)
+    assert model.take_alerts(state)[1] == ()
