@@ -1,8 +1,8 @@
 """Key bindings: the one table the key handler and the help screen both read.
 
 A binding is active in a context: ``tables`` (the five tables), ``detail`` (a
-row's detail view), ``help``, or ``global`` (anywhere but while typing a
-filter). While the filter is being typed, printable keys go into the filter;
+row's detail view), ``help``, ``health`` (the region health view) or
+``global`` (anywhere but while typing a filter). While the filter is being typed, printable keys go into the filter;
 ``enter`` keeps it, ``esc`` clears it, and the arrow keys still move.
 """
 
@@ -43,11 +43,13 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("end", "G"), "scroll_bottom", "bottom", "detail"),
     Binding(("esc", "enter"), "detail_close", "close the detail view", "detail"),
     Binding(("esc", "?"), "help_close", "close this help", "help"),
+    Binding(("esc", "h"), "health_close", "close region health", "health"),
     Binding(("c",), "copy_id", "copy the row's id", "global"),
     Binding(("C",), "copy_link", "copy the row's URL", "global"),
     Binding(("r",), "refresh", "refresh this table now", "global"),
     Binding(("R",), "refresh_all", "refresh all tables now", "global"),
     Binding(("p",), "pause", "pause/resume refreshing", "global"),
+    Binding(("h",), "health_open", "region health", "global"),
     Binding(("?",), "help_open", "show the keys", "global"),
     Binding(("q", "ctrl c"), "quit", "quit", "global"),
 )
@@ -64,7 +66,7 @@ FOOTER_HINTS: tuple[tuple[str, str], ...] = (
     ("p", "pause"),
 )
 
-CONTEXTS = ("tables", "detail", "help", "global")
+CONTEXTS = ("tables", "detail", "help", "health", "global")
 
 
 def _index() -> dict[tuple[str, str], str]:
@@ -90,7 +92,7 @@ def action_for(key: str, context: str) -> str | None:
 
 def help_rows() -> list[tuple[str, str, str]]:
     """``(context title, keys, description)`` for the help screen, in table order."""
-    titles = {"tables": "Tables", "detail": "Detail view", "help": "Help", "global": "Anywhere"}
+    titles = {"tables": "Tables", "detail": "Detail view", "help": "Help", "health": "Region health", "global": "Anywhere"}
     names = {" ": "space", "shift tab": "shift-tab"}
     return [(titles[b.context], " ".join(names.get(k, k) for k in b.keys), b.description) for b in BINDINGS]
 

@@ -25,7 +25,7 @@ from arr_actors.messages import (
     TableSnapshot,
 )
 from arr_actors.tables import TABLE_KEYS, active_first, table
-from ui import alerts, keys, query
+from ui import alerts, health, keys, query
 
 #: How long a notice stays in the footer, by level (errors longest).
 TOAST_SECONDS = {"info": 4.0, "warning": 8.0, "error": 20.0}
@@ -87,6 +87,10 @@ class UiState:
     sort: Mapping[str, query.SortOrder] = field(default_factory=dict)
     detail: Detail | None = None
     help_open: bool = False
+    health_open: bool = False
+    #: Finished executions and jobs seen since start (``table/key`` -> row),
+    #: for region health: they stay counted after they leave a table's window.
+    history: Mapping[str, Row] = field(default_factory=dict)
     #: When the monitor started: snapshots fetched before (a warm start) never alert.
     started_at: float = 0.0
     #: Tables whose newly failed rows alert, those with a baseline already,
@@ -110,6 +114,8 @@ def receive(state: UiState, message: object, *, now: float) -> UiState:
         if message.table not in TABLE_KEYS:
             return state
         state = _watch_failures(state, message, now=now)
+        if message.table in health.TABLES:
+            state = _remember(state, message)
         return state.replace(
             snapshots={**state.snapshots, message.table: message},
             fetching=_fetching_after(state.fetching, message),
@@ -146,6 +152,24 @@ def _watch_failures(state: UiState, snapshot: TableSnapshot, *, now: float) -> U
         known_failures=state.known_failures | {alerts.failure_id(table_key, row) for row in failed},
         pending_alerts=state.pending_alerts + new,
     )
+
+
+#: The most finished rows remembered for region health.
+MAX_HISTORY = 5000
+
+
+def _remember(state: UiState, snapshot: TableSnapshot) -> UiState:
+    """Keep the finished rows of a snapshot for region health (a day's worth)."""
+    finished = {f"{snapshot.table}/{row.key}": row for row in snapshot.rows if not row.active}
+    if not finished:
+        return state
+    history = {**state.history, **finished}
+    if len(history) > MAX_HISTORY:
+        horizon = snapshot.updated_at - health.DAY
+        history = {k: r for k, r in history.items() if (alerts.ended_at(r) or r.created_at) >= horizon}
+        if len(history) > MAX_HISTORY:
+            history = dict(list(history.items())[-MAX_HISTORY:])
+    return state.replace(history=history)
 
 
 def take_alerts(state: UiState) -> tuple[UiState, tuple[alerts.Alert, ...]]:
@@ -292,6 +316,8 @@ def find_row(state: UiState, table_key: str, key: str) -> Row | None:
 def context(state: UiState) -> str:
     if state.help_open:
         return "help"
+    if state.health_open:
+        return "health"
     if state.detail is not None:
         return "detail"
     return "tables"
@@ -347,6 +373,10 @@ def _act(
         return state.replace(help_open=True), (), True
     if action == "help_close":
         return state.replace(help_open=False), (), True
+    if action == "health_open":
+        return state.replace(health_open=True, filter_editing=False), (), True
+    if action == "health_close":
+        return state.replace(health_open=False), (), True
     if action in ("table_next", "table_prev"):
         step = 1 if action == "table_next" else -1
         index = (TABLE_KEYS.index(focus) + step) % len(TABLE_KEYS)

@@ -25,6 +25,7 @@ from ui.model import UiState
 from ui.text import Markup
 from ui.views.detail import detail_max_scroll, detail_page, detail_view
 from ui.views.footer import footer_height, footer_lines
+from ui.views.health import health_lines
 from ui.views.help import help_lines
 from ui.views.tables import tables_area
 
@@ -35,6 +36,8 @@ def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: Rende
     avail = max(0, rows - len(footer))
     if state.help_open:
         body = help_lines(cols=cols, rows=avail, ctx=ctx)
+    elif state.health_open:
+        body = health_lines(state, now=now, cols=cols, rows=avail, ctx=ctx)
     elif state.detail is not None:
         body = detail_view(state, now=now, cols=cols, rows=avail, ctx=ctx).lines
     else:

@@ -105,3 +105,17 @@ def test_an_alert_fires_once_for_a_new_failure_and_never_for_old_ones(fake_monit
         assert old not in calls[0]
     assert "failed:" not in "".join(t for t in term.lines() if "train-llama-13b" in t)
     quit_cleanly(term, command_file)
+
+
+@pytest.mark.timeout(60)
+def test_h_shows_region_health_and_esc_closes_it(fake_monitor) -> None:
+    term, command_file = fake_monitor(cols=140, rows=30)
+    term.wait_for(all_tables_filled, timeout=10, what="five tables filled")
+    term.press("h")
+    term.wait_text("Region health")
+    line = term.line_with("europe-west4")
+    assert line is not None and "memory 1" in line and "code 1" in line and "CUDA out of memory" in line
+    assert term.line_with("asia-northeast1") is None  # finished more than a day ago
+    term.press("esc")
+    term.wait_for(all_tables_filled, timeout=5, what="back to the tables")
+    quit_cleanly(term, command_file)

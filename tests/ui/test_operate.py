@@ -8,9 +8,9 @@ import dataclasses
 import ui_samples as S
 from test_render import line_with, text
 
-from arr_actors.rows import BuildRow, VertexRow
+from arr_actors.rows import BuildRow, RunnerRow, VertexRow
 from arr_actors.tables import table
-from ui import model, query
+from ui import health, model, query
 from ui.effects import osc52
 from ui.model import UiState
 from ui.views.footer import footer_height
@@ -243,3 +243,47 @@ def test_only_the_chosen_tables_alert() -> None:
     job = VertexRow("42", "train-x", "us-east1", "FAILED", S.NOW - 20, S.NOW - 10, S.NOW - 2)
     state = model.receive(state, fresh("vertex", (job,), at=S.NOW), now=S.NOW)
     assert model.take_alerts(state)[1] == ()
+
+
+# ------------------------------------------------------------- region health
+
+
+def _execution(name: str, region: str, status: str, ended: float, *, category: str = "", note: str = "") -> RunnerRow:
+    return RunnerRow(name, region, "q", status, 1, ended - 100, ended - 90, ended, note=note, category=category)
+
+
+def test_region_health_counts_per_window_and_group_healthiest_first() -> None:
+    now = S.NOW
+    rows = [
+        _execution("a1", "us-central1", "FINISHED", now - 600),
+        _execution("a2", "us-central1", "FAILED", now - 7200, category="capacity", note="stockout"),
+        _execution("b1", "europe-west4", "FAILED", now - 300, category="quota", note="Quota exceeded"),
+        _execution("b2", "europe-west4", "FINISHED", now - 5000),
+        VertexRow("j1", "train", "europe-west4", "FAILED", now - 900, now - 800, now - 60,
+                  note="Resources are insufficient in region: europe-west4"),
+        _execution("c1", "asia-east1", "FINISHED", now - 2 * 86400),  # older than a day: not counted
+        VertexRow("j2", "train", "us-east1", "RUNNING", now - 900, now - 800),  # still running: not counted
+    ]
+    out = health.region_health(rows, now=now)
+    assert [h.region for h in out] == ["us-central1", "europe-west4"]
+    us, eu = out
+    assert (us.hour.succeeded, us.hour.failed, us.day.succeeded, us.day.failed) == (1, 0, 1, 1)
+    assert us.day.groups == (("capacity", 1),)
+    assert us.last_success_at == now - 600 and us.last_error == "stockout"
+    assert (eu.hour.succeeded, eu.hour.failed, eu.day.succeeded, eu.day.failed) == (0, 2, 1, 2)
+    assert eu.day.groups == (("capacity", 1), ("quota", 1))
+    assert eu.last_error == "Resources are insufficient in region: europe-west4"
+
+
+def test_h_opens_region_health_from_remembered_rows_and_esc_closes_it() -> None:
+    state = press(loaded(), "h")
+    assert state.health_open and model.context(state) == "health"
+    lines = text(state, (140, 24), now=S.NOW)
+    assert "Region health" in lines[0]
+    eu = line_with(lines, "europe-west4")
+    assert "memory 1" in eu and "code 1" in eu and "CUDA out of memory" in eu
+    assert not any("us-central1" in line for line in lines)  # only a running execution there
+    # a finished row that leaves the table's window stays counted
+    state = model.receive(state, S.ok_snapshot("runner", rows=S.runner_rows()[:1], seq=2), now=S.NOW)
+    assert "memory 1" in line_with(text(state, (140, 24)), "europe-west4")
+    assert not press(state, "esc").health_open and not press(state, "h").health_open
