@@ -107,6 +107,12 @@ class FetchResult:
     started, sent something invalid or too large). ``partial`` results carry
     the rows a fetch has so far; the final result of the same ``seq`` follows
     (see :mod:`arr_actors.partial_rows`).
+
+    The fetch process counts its cloud calls and sends them along: ``calls``
+    (service, calls made by this fetch), and for a process that reads Cloud
+    Logging the project-wide limiter's view: ``logging_used`` (calls in the
+    last minute, every process together) and ``throttled_until`` (when the
+    limiter allows a call again, when it is full).
     """
 
     table: str
@@ -115,6 +121,9 @@ class FetchResult:
     data: TableData | None = None
     error: str = ""
     partial: bool = False
+    calls: tuple[tuple[str, int], ...] = ()
+    logging_used: int | None = None
+    throttled_until: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +239,14 @@ class TableSnapshot:
     # when no fetch is running: a snapshot sent mid-fetch (a restart, a pause)
     # must not stop the spinner that FetchStarted began.
     fetch_deadline_at: float | None = None
+    # This table's cloud calls in the minute before ``updated_at``, per service
+    # (counted in its fetch process); the Cloud Logging calls of the whole
+    # program in that minute as the shared limiter counts them (None: this
+    # table does not read logs); and until when the limiter holds its log
+    # reads back (None: it does not).
+    calls: tuple[tuple[str, int], ...] = ()
+    logging_used: int | None = None
+    throttled_until: float | None = None
 
     def __post_init__(self) -> None:
         # Built from a plain string too (the string of a state is its value).

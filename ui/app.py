@@ -109,7 +109,9 @@ def run(
     ctx = RenderContext(regions=len(settings.regions), ascii=not utf8, replay_label=replay_label)
     now = clock()
     state = model.UiState(
-        started_at=now, alert_tables=frozenset(() if replay_label else settings.alert_tables)
+        started_at=now,
+        alert_tables=frozenset(() if replay_label else settings.alert_tables),
+        logging_budget=settings.logging_reads_per_minute,
     )
     actor = UiActor.open(ctx, clock=clock, state=state, effects=Effects(notify=notify))
     for message in initial_messages:

@@ -91,6 +91,8 @@ class UiState:
     #: Finished executions and jobs seen since start (``table/key`` -> row),
     #: for region health: they stay counted after they leave a table's window.
     history: Mapping[str, Row] = field(default_factory=dict)
+    #: Cloud Logging ``entries.list`` calls allowed per minute (the status line shows what is left).
+    logging_budget: int = 60
     #: When the monitor started: snapshots fetched before (a warm start) never alert.
     started_at: float = 0.0
     #: Tables whose newly failed rows alert, those with a baseline already,
@@ -170,6 +172,20 @@ def _remember(state: UiState, snapshot: TableSnapshot) -> UiState:
         if len(history) > MAX_HISTORY:
             history = dict(list(history.items())[-MAX_HISTORY:])
     return state.replace(history=history)
+
+
+def api_usage(state: UiState) -> tuple[tuple[tuple[str, int], ...], int | None]:
+    """Cloud calls per service in the last minute, every table together, and
+    the Cloud Logging calls left in the budget (None: no table reported it)."""
+    totals: dict[str, int] = {}
+    used: int | None = None
+    for snapshot in state.snapshots.values():
+        for service, n in snapshot.calls:
+            totals[service] = totals.get(service, 0) + n
+        if snapshot.logging_used is not None:
+            used = max(used or 0, snapshot.logging_used)
+    left = None if used is None else max(0, state.logging_budget - used)
+    return tuple(sorted(totals.items())), left
 
 
 def take_alerts(state: UiState) -> tuple[UiState, tuple[alerts.Alert, ...]]:
@@ -487,6 +503,7 @@ __all__ = [
     "Toast",
     "UiState",
     "add_toast",
+    "api_usage",
     "fetch_in_flight",
     "filter_error",
     "filtering",

@@ -10,6 +10,7 @@ from test_render import line_with, text
 
 from arr_actors.rows import BuildRow, RunnerRow, VertexRow
 from arr_actors.tables import table
+from arr_actors.timefmt import format_clock
 from ui import health, model, query
 from ui.effects import osc52
 from ui.model import UiState
@@ -287,3 +288,27 @@ def test_h_opens_region_health_from_remembered_rows_and_esc_closes_it() -> None:
     state = model.receive(state, S.ok_snapshot("runner", rows=S.runner_rows()[:1], seq=2), now=S.NOW)
     assert "memory 1" in line_with(text(state, (140, 24)), "europe-west4")
     assert not press(state, "esc").health_open and not press(state, "h").health_open
+
+
+# ---------------------------------------------------------------- API budget
+
+
+def test_the_status_line_sums_calls_per_service_and_shows_the_logging_budget_left() -> None:
+    state = loaded()
+    state = model.receive(state, S.ok_snapshot("runner", calls=(("logging", 2), ("run", 18)), logging_used=7), now=S.NOW)
+    state = model.receive(state, S.ok_snapshot("vertex", calls=(("aiplatform", 18),)), now=S.NOW)
+    state = model.receive(state, S.ok_snapshot("builds", calls=(("cloudbuild", 2),)), now=S.NOW)
+    assert model.api_usage(state) == ((("aiplatform", 18), ("cloudbuild", 2), ("logging", 2), ("run", 18)), 53)
+    footer = text(state, (160, 24))[-1]
+    assert "calls/min aiplatform 18 cloudbuild 2 logging 2 run 18" in footer
+    assert "logging budget 53/60 left" in footer
+    assert footer.startswith(" q  quit")
+    assert "q  quit" in text(state, (80, 24))[-1]  # narrow: quit stays, the figures give way
+
+
+def test_a_throttled_table_says_so_and_until_when_in_its_title() -> None:
+    until = S.NOW + 25
+    state = model.receive(loaded(), S.ok_snapshot("runner", throttled_until=until), now=S.NOW)
+    title = line_with(text(state, (160, 24)), "W&B Launch agent")
+    assert f"THROTTLED by the Cloud Logging limit until {format_clock(until, S.NOW)}" in title
+    assert "THROTTLED" not in line_with(text(state, (160, 24), now=until + 1), "W&B Launch agent")

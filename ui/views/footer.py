@@ -55,17 +55,37 @@ def footer_lines(state: UiState, *, now: float, cols: int, ctx: RenderContext) -
         status.append(("replay", f" {ctx.text(ctx.replay_label)} "))
     status.extend(_filter_status(state, ctx=ctx))
     used = sum(width_of(t) for _, t in status)
-    for key, hint in keys.FOOTER_HINTS:
+    api = _api_status(state)
+    api_width = sum(width_of(t) for _, t in api)
+    # Quit and help always come first; the figures go right when there is room.
+    room = cols - api_width if used + api_width + 16 <= cols else cols
+    for i, (key, hint) in enumerate(keys.FOOTER_HINTS):
         piece = [("key", f" {key} "), ("footer", f" {hint} ")]
         w = sum(width_of(t) for _, t in piece)
-        if used + w > cols:
+        if used + w > (room if i >= 2 else cols):
             break
         status.extend(piece)
         used += w
+    if api and used + api_width <= cols:
+        status.append(("footer", " " * (cols - used - api_width)))
+        status.extend(api)
+        used = cols
     if used < cols:
         status.append(("footer", " " * (cols - used)))
     lines.append(clip(status, cols))
     return lines
+
+
+def _api_status(state: UiState) -> Markup:
+    """Cloud calls per minute per service, and what is left of the Cloud Logging budget."""
+    calls, left = model.api_usage(state)
+    if not calls and left is None:
+        return []
+    out: Markup = [("footer", " calls/min " + " ".join(f"{service} {n}" for service, n in calls) + " ")]
+    if left is not None:
+        style = "warning" if left <= state.logging_budget // 6 else "footer"
+        out.append((style, f" logging budget {left}/{state.logging_budget} left "))
+    return out
 
 
 def _filter_status(state: UiState, *, ctx: RenderContext) -> Markup:

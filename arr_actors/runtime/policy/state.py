@@ -48,6 +48,11 @@ class TableState:
     attempts: int = 0
     restarts: int = 0
     snapshot_seq: int = 0
+    # cloud calls of the last minute, as the fetch process counted them:
+    # (when the result came, service, calls), and the Cloud Logging limiter's view
+    calls: tuple[tuple[float, str, int], ...] = ()
+    logging_used: int | None = None
+    throttled_until: float | None = None
     # failure accounting
     consecutive_failures: int = 0
     failure_times: tuple[float, ...] = ()
@@ -132,4 +137,20 @@ def snapshot(state: TableState, now: float) -> TableSnapshot:
         restarts=state.restarts,
         next_refresh_at=next_refresh_at(state),
         fetch_deadline_at=state.deadline_at if state.phase == FETCHING else None,
+        calls=calls_per_minute(state.calls, now),
+        logging_used=state.logging_used,
+        throttled_until=state.throttled_until if state.throttled_until is not None and state.throttled_until > now else None,
     )
+
+
+#: The window calls are counted over.
+CALLS_WINDOW_S = 60.0
+
+
+def calls_per_minute(calls: tuple[tuple[float, str, int], ...], now: float) -> tuple[tuple[str, int], ...]:
+    """Calls per service in the minute before ``now``."""
+    totals: dict[str, int] = {}
+    for at, service, n in calls:
+        if now - at < CALLS_WINDOW_S:
+            totals[service] = totals.get(service, 0) + n
+    return tuple(sorted(totals.items()))

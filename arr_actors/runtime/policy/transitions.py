@@ -24,6 +24,7 @@ from arr_actors.messages import (
 )
 from arr_actors.runtime.policy.limits import Limits, backoff_delay, budget_pct
 from arr_actors.runtime.policy.state import (
+    CALLS_WINDOW_S,
     CIRCUIT_OPEN,
     DONE,
     FETCHING,
@@ -208,10 +209,21 @@ def _fetch_finished(state: TableState, now: float, result: FetchResult, *, limit
     """A child answered. Answers to anything but the running fetch are dropped."""
     if state.phase != FETCHING or result.seq != state.seq:
         return state, ()
+    state = _count_calls(state, now, result)
     if result.data is None:
         error = result.error or "the fetch returned nothing"
         return _failed(state, now, limits=limits, kind="error", error=error, kill=False, rand=rand)
     return _succeeded(state, now, limits=limits, data=result.data)
+
+
+def _count_calls(state: TableState, now: float, result: FetchResult) -> TableState:
+    """Fold in what the fetch cost (its calls, the logging limiter's view); keep a minute of calls."""
+    recent = tuple(c for c in state.calls if now - c[0] < CALLS_WINDOW_S)
+    fresh = tuple((now, service, n) for service, n in result.calls if n > 0)
+    logging_used = result.logging_used if result.logging_used is not None else state.logging_used
+    return dataclasses.replace(
+        state, calls=recent + fresh, logging_used=logging_used, throttled_until=result.throttled_until
+    )
 
 
 def _child_gone(state: TableState, now: float, gone: ChildGone, *, limits: Limits, rand: float) -> Step:
