@@ -84,18 +84,41 @@ class TableData:
 
 # ------------------------------------------------------- the fetch round trip
 
+#: What an action does to the row it names.
+ACTION_KINDS = ("cancel",)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Something that changes the cloud, on one row: ``kind`` (``cancel``) of
+    the row ``key`` of ``table``; ``name`` says what it is to a person."""
+
+    kind: str
+    table: str
+    key: str
+    name: str
+    region: str = ""
+    ident: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in ACTION_KINDS:
+            raise CodecError(f"Action.kind: {self.kind!r} is not one of {', '.join(ACTION_KINDS)}")
+
 
 @dataclass(frozen=True, slots=True)
 class StartFetch:
     """Run fetch ``seq`` of ``table`` in its child of incarnation ``generation``.
 
     Decided by the policy, carried out by the table's fetcher (which starts the
-    child if needed) and sent on, as it is, to the fetch process.
+    child if needed) and sent on, as it is, to the fetch process. With an
+    ``action``, the fetch process carries it out first, under the fetch's
+    deadline, and the rows that follow show its effect.
     """
 
     table: str
     generation: int
     seq: int
+    action: Action | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +147,8 @@ class FetchResult:
     calls: tuple[tuple[str, int], ...] = ()
     logging_used: int | None = None
     throttled_until: float | None = None
+    #: The fetch carried an action: "" when the service accepted it, else why not.
+    action_error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +327,13 @@ class SetPaused:
 
 
 @dataclass(frozen=True, slots=True)
+class ActionRequest:
+    """Carry out ``action`` (confirmed by the user) in its table's fetch process."""
+
+    action: Action
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Clock tick for the watchdog (sent by a ticker thread, or by tests by hand)."""
 
@@ -326,6 +358,7 @@ MESSAGE_TYPES: dict[str, type] = {
         VertexRow,
         WandbRunRow,
         TableData,
+        Action,
         StartFetch,
         FetchResult,
         FetchReady,
@@ -345,6 +378,7 @@ MESSAGE_TYPES: dict[str, type] = {
         PauseChanged,
         RefreshRequest,
         SetPaused,
+        ActionRequest,
         Tick,
     )
 }
@@ -537,6 +571,9 @@ __all__ = [
     "WandbRunRow",
     "Row",
     "TableData",
+    "ACTION_KINDS",
+    "Action",
+    "ActionRequest",
     "StartFetch",
     "FetchResult",
     "FetchReady",
