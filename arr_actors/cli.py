@@ -71,6 +71,7 @@ def monitor_parser() -> Parser:
     parser.add_argument("--fault", action="append", type=_fault, default=[], metavar="TABLE=KIND", help=f"inject a fault into a table's fetch process (repeatable; kinds: {', '.join(FAULT_KINDS)})")
     parser.add_argument("--scenario", metavar="NAME", default="", help="emulator scenario with --demo (default, launch-ok, launch-runner-fails, launch-no-job)")
     parser.add_argument("--deadline", type=seconds, metavar="SECONDS", help="override every table's refresh deadline")
+    parser.add_argument("--read-only", action="store_true", help="disable every action (cancel): watch only")
     parser.add_argument("--notify", action="store_true", help="also send alerts of new failures to the desktop with notify-send, where it exists")
     parser.add_argument("--no-warm-start", action="store_true", help="do not show the previous run's tables at start")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -113,7 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not args.once and args.record != "-":
             # The screen comes first; the emulator (with --demo) and the system start behind it.
-            return _run_monitor(settings, record=args.record, warm_start=not args.no_warm_start, notify=args.notify)
+            return _run_monitor(
+                settings, record=args.record, warm_start=not args.no_warm_start, notify=args.notify,
+                read_only=args.read_only,
+            )
         with cloud_endpoints(settings) as settings:
             if args.once:
                 return _run_once(settings, as_json=args.json)
@@ -191,7 +195,9 @@ def _run_headless_record(settings: Settings) -> int:
     )
 
 
-def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool, notify: bool = False) -> int:
+def _run_monitor(
+    settings: Settings, *, record: str | None, warm_start: bool, notify: bool = False, read_only: bool = False
+) -> int:
     # Only light modules here: the first frame must appear before any heavy import.
     from arr_actors import warmstart
     from arr_actors.messages import TableSnapshot
@@ -223,7 +229,7 @@ def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool, no
         return BackgroundSystem(settings, [ui_subscriber, *screen_feed, *writers], warm=warm)
 
     try:
-        return app.run(settings, start_system=start_system, initial_messages=initial, notify=notify)
+        return app.run(settings, start_system=start_system, initial_messages=initial, notify=notify, read_only=read_only)
     finally:
         for subscriber in (*writers, *screen_feed):
             with contextlib.suppress(Exception):

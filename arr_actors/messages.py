@@ -304,6 +304,15 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class ActionDone:
+    """The fetch that carried ``action`` is over: ``error`` empty when the service
+    accepted it (its rows then show the effect), else why not."""
+
+    action: Action
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PauseChanged:
     """Auto-refresh was paused or resumed."""
 
@@ -379,12 +388,13 @@ MESSAGE_TYPES: dict[str, type] = {
         RefreshRequest,
         SetPaused,
         ActionRequest,
+        ActionDone,
         Tick,
     )
 }
 
 #: Messages the UI receives; the ones a recording holds.
-UI_MESSAGE_TYPES = (TableSnapshot, FetchStarted, Notice, PauseChanged)
+UI_MESSAGE_TYPES = (TableSnapshot, FetchStarted, Notice, PauseChanged, ActionDone)
 #: What the process-starter thread sends the launcher, and what it answers.
 LAUNCHER_MESSAGE_TYPES = (LauncherInit, SpawnChild, KillChild, StopLauncher)
 LAUNCHER_REPORT_TYPES = (LauncherReady, ChildSpawned, ChildSpawnFailed, ChildExited)
@@ -574,6 +584,7 @@ __all__ = [
     "ACTION_KINDS",
     "Action",
     "ActionRequest",
+    "ActionDone",
     "StartFetch",
     "FetchResult",
     "FetchReady",

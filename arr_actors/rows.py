@@ -164,7 +164,7 @@ class VertexRow:
     job_id: str
     display_name: str
     region: str
-    state: str  # PENDING, QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, ... (no JOB_STATE_ prefix)
+    state: str  # PENDING, QUEUED, RUNNING, CANCELLING, SUCCEEDED, FAILED, CANCELLED, ... (no JOB_STATE_ prefix)
     created_at: float
     started_at: float | None = None
     ended_at: float | None = None
@@ -192,7 +192,8 @@ class VertexRow:
 
     @property
     def active(self) -> bool:
-        return self.state in ("PENDING", "QUEUED", "RUNNING")
+        # A job being cancelled is not over yet: it still holds its machines.
+        return self.state in ("PENDING", "QUEUED", "RUNNING", "CANCELLING")
 
     def runtime(self, now: float, *, fetched_at: float | None = None) -> float | None:
         return _elapsed(self.started_at, self.ended_at, running=self.is_running, now=now)

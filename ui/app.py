@@ -90,6 +90,7 @@ def run(
     divert: bool = False,
     clock: Callable[[], float] = time.time,
     notify: bool = False,
+    read_only: bool = False,
 ) -> int:
     """Show the live tables until the user quits; returns the exit code.
 
@@ -101,7 +102,8 @@ def run(
     the notices and the log even when it is not a terminal (tests). ``clock``
     is the screen's "now" (a replay shows the recording at its own time).
     ``notify`` also sends alerts to the desktop with ``notify-send`` (where it
-    exists); a replay never alerts.
+    exists); a replay never alerts. ``read_only`` (and a replay) disable every
+    action, visibly.
     """
     utf8 = terminal_is_utf8()
     if not utf8:
@@ -112,6 +114,8 @@ def run(
         started_at=now,
         alert_tables=frozenset(() if replay_label else settings.alert_tables),
         logging_budget=settings.logging_reads_per_minute,
+        actions_disabled="replay" if replay_label else ("read-only" if read_only else ""),
+        replay=bool(replay_label),
     )
     actor = UiActor.open(ctx, clock=clock, state=state, effects=Effects(notify=notify))
     for message in initial_messages:

@@ -44,6 +44,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("esc", "enter"), "detail_close", "close the detail view", "detail"),
     Binding(("esc", "?"), "help_close", "close this help", "help"),
     Binding(("esc", "h"), "health_close", "close region health", "health"),
+    Binding(("ctrl k",), "cancel", "cancel the running item", "global"),
     Binding(("c",), "copy_id", "copy the row's id", "global"),
     Binding(("C",), "copy_link", "copy the row's URL", "global"),
     Binding(("r",), "refresh", "refresh this table now", "global"),

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arr_actors.messages import (
+    Action,
+    ActionDone,
+    ActionRequest,
     FetchStarted,
     Notice,
     PauseChanged,
@@ -42,6 +45,13 @@ class Copy:
     """Command to the terminal: put ``text`` on the clipboard (OSC 52)."""
 
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    """A question on screen: carry out ``action``? (``y``/``enter`` yes, ``n``/``esc`` no)."""
+
+    action: Action
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +112,14 @@ class UiState:
     alert_baseline: frozenset[str] = frozenset()
     known_failures: frozenset[str] = frozenset()
     pending_alerts: tuple[alerts.Alert, ...] = ()
+    #: Why actions are off ("read-only", "replay"), "" when they are on.
+    actions_disabled: str = ""
+    #: A replay: nothing can be refreshed.
+    replay: bool = False
+    confirm: Confirm | None = None
+    #: ``table/key`` -> the cancel asked for: the row shows CANCELLING until
+    #: the service says so itself, or the row is over, or the cancel failed.
+    cancelling: Mapping[str, Action] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> UiState:
         return dataclasses.replace(self, **changes)
@@ -118,6 +136,8 @@ def receive(state: UiState, message: object, *, now: float) -> UiState:
         state = _watch_failures(state, message, now=now)
         if message.table in health.TABLES:
             state = _remember(state, message)
+        if state.cancelling:
+            state = _cancels_confirmed(state, message)
         return state.replace(
             snapshots={**state.snapshots, message.table: message},
             fetching=_fetching_after(state.fetching, message),
@@ -128,6 +148,11 @@ def receive(state: UiState, message: object, *, now: float) -> UiState:
         return state.replace(fetching={**state.fetching, message.table: message})
     if isinstance(message, PauseChanged):
         return state.replace(paused=message.paused)
+    if isinstance(message, ActionDone):
+        if not message.error:
+            return state
+        gone = f"{message.action.table}/{message.action.key}"
+        return state.replace(cancelling={k: v for k, v in state.cancelling.items() if k != gone})
     if isinstance(message, Notice):
         return add_toast(state, message.text, level=message.level, now=now, table=message.table)
     return state
@@ -186,6 +211,78 @@ def api_usage(state: UiState) -> tuple[tuple[tuple[str, int], ...], int | None]:
             used = max(used or 0, snapshot.logging_used)
     left = None if used is None else max(0, state.logging_budget - used)
     return tuple(sorted(totals.items())), left
+
+
+#: Tables whose rows can be cancelled, and the row states that can be.
+CANCELLABLE = ("runner", "vertex", "builds")
+_CANCELLING = "CANCELLING"
+
+
+def _cancels_confirmed(state: UiState, snapshot: TableSnapshot) -> UiState:
+    """Forget the cancels the service has confirmed: the row is over, or says CANCELLING itself."""
+    keep = dict(state.cancelling)
+    for row in snapshot.rows:
+        mark = f"{snapshot.table}/{row.key}"
+        if mark in keep and (not row.active or row.status == _CANCELLING):
+            del keep[mark]
+    return state if len(keep) == len(state.cancelling) else state.replace(cancelling=keep)
+
+
+def _shown_cancelling(state: UiState, table_key: str, rows: tuple[Row, ...]) -> tuple[Row, ...]:
+    prefix = table_key + "/"
+    if not any(k.startswith(prefix) for k in state.cancelling):
+        return rows
+    out = []
+    for row in rows:
+        if prefix + row.key in state.cancelling and row.active:
+            status_field = "state" if hasattr(row, "state") else "status"
+            row = dataclasses.replace(row, **{status_field: _CANCELLING})  # type: ignore[arg-type]
+        out.append(row)
+    return tuple(out)
+
+
+def action_for_row(table_key: str, row: Row) -> Action:
+    """The cancel of ``row``, named as a person reads it."""
+    region = getattr(row, "region", "")
+    if table_key == "vertex":
+        name = f"Vertex AI job {getattr(row, 'display_name', '') or row.ident} ({row.ident})"
+    elif table_key == "runner":
+        name = f"runner execution {row.ident} ({region})"
+    else:
+        name = f"build {row.ident}"
+    return Action("cancel", table_key, row.key, name, region, row.ident)
+
+
+def _cancel(state: UiState, *, now: float) -> tuple[UiState, tuple[object, ...], bool]:
+    """``ctrl k``: ask to cancel the selected row (nothing is sent before ``y``)."""
+    if state.actions_disabled:
+        return add_toast(state, f"{state.actions_disabled}: actions are disabled", level="warning", now=now), (), True
+    table_key = state.detail.table if state.detail is not None else state.focus
+    row = selected_row(state, now=now)
+    if table_key not in CANCELLABLE:
+        text = "only runner executions, Vertex AI jobs and builds can be cancelled"
+        return add_toast(state, text, level="warning", now=now), (), True
+    if row is None:
+        return add_toast(state, "nothing to cancel: no row selected", level="warning", now=now), (), True
+    if f"{table_key}/{row.key}" in state.cancelling:
+        return add_toast(state, f"{row.ident} is already being cancelled", level="warning", now=now), (), True
+    if not row.active:
+        text = f"{row.ident} is not running ({row.status}): nothing to cancel"
+        return add_toast(state, text, level="warning", now=now), (), True
+    return state.replace(confirm=Confirm(action_for_row(table_key, row)), filter_editing=False), (), True
+
+
+def _confirm_key(state: UiState, key: str, *, now: float) -> tuple[UiState, tuple[object, ...], bool]:
+    confirm = state.confirm
+    if confirm is None:
+        return state, (), False
+    if key in ("y", "Y", "enter"):
+        action = confirm.action
+        state = state.replace(confirm=None, cancelling={**state.cancelling, f"{action.table}/{action.key}": action})
+        return add_toast(state, f"cancelling {action.name}", now=now), (ActionRequest(action),), True
+    if key in ("n", "N", "esc"):
+        return add_toast(state.replace(confirm=None), f"kept {confirm.action.name}", now=now), (), True
+    return state, (), True  # nothing else while the question is open
 
 
 def take_alerts(state: UiState) -> tuple[UiState, tuple[alerts.Alert, ...]]:
@@ -292,6 +389,8 @@ def visible_rows(state: UiState, table_key: str, *, now: float | None = None) ->
             rows = query.sort_rows(rows, spec, order, now=at)
     elif spec.divider:
         rows = active_first(rows)
+    if state.cancelling:
+        rows = _shown_cancelling(state, table_key, rows)
     if filters_apply(state, table_key):
         rows = query.filter_rows(rows, text=state.filter_text, state=state.state_filter)
     return rows
@@ -349,6 +448,8 @@ def press(
 ) -> tuple[UiState, tuple[object, ...], bool]:
     """Apply one key: the new state, the commands for the system, and whether
     the key was handled (unhandled keys go back to urwid)."""
+    if state.confirm is not None:
+        return _confirm_key(state, key, now=now)
     if state.filter_editing:
         handled = _filter_key(state, key)
         if handled is not None:
@@ -377,6 +478,10 @@ def _act(
     focus = state.focus
     if action == "quit":
         return state, (Quit(),), True
+    if action in ("refresh", "refresh_all") and state.replay:
+        return add_toast(state, "replay: the recording cannot be refreshed", level="warning", now=now), (), True
+    if action == "cancel":
+        return _cancel(state, now=now)
     if action == "refresh":
         title = table(focus).title
         return add_toast(state, f"refresh requested: {title}", now=now), (RefreshRequest(focus),), True
@@ -497,7 +602,10 @@ def _scroll(detail: Detail, action: str, page: int, max_scroll: int | None) -> D
 
 
 __all__ = [
+    "CANCELLABLE",
+    "Confirm",
     "Copy",
+    "action_for_row",
     "Detail",
     "Quit",
     "Toast",

@@ -169,6 +169,7 @@ def serve(
         faulthandler.dump_traceback_later(deadline + settings.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True)
         data: TableData | None = None
         error = ""
+        action_error = run_action(settings, request)
         try:
             # Faults act at fetch time, after start-up: ``hang`` hangs a fetch, not the loading.
             if fault:
@@ -190,7 +191,10 @@ def serve(
                         raise TypeError(f"the source returned {type(data).__name__}, not TableData")
         except (Exception, SystemExit) as exc:
             data, error = None, describe_error(exc)
-        payload = encode_result(request, data=data, error=error, limit=limit, usage=api_usage(settings, data))
+        usage = api_usage(settings, data)
+        if action_error:
+            usage["action_error"] = action_error
+        payload = encode_result(request, data=data, error=error, limit=limit, usage=usage)
         faulthandler.cancel_dump_traceback_later()
         conn.send_bytes(payload)
 
@@ -224,6 +228,20 @@ def _send_partial(conn: Connection, request: StartFetch, data: TableData, *, lim
     payload, _ = _encoded(result, limit)
     if payload:
         conn.send_bytes(payload)
+
+
+def run_action(settings: Settings, request: StartFetch) -> str:
+    """Carry out the action a fetch carries (before the fetch, so its rows show
+    the effect); "" when done or when there is none, else why it failed."""
+    if request.action is None:
+        return ""
+    try:
+        from arr_actors.sources import actions
+
+        actions.run(settings, request.action)
+    except (Exception, SystemExit) as exc:
+        return describe_error(exc)
+    return ""
 
 
 def api_usage(settings: Settings, data: TableData | None) -> dict[str, Any]:

@@ -41,6 +41,8 @@ def monitor_env(emu: emulator.EmulatorProcess, tmp_path: Path, **extra: str) -> 
         ARR_REGIONS=",".join(REGIONS),
         ARR_EMULATOR_ADDRESS=emu.grpc_address,
         ARR_EMULATOR_WANDB_URL=emu.wandb_url,
+        ARR_WANDB_ENTITY=emulator.WANDB_ENTITY,
+        ARR_WANDB_PROJECT=emulator.WANDB_PROJECT,
         ARR_PATHS_STATE_DIR=str(tmp_path / "state"),
         ARR_PATHS_CACHE_DIR=str(tmp_path / "cache"),
         **extra,

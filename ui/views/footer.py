@@ -16,13 +16,14 @@ MAX_WHOLE_LINES = 4
 def footer_height(state: UiState, *, now: float, cols: int | None = None) -> int:
     """How many lines ``footer_lines`` takes, without drawing them (a toast
     shown whole needs ``cols`` to tell; without it, one line is assumed)."""
+    question = 1 if state.confirm is not None else 0
     toasts = model.live_toasts(state, now)
     if not toasts:
-        return 1
+        return 1 + question
     newest = _newest(toasts)
     if newest.whole and cols is not None:
-        return 1 + len(_whole_pieces(newest.text, cols))
-    return 2
+        return 1 + question + len(_whole_pieces(newest.text, cols))
+    return 2 + question
 
 
 def _newest(toasts: tuple[model.Toast, ...]) -> model.Toast:
@@ -48,7 +49,12 @@ def footer_lines(state: UiState, *, now: float, cols: int, ctx: RenderContext) -
             more = f" (+{len(toasts) - 1})" if len(toasts) > 1 else ""
             text = " " + ctx.text(newest.text) + more
             lines.append(plain(text, cols, style=style, ellipsis=ctx.glyphs.ellipsis))
+    if state.confirm is not None:
+        text = f" {state.confirm.action.kind.capitalize()} {ctx.text(state.confirm.action.name)}?  y/enter: yes  n/esc: no"
+        lines.append(plain(text, cols, style="toast_warning", ellipsis=ctx.glyphs.ellipsis))
     status: Markup = []
+    if state.actions_disabled == "read-only":
+        status.append(("paused", " READ-ONLY "))
     if state.paused:
         status.append(("paused", " PAUSED "))
     if ctx.replay_label:
@@ -59,7 +65,8 @@ def footer_lines(state: UiState, *, now: float, cols: int, ctx: RenderContext) -
     api_width = sum(width_of(t) for _, t in api)
     # Quit and help always come first; the figures go right when there is room.
     room = cols - api_width if used + api_width + 16 <= cols else cols
-    for i, (key, hint) in enumerate(keys.FOOTER_HINTS):
+    hints = [h for h in keys.FOOTER_HINTS if not (state.replay and h[0] == "r/R")]
+    for i, (key, hint) in enumerate(hints):
         piece = [("key", f" {key} "), ("footer", f" {hint} ")]
         w = sum(width_of(t) for _, t in piece)
         if used + w > (room if i >= 2 else cols):

@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from arr_actors.messages import FetchStarted, Notice, PauseChanged, Row, StartFetch, TableSnapshot, TableStatus
+from arr_actors.messages import (
+    Action,
+    ActionDone,
+    FetchStarted,
+    Notice,
+    PauseChanged,
+    Row,
+    StartFetch,
+    TableSnapshot,
+    TableStatus,
+)
 from arr_actors.runtime.protocol import KillFetch
 
 if TYPE_CHECKING:
@@ -53,6 +63,10 @@ class TableState:
     calls: tuple[tuple[float, str, int], ...] = ()
     logging_used: int | None = None
     throttled_until: float | None = None
+    # an action the user confirmed: waiting for the fetch in flight to end, or
+    # carried by the fetch in flight (see transitions._action_requested)
+    pending_action: Action | None = None
+    running_action: Action | None = None
     # failure accounting
     consecutive_failures: int = 0
     failure_times: tuple[float, ...] = ()
@@ -69,7 +83,7 @@ class TableState:
 class Publish:
     """Send a message to every subscriber."""
 
-    message: TableSnapshot | FetchStarted | Notice | PauseChanged
+    message: TableSnapshot | FetchStarted | Notice | PauseChanged | ActionDone
 
 
 @dataclass(frozen=True, slots=True)
