@@ -313,6 +313,13 @@ class ActionDone:
 
 
 @dataclass(frozen=True, slots=True)
+class PlaybackEnded:
+    """A replay reached the end of its recording, whose last message was at ``at``."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class PauseChanged:
     """Auto-refresh was paused or resumed."""
 
@@ -389,6 +396,7 @@ MESSAGE_TYPES: dict[str, type] = {
         SetPaused,
         ActionRequest,
         ActionDone,
+        PlaybackEnded,
         Tick,
     )
 }
@@ -585,6 +593,7 @@ __all__ = [
     "Action",
     "ActionRequest",
     "ActionDone",
+    "PlaybackEnded",
     "StartFetch",
     "FetchResult",
     "FetchReady",

@@ -22,6 +22,7 @@ from arr_actors.messages import (
     FetchStarted,
     Notice,
     PauseChanged,
+    PlaybackEnded,
     RefreshRequest,
     Row,
     SetPaused,
@@ -114,8 +115,9 @@ class UiState:
     pending_alerts: tuple[alerts.Alert, ...] = ()
     #: Why actions are off ("read-only", "replay"), "" when they are on.
     actions_disabled: str = ""
-    #: A replay: nothing can be refreshed.
+    #: A replay: nothing can be refreshed; ``replay_ended`` once its recording is over.
     replay: bool = False
+    replay_ended: bool = False
     confirm: Confirm | None = None
     #: ``table/key`` -> the cancel asked for: the row shows CANCELLING until
     #: the service says so itself, or the row is over, or the cancel failed.
@@ -148,6 +150,8 @@ def receive(state: UiState, message: object, *, now: float) -> UiState:
         return state.replace(fetching={**state.fetching, message.table: message})
     if isinstance(message, PauseChanged):
         return state.replace(paused=message.paused)
+    if isinstance(message, PlaybackEnded):
+        return state.replace(replay_ended=True)
     if isinstance(message, ActionDone):
         if not message.error:
             return state

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from arr_actors.messages import Notice, PauseChanged, SetPaused
+from arr_actors.messages import Notice, PauseChanged, PlaybackEnded, SetPaused
 from arr_actors.recording.format import Skipped
 from arr_actors.recording.reader import Recording
 
@@ -96,6 +96,9 @@ class Player:
         self._thread: threading.Thread | None = None
         self.finished = threading.Event()
         self.delivered = 0
+        # Recording time of the last message, once the end is reached: the
+        # clock stops there, so ages on screen stop with the recording.
+        self._end_t: float | None = None
 
     def __call__(self, subscriber: Any) -> Player:
         self._subscriber = subscriber
@@ -111,10 +114,12 @@ class Player:
         return max(0.0, (now - timing.anchor) * self._speed)
 
     def clock(self) -> float:
-        """The recording's own time at the current playback position (epoch seconds)."""
+        """The recording's own time at the current playback position (epoch
+        seconds); past the end of the recording, the time of its last message."""
         if self._origin is None:
             return self._wall_clock()
-        return self._origin + self.position()
+        end = self._end_t
+        return self._origin + (self.position() if end is None else end)
 
     def tell(self, command: Any) -> None:
         if not isinstance(command, SetPaused):
@@ -161,6 +166,7 @@ class Player:
     def _play(self) -> None:
         recording = self._recording
         origin = self._origin
+        last_t = 0.0
         try:
             for item in recording:
                 if isinstance(item, Skipped):
@@ -173,9 +179,14 @@ class Player:
                     message = shift_times(message, self._wall_clock() - (origin + item.t))
                 self._subscriber.tell(message)
                 self.delivered += 1
+                last_t = item.t
             if not self._stop_event.is_set():
                 skipped = f", {recording.skipped} lines skipped" if recording.skipped else ""
+                if not self._shift:
+                    self._end_t = last_t
                 self._notify(f"end of recording ({recording.entries} messages{skipped})")
+                at = self.clock() if not self._shift or origin is None else self._wall_clock()
+                self._subscriber.tell(PlaybackEnded(at=at))
         except OSError as exc:
             self._notify(f"reading stopped: {exc.strerror or exc}", level="error")
         finally:

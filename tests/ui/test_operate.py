@@ -8,6 +8,7 @@ import dataclasses
 import ui_samples as S
 from test_render import line_with, text
 
+from arr_actors.messages import Action, ActionDone, ActionRequest
 from arr_actors.rows import BuildRow, RunnerRow, VertexRow
 from arr_actors.tables import table
 from arr_actors.timefmt import format_clock
@@ -312,3 +313,60 @@ def test_a_throttled_table_says_so_and_until_when_in_its_title() -> None:
     title = line_with(text(state, (160, 24)), "W&B Launch agent")
     assert f"THROTTLED by the Cloud Logging limit until {format_clock(until, S.NOW)}" in title
     assert "THROTTLED" not in line_with(text(state, (160, 24), now=until + 1), "W&B Launch agent")
+
+
+# -------------------------------------------------------------------- cancel
+
+
+def test_ctrl_k_asks_first_and_n_sends_nothing() -> None:
+    state, out, _ = model.press(loaded(focus="vertex"), "ctrl k", now=S.NOW)
+    assert out == () and state.confirm is not None
+    assert state.confirm.action == Action(
+        "cancel", "vertex", "us-central1/1234567890123456789", "Vertex AI job train-llama-7b (1234567890123456789)",
+        "us-central1", "1234567890123456789",
+    )
+    assert "Cancel Vertex AI job train-llama-7b (1234567890123456789)?" in text(state, (120, 24))[-2]
+    state, out, handled = model.press(state, "j", now=S.NOW)  # other keys wait for the answer
+    assert handled and out == () and state.confirm is not None
+    state, out, _ = model.press(state, "esc", now=S.NOW)
+    assert out == () and state.confirm is None and state.cancelling == {}
+
+
+def test_y_sends_the_action_and_the_row_shows_cancelling_until_the_service_confirms() -> None:
+    state = press(loaded(focus="vertex"), "ctrl k")
+    state, out, _ = model.press(state, "y", now=S.NOW)
+    assert out == (ActionRequest(state.cancelling["vertex/us-central1/1234567890123456789"]),)
+    assert model.visible_rows(state, "vertex")[0].state == "CANCELLING"
+    assert "CANCELLING" in line_with(text(state, (120, 24)), "train-llama-7b")
+    still = model.receive(state, S.ok_snapshot("vertex", seq=2), now=S.NOW)  # the service still says RUNNING
+    assert model.visible_rows(still, "vertex")[0].state == "CANCELLING"
+    rows = (dataclasses.replace(S.vertex_rows()[0], state="CANCELLED", ended_at=S.NOW), S.vertex_rows()[1])
+    over = model.receive(still, S.ok_snapshot("vertex", rows=rows, seq=3), now=S.NOW)
+    assert over.cancelling == {} and model.visible_rows(over, "vertex")[0].state == "CANCELLED"
+
+
+def test_a_refused_cancel_clears_the_mark() -> None:
+    state = press(loaded(focus="vertex"), "ctrl k", "y")
+    action = next(iter(state.cancelling.values()))
+    state = model.receive(state, ActionDone(action, error="cannot cancel: permission denied"), now=S.NOW)
+    assert state.cancelling == {} and model.visible_rows(state, "vertex")[0].state == "RUNNING"
+
+
+def test_only_running_items_of_the_three_tables_can_be_cancelled() -> None:
+    state, out, _ = model.press(press(loaded(focus="vertex"), "down"), "ctrl k", now=S.NOW)
+    assert state.confirm is None and "is not running (FAILED)" in state.toasts[-1].text
+    state, out, _ = model.press(loaded(focus="active"), "ctrl k", now=S.NOW)
+    assert state.confirm is None and "only runner executions, Vertex AI jobs and builds" in state.toasts[-1].text
+
+
+def test_read_only_and_replay_disable_actions_and_replay_refreshes_visibly() -> None:
+    state, out, _ = model.press(loaded(focus="vertex", actions_disabled="read-only"), "ctrl k", now=S.NOW)
+    assert out == () and state.confirm is None and state.toasts[-1].text == "read-only: actions are disabled"
+    assert "READ-ONLY" in text(state, (120, 24))[-1]
+    replay = loaded(actions_disabled="replay", replay=True)
+    state, out, _ = model.press(replay, "ctrl k", now=S.NOW)
+    assert out == () and state.toasts[-1].text == "replay: actions are disabled"
+    for key in ("r", "R"):
+        state, out, _ = model.press(replay, key, now=S.NOW)
+        assert out == () and state.toasts[-1].text == "replay: the recording cannot be refreshed"
+    assert "r/R" not in text(replay, (160, 24))[-1]

@@ -27,7 +27,9 @@ def footer_height(state: UiState, *, now: float, cols: int | None = None) -> int
 
 
 def _newest(toasts: tuple[model.Toast, ...]) -> model.Toast:
-    return max(toasts, key=lambda t: ({"error": 2, "warning": 1}.get(t.level, 0), t.expires_at))
+    # Ties (a stopped replay clock gives every toast the same time) go to the last one added.
+    ranked = enumerate(toasts)
+    return max(ranked, key=lambda it: ({"error": 2, "warning": 1}.get(it[1].level, 0), it[1].expires_at, it[0]))[1]
 
 
 def _whole_pieces(text: str, cols: int) -> list[str]:
@@ -58,7 +60,8 @@ def footer_lines(state: UiState, *, now: float, cols: int, ctx: RenderContext) -
     if state.paused:
         status.append(("paused", " PAUSED "))
     if ctx.replay_label:
-        status.append(("replay", f" {ctx.text(ctx.replay_label)} "))
+        ended = ": END OF RECORDING" if state.replay_ended else ""
+        status.append(("replay", f" {ctx.text(ctx.replay_label)}{ended} "))
     status.extend(_filter_status(state, ctx=ctx))
     used = sum(width_of(t) for _, t in status)
     api = _api_status(state)
