@@ -370,3 +370,16 @@ def test_read_only_and_replay_disable_actions_and_replay_refreshes_visibly() -> 
         state, out, _ = model.press(replay, key, now=S.NOW)
         assert out == () and state.toasts[-1].text == "replay: the recording cannot be refreshed"
     assert "r/R" not in text(replay, (160, 24))[-1]
+
+
+def test_the_readme_keys_table_lists_every_key() -> None:
+    from pathlib import Path
+
+    from ui import keys
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Keys", 1)[1].split("\n## ", 1)[0]
+    shown = {"up": "↑", "down": "↓", "shift tab": "shift-tab"}
+    for binding in keys.BINDINGS:
+        for key in binding.keys:
+            assert f"`{shown.get(key, key)}`" in section, f"README.md keys table lacks {key!r} ({binding.action})"
