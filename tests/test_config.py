@@ -137,3 +137,11 @@ def test_settings_are_frozen():
     with pytest.raises(AttributeError):
         s.project = "x"  # type: ignore[misc]
     assert s.replace(project="x").project == "x" and s.project == ""
+
+
+def test_alert_tables_are_chosen_from_the_tables_whose_rows_can_fail(tmp_path) -> None:
+    assert config.load(env={}, config_file=None).alert_tables == ("runner", "builds", "vertex", "completed")
+    assert config.load(env={"ARR_ALERTS_TABLES": "vertex,builds"}).alert_tables == ("vertex", "builds")
+    assert config.load(env={"ARR_ALERTS_TABLES": ""}).alert_tables == ()
+    with pytest.raises(ConfigError, match=r"alerts.tables .*among runner, builds, vertex, completed \(bad: 'active'\)"):
+        config.load(env={"ARR_ALERTS_TABLES": "runner,active"})
