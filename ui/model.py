@@ -115,9 +115,10 @@ class UiState:
     pending_alerts: tuple[alerts.Alert, ...] = ()
     #: Why actions are off ("read-only", "replay"), "" when they are on.
     actions_disabled: str = ""
-    #: A replay: nothing can be refreshed; ``replay_ended`` once its recording is over.
+    #: A replay: nothing can be refreshed; ``replay_ended_at``: its recording is
+    #: over, and what it shows stands still at that moment (notices go on).
     replay: bool = False
-    replay_ended: bool = False
+    replay_ended_at: float | None = None
     confirm: Confirm | None = None
     #: ``table/key`` -> the cancel asked for: the row shows CANCELLING until
     #: the service says so itself, or the row is over, or the cancel failed.
@@ -151,7 +152,7 @@ def receive(state: UiState, message: object, *, now: float) -> UiState:
     if isinstance(message, PauseChanged):
         return state.replace(paused=message.paused)
     if isinstance(message, PlaybackEnded):
-        return state.replace(replay_ended=True)
+        return state.replace(replay_ended_at=message.at)
     if isinstance(message, ActionDone):
         if not message.error:
             return state

@@ -34,6 +34,7 @@ def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: Rende
     """Every line of the screen, exactly ``rows`` lines of ``cols`` columns."""
     footer = footer_lines(state, now=now, cols=cols, ctx=ctx)
     avail = max(0, rows - len(footer))
+    now = shown_moment(state, now)
     if state.help_open:
         body = help_lines(cols=cols, rows=avail, ctx=ctx)
     elif state.health_open:
@@ -45,6 +46,13 @@ def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: Rende
     body = body[:avail]
     body += [[("body", " " * cols)]] * (avail - len(body))
     return (body + footer)[-rows:] if rows else []
+
+
+def shown_moment(state: UiState, now: float) -> float:
+    """The moment the tables show: ``now``, or the end of a replayed recording
+    once it is over (its ages stop there, while notices still come and go)."""
+    ended = state.replay_ended_at
+    return now if ended is None else min(now, ended)
 
 
 def screen(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderContext) -> urwid.Widget:
@@ -91,4 +99,4 @@ def measure(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderCon
     return Measure(page=max(1, min(10, avail // 3)), detail_max_scroll=None)
 
 
-__all__ = ["Measure", "measure", "screen", "screen_lines", "wakeup_interval"]
+__all__ = ["Measure", "measure", "screen", "screen_lines", "shown_moment", "wakeup_interval"]

@@ -96,9 +96,6 @@ class Player:
         self._thread: threading.Thread | None = None
         self.finished = threading.Event()
         self.delivered = 0
-        # Recording time of the last message, once the end is reached: the
-        # clock stops there, so ages on screen stop with the recording.
-        self._end_t: float | None = None
 
     def __call__(self, subscriber: Any) -> Player:
         self._subscriber = subscriber
@@ -114,12 +111,10 @@ class Player:
         return max(0.0, (now - timing.anchor) * self._speed)
 
     def clock(self) -> float:
-        """The recording's own time at the current playback position (epoch
-        seconds); past the end of the recording, the time of its last message."""
+        """The recording's own time at the current playback position (epoch seconds)."""
         if self._origin is None:
             return self._wall_clock()
-        end = self._end_t
-        return self._origin + (self.position() if end is None else end)
+        return self._origin + self.position()
 
     def tell(self, command: Any) -> None:
         if not isinstance(command, SetPaused):
@@ -182,11 +177,13 @@ class Player:
                 last_t = item.t
             if not self._stop_event.is_set():
                 skipped = f", {recording.skipped} lines skipped" if recording.skipped else ""
-                if not self._shift:
-                    self._end_t = last_t
                 self._notify(f"end of recording ({recording.entries} messages{skipped})")
-                at = self.clock() if not self._shift or origin is None else self._wall_clock()
-                self._subscriber.tell(PlaybackEnded(at=at))
+                # The moment of the last message, on the clock the screen shows:
+                # its ages stop there (the notices' clock goes on).
+                last = origin + last_t if origin is not None else self._wall_clock()
+                if self._shift and origin is not None:
+                    last += self._wall_clock() - (origin + self.position())
+                self._subscriber.tell(PlaybackEnded(at=last))
         except OSError as exc:
             self._notify(f"reading stopped: {exc.strerror or exc}", level="error")
         finally:

@@ -8,11 +8,12 @@ import dataclasses
 import ui_samples as S
 from test_render import line_with, text
 
-from arr_actors.messages import Action, ActionDone, ActionRequest
+from arr_actors.messages import Action, ActionDone, ActionRequest, PlaybackEnded
 from arr_actors.rows import BuildRow, RunnerRow, VertexRow
 from arr_actors.tables import table
 from arr_actors.timefmt import format_clock
-from ui import health, model, query
+from ui import health, model, query, screen
+from ui.context import RenderContext
 from ui.effects import osc52
 from ui.model import UiState
 from ui.views.footer import footer_height
@@ -383,3 +384,14 @@ def test_the_readme_keys_table_lists_every_key() -> None:
     for binding in keys.BINDINGS:
         for key in binding.keys:
             assert f"`{shown.get(key, key)}`" in section, f"README.md keys table lacks {key!r} ({binding.action})"
+
+
+def test_after_a_replay_ends_the_tables_stand_still_and_notices_still_expire() -> None:
+    state = model.receive(loaded(replay=True), PlaybackEnded(at=S.NOW), now=S.NOW)
+    later = S.NOW + 600
+    assert screen.shown_moment(state, later) == S.NOW
+    assert text(state, (120, 24), now=later)[:-1] == text(state, (120, 24), now=S.NOW)[:-1]
+    noted = model.add_toast(state, "replay: end of recording", now=S.NOW)
+    assert "end of recording" in text(noted, (120, 24), now=S.NOW)[-2]
+    assert "end of recording" not in "\n".join(text(noted, (120, 24), now=later))
+    assert "REPLAY: END OF RECORDING" in text(noted, (120, 24), now=later, ctx=RenderContext(replay_label="REPLAY"))[-1]

@@ -60,7 +60,7 @@ def footer_lines(state: UiState, *, now: float, cols: int, ctx: RenderContext) -
     if state.paused:
         status.append(("paused", " PAUSED "))
     if ctx.replay_label:
-        ended = ": END OF RECORDING" if state.replay_ended else ""
+        ended = ": END OF RECORDING" if state.replay_ended_at is not None else ""
         status.append(("replay", f" {ctx.text(ctx.replay_label)}{ended} "))
     status.extend(_filter_status(state, ctx=ctx))
     used = sum(width_of(t) for _, t in status)
