@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from arr_actors import config
-from arr_actors.messages import TableStatus
+from arr_actors.messages import ActionRequest, TableStatus
 from arr_actors.runtime import injected as runtime_faults
 from arr_actors.tables import TABLE_KEYS
 from arr_actors.usage import EXIT_USAGE, Parser, UsageError, seconds
@@ -226,7 +226,7 @@ def _run_monitor(
         # The runtime starts from the warm-start rows: until a table has fresh
         # rows, a failed refresh keeps them on screen.
         warm = [m for m in initial if isinstance(m, TableSnapshot)]
-        return BackgroundSystem(settings, [ui_subscriber, *screen_feed, *writers], warm=warm)
+        return BackgroundSystem(settings, [ui_subscriber, *screen_feed, *writers], warm=warm, read_only=read_only)
 
     try:
         return app.run(settings, start_system=start_system, initial_messages=initial, notify=notify, read_only=read_only)
@@ -247,8 +247,12 @@ class BackgroundSystem:
 
     STOP_TIMEOUT_S = 2.0
 
-    def __init__(self, settings: Settings, subscribers: list[Any], *, warm: Sequence[Any] = ()) -> None:
+    def __init__(
+        self, settings: Settings, subscribers: list[Any], *, warm: Sequence[Any] = (), read_only: bool = False
+    ) -> None:
         self._settings = settings
+        # With --read-only nothing that changes the cloud gets through, whoever asks.
+        self._read_only = read_only
         self._subscribers = subscribers
         self._warm = tuple(warm)
         self._lock = threading.Lock()
@@ -282,6 +286,8 @@ class BackgroundSystem:
             self._done.set()
 
     def tell(self, command: Any) -> None:
+        if self._read_only and isinstance(command, ActionRequest):
+            return
         with self._lock:
             if self._pending is not None:
                 self._pending.append(command)
