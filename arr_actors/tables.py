@@ -21,8 +21,10 @@ from arr_actors.rows import BuildRow, RunnerRow, VertexRow, WandbRunRow
 #: by its value), ``note`` (styled as an error when the row failed), ``runtime``
 #: (the row's runtime, counting while it runs; ``field`` only names the column),
 #: ``clock`` (a moment: the time today, the date otherwise), ``basename`` (the
-#: last part of a path such as an image's: the whole path is in the detail view).
-CellKind = Literal["text", "status", "note", "runtime", "clock", "basename"]
+#: last part of a path such as an image's: the whole path is in the detail view),
+#: ``suffix`` (what follows the last ``-``: Cloud Run names an execution after its
+#: job plus a random suffix, and the suffix alone tells the rows apart).
+CellKind = Literal["text", "status", "note", "runtime", "clock", "basename", "suffix"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,8 @@ TABLES: tuple[TableSpec, ...] = (
         source="arr_actors.sources.runner:fetch",
         row_type=RunnerRow,
         columns=(
-            Column("queue", "Queue", 16, 8, 2),
+            Column("execution", "Exec", 5, 5, 1, kind="suffix"),
+            Column("queue", "Queue", 16, 5, 2),
             Column("region", "Region", 23, 11, 1),
             Column("status", "Status", 10, 9, kind="status"),
             Column("runs", "Runs", 4, 4, align="right"),
@@ -124,6 +127,7 @@ TABLES: tuple[TableSpec, ...] = (
         columns=(
             Column("job_id", "Job", 19, 8, 1),
             Column("display_name", "Name", 24, 8, 2),
+            Column("region", "Region", 23, 11, 1),
             Column("state", "State", 10, 9, kind="status"),
             Column("runtime", "Runtime", 8, 7, align="right", kind="runtime"),
             Column("created_at", "Created", 12, 8, 1, kind="clock"),
