@@ -183,6 +183,7 @@ def build_row(execution: Execution, diagnosis: Diagnosis | None, *, pending_note
         category=diagnosis.category,
         pattern=diagnosis.pattern or "",
         context=tuple(diagnosis.context),
+        job_ids=tuple(diagnosis.job_ids),
     )
 
 
