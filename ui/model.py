@@ -276,6 +276,13 @@ def _act(
         return _open_detail(state), (), True
     if action == "detail_close":
         return state.replace(detail=None), (), True
+    if action in ("chain_next", "chain_prev"):
+        from ui import chain  # ui.chain reads this module's selection helpers
+
+        jumped = chain.jump(state, forward=action == "chain_next")
+        if jumped is None:
+            return add_toast(state, "no other row of this chain in the tables", now=now), (), True
+        return jumped, (), True
     if action.startswith("scroll_") and state.help_open:
         return state.replace(help_scroll=_scrolled(state.help_scroll, action, page, help_max_scroll)), (), True
     if action.startswith("scroll_") and state.detail is not None:
