@@ -67,6 +67,10 @@ class TableSpec:
     # Tables that list rows still active first name the rule drawn between
     # them and the finished ones (empty: rows stay in their order, no rule).
     divider: str = ""
+    # Rows kept (fetched) beyond those shown, for zoom (`z`) to scroll into. The
+    # runner keeps only what it shows: every terminal execution kept is a log
+    # to read, and one read's 1000 entries are shared among them.
+    history: int = 30
 
     def __post_init__(self) -> None:
         fields = {f.name for f in dataclasses.fields(self.row_type)}
@@ -95,6 +99,7 @@ TABLES: tuple[TableSpec, ...] = (
         budget=10.0,
         deadline=45.0,
         limit=10,
+        history=10,
         empty_text="no executions in {regions} regions",
         preload=("google.cloud.run_v2", "google.cloud.logging_v2.services.logging_service_v2", "arr_actors.diagnostics.extract"),
     ),

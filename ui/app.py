@@ -140,7 +140,9 @@ def run(
     if not utf8:
         urwid.set_encoding("ascii")
     ctx = RenderContext(regions=len(settings.regions), ascii=not utf8, replay_label=replay_label)
-    actor = UiActor.open(ctx, clock=clock)
+    # Each table shows its `limit` rows and keeps its `history` for zoom to show.
+    shown = {key: policy.limit for key, policy in settings.tables}
+    actor = UiActor.open(ctx, clock=clock, state=model.UiState(shown=shown))
     now = actor.clock()
     for message in initial_messages:
         actor.state = model.receive(actor.state, message, now=now)

@@ -31,6 +31,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("enter",), "detail_open", "details of the row", "tables"),
     Binding(("/",), "filter_start", "filter rows by text", "tables"),
     Binding(("esc",), "filter_clear", "clear the filter", "tables"),
+    Binding(("z",), "zoom", "zoom in, with history", "tables"),
     Binding(("]",), "chain_next", "next row of its chain", "tables"),
     Binding(("[",), "chain_prev", "previous row of its chain", "tables"),
     Binding(("up", "k"), "scroll_up", "scroll up", "detail"),

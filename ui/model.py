@@ -72,6 +72,10 @@ class UiState:
     detail: Detail | None = None
     help_open: bool = False
     help_scroll: int = 0  # first line of the help shown (it scrolls on small screens)
+    #: Rows a table shows unless zoomed (its ``limit``; it may keep more, its
+    #: ``history``); a table not named shows every row it has.
+    shown: Mapping[str, int] = field(default_factory=dict)
+    zoomed: bool = False  # the focused table alone, at full height, with its history
 
     def replace(self, **changes: Any) -> UiState:
         return dataclasses.replace(self, **changes)
@@ -168,6 +172,9 @@ def visible_rows(state: UiState, table_key: str) -> tuple[Row, ...]:
     needle = state.filter_text.strip().lower()
     if needle:
         rows = tuple(r for r in rows if row_matches(r, needle))
+    limit = state.shown.get(table_key)
+    if limit is not None and not (state.zoomed and state.focus == table_key):
+        rows = rows[:limit]
     return rows
 
 
@@ -266,6 +273,8 @@ def _act(
         step = 1 if action == "table_next" else -1
         index = (TABLE_KEYS.index(focus) + step) % len(TABLE_KEYS)
         return state.replace(focus=TABLE_KEYS[index]), (), True
+    if action == "zoom":
+        return state.replace(zoomed=not state.zoomed), (), True
     if action == "filter_start":
         return state.replace(filter_editing=True), (), True
     if action == "filter_clear":

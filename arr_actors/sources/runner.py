@@ -284,7 +284,7 @@ def read_new_terminal(
 
 def fetch(settings: Settings, ctx: SourceContext) -> TableData:
     require_project(settings)
-    limit = settings.policy("runner").limit
+    limit = settings.policy("runner").kept
     executions, warning = list_executions(ctx, limit=limit)
     top = newest(executions, limit)
     remembered: dict[str, Diagnosis] = {}

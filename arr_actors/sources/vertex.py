@@ -82,7 +82,7 @@ def _list_region(ctx: SourceContext, region: str, *, limit: int) -> list[Any]:
 
 def fetch(settings: Settings, ctx: SourceContext) -> TableData:
     require_project(settings)
-    limit = settings.policy("vertex").limit
+    limit = settings.policy("vertex").kept
     outcome = fan_out(
         ctx.pool(), settings.regions, lambda r: _list_region(ctx, r, limit=limit), timeout_s=settings.api.call_timeout_s
     )

@@ -149,7 +149,10 @@ def allocate(wants: Sequence[int], fixed: Sequence[int], *, avail: int, focus: i
 
 
 def tables_area(state: UiState, *, now: float, cols: int, rows: int, ctx: RenderContext) -> list[Markup]:
-    """Every table in ``rows`` lines (or fewer)."""
+    """Every table in ``rows`` lines (or fewer); zoomed, the focused table alone."""
+    if state.zoomed:
+        spec = TABLES[TABLE_KEYS.index(state.focus)]
+        return table_lines(state, spec, body_rows=max(1, rows - 2), now=now, cols=cols, ctx=ctx)[:rows]
     wants, fixed = [], []
     for spec in TABLES:
         items = body_items(state, spec)
