@@ -107,7 +107,7 @@ def chain_of(rows: Mapping[str, Sequence[Row]], table: str, key: str) -> Chain:
         linked = [(table, anchor)]
     elif isinstance(anchor, RunnerRow):
         linked = [(t, j) for t, j in jobs if j.job_id in anchor.job_ids]
-        facts += _execution_jobs(anchor, {j.job_id for _, j in linked})
+        facts += _execution_jobs(anchor, {j.job_id: j for _, j in linked})
     elif isinstance(anchor, WandbRunRow):
         linked = [(t, j) for t, j in jobs if j.run_id and j.run_id == anchor.run_id]
         if not linked:
@@ -152,7 +152,7 @@ def chain_of(rows: Mapping[str, Sequence[Row]], table: str, key: str) -> Chain:
     return Chain(members=tuple(ordered), facts=tuple(facts))
 
 
-def _execution_jobs(execution: RunnerRow, in_table: set[str]) -> list[Fact]:
+def _execution_jobs(execution: RunnerRow, in_table: Mapping[str, VertexRow]) -> list[Fact]:
     if not execution.job_ids:
         if execution.active:
             why = "unknown until its log is read (when it ends)"
@@ -160,7 +160,7 @@ def _execution_jobs(execution: RunnerRow, in_table: set[str]) -> list[Fact]:
             why = "unknown: its log names no job it created"
         return [Fact("Vertex job", why, False)]
     return [
-        Fact("Vertex job", job_id if job_id in in_table else f"{job_id} (not in the Vertex table)")
+        Fact("Vertex job", _describe(in_table[job_id]) if job_id in in_table else f"{job_id} (not in the Vertex table)")
         for job_id in execution.job_ids
     ]
 

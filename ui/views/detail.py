@@ -163,22 +163,17 @@ def _content(state: UiState, *, now: float, cols: int, ctx: RenderContext) -> li
         fields = row.detail_fields()
         pairs = [_pair(row, f, now=now, fetched_at=fetched_at, ctx=ctx) for f in fields if f.kind != "log"]
         log = next((f for f in fields if f.kind == "log"), None)
-    content.extend(field_lines(pairs, cols, ctx.glyphs.ellipsis))
     if row is not None:
-        content.extend(_chain_lines(state, detail.table, detail.key, cols=cols, ctx=ctx))
+        pairs += _chain_pairs(state, detail.table, detail.key, ctx=ctx)
+    content.extend(field_lines(pairs, cols, ctx.glyphs.ellipsis))
     if log is not None:
         content.extend(_log_lines(log, cols=cols, ctx=ctx))
     return content
 
 
-def _chain_lines(state: UiState, table_key: str, key: str, *, cols: int, ctx: RenderContext) -> list[_Line]:
-    """A blank line, a heading and the row's relatives (``]``/``[`` step through them); unknown links dimmed."""
-    facts = chain.chain_of(state, table_key, key).facts
-    if not facts:
-        return [(None, "", "body"), (None, " Chain: no links recorded", "detail_label")]
-    pairs = [(f.kind, ctx.text(f.text), "body" if f.known else "dim") for f in facts]
-    return [(None, "", "body"), (None, " Chain (] and [ step through it in the tables)", "detail_label"),
-            *field_lines(pairs, cols, ctx.glyphs.ellipsis)]  # fmt: skip
+def _chain_pairs(state: UiState, table_key: str, key: str, *, ctx: RenderContext) -> list[tuple[str, str, str]]:
+    """The row's relatives as detail lines (``]``/``[`` step through them in the tables); unknown links dimmed."""
+    return [(f.kind, ctx.text(f.text), "body" if f.known else "dim") for f in chain.chain_of(state, table_key, key).facts]
 
 
 def _pair(row: Row, field: DetailField, *, now: float, fetched_at: float | None, ctx: RenderContext) -> tuple[str, str, str]:
