@@ -52,7 +52,13 @@ class TablePolicy:
     interval: float
     budget: float
     deadline: float
-    limit: int
+    limit: int  # rows shown
+    history: int = 0  # rows kept (fetched), shown when the table is zoomed; at least ``limit``
+
+    @property
+    def kept(self) -> int:
+        """How many rows a refresh fetches: the history, never fewer than are shown."""
+        return max(self.limit, self.history)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +277,7 @@ def _keys() -> tuple[Key, ...]:
             Key(f"tables.{spec.key}.budget", "float", spec.budget, f"expected {spec.key} refresh time", _positive),
             Key(f"tables.{spec.key}.deadline", "float", spec.deadline, f"hard limit of a {spec.key} refresh", _positive),
             Key(f"tables.{spec.key}.limit", "int", spec.limit, f"rows shown in {spec.key}", _positive),
+            Key(f"tables.{spec.key}.history", "int", spec.history, f"rows {spec.key} keeps (zoom shows them)", _positive),
         ]
     return tuple(keys)
 

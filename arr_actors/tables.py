@@ -21,8 +21,10 @@ from arr_actors.rows import BuildRow, RunnerRow, VertexRow, WandbRunRow
 #: by its value), ``note`` (styled as an error when the row failed), ``runtime``
 #: (the row's runtime, counting while it runs; ``field`` only names the column),
 #: ``clock`` (a moment: the time today, the date otherwise), ``basename`` (the
-#: last part of a path such as an image's: the whole path is in the detail view).
-CellKind = Literal["text", "status", "note", "runtime", "clock", "basename"]
+#: last part of a path such as an image's: the whole path is in the detail view),
+#: ``suffix`` (what follows the last ``-``: Cloud Run names an execution after its
+#: job plus a random suffix, and the suffix alone tells the rows apart).
+CellKind = Literal["text", "status", "note", "runtime", "clock", "basename", "suffix"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,10 @@ class TableSpec:
     # Tables that list rows still active first name the rule drawn between
     # them and the finished ones (empty: rows stay in their order, no rule).
     divider: str = ""
+    # Rows kept (fetched) beyond those shown, for zoom (`z`) to scroll into. The
+    # runner keeps only what it shows: every terminal execution kept is a log
+    # to read, and one read's 1000 entries are shared among them.
+    history: int = 30
 
     def __post_init__(self) -> None:
         fields = {f.name for f in dataclasses.fields(self.row_type)}
@@ -80,7 +86,8 @@ TABLES: tuple[TableSpec, ...] = (
         source="arr_actors.sources.runner:fetch",
         row_type=RunnerRow,
         columns=(
-            Column("queue", "Queue", 16, 8, 2),
+            Column("execution", "Exec", 5, 5, 1, kind="suffix"),
+            Column("queue", "Queue", 16, 5, 2),
             Column("region", "Region", 23, 11, 1),
             Column("status", "Status", 10, 9, kind="status"),
             Column("runs", "Runs", 4, 4, align="right"),
@@ -92,6 +99,7 @@ TABLES: tuple[TableSpec, ...] = (
         budget=10.0,
         deadline=45.0,
         limit=10,
+        history=10,
         empty_text="no executions in {regions} regions",
         preload=("google.cloud.run_v2", "google.cloud.logging_v2.services.logging_service_v2", "arr_actors.diagnostics.extract"),
     ),
@@ -124,6 +132,7 @@ TABLES: tuple[TableSpec, ...] = (
         columns=(
             Column("job_id", "Job", 19, 8, 1),
             Column("display_name", "Name", 24, 8, 2),
+            Column("region", "Region", 23, 11, 1),
             Column("state", "State", 10, 9, kind="status"),
             Column("runtime", "Runtime", 8, 7, align="right", kind="runtime"),
             Column("created_at", "Created", 12, 8, 1, kind="clock"),

@@ -32,6 +32,8 @@ def cell_text(row: Row, column: Column, *, now: float, fetched_at: float | None,
         return "-"
     if kind == "basename" and isinstance(value, str):
         value = value.rsplit("/", 1)[-1]
+    if kind == "suffix" and isinstance(value, str):
+        value = value.rsplit("-", 1)[-1]
     return ctx.text(str(value))
 
 

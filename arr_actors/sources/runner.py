@@ -183,6 +183,7 @@ def build_row(execution: Execution, diagnosis: Diagnosis | None, *, pending_note
         category=diagnosis.category,
         pattern=diagnosis.pattern or "",
         context=tuple(diagnosis.context),
+        job_ids=tuple(diagnosis.job_ids),
     )
 
 
@@ -283,7 +284,7 @@ def read_new_terminal(
 
 def fetch(settings: Settings, ctx: SourceContext) -> TableData:
     require_project(settings)
-    limit = settings.policy("runner").limit
+    limit = settings.policy("runner").kept
     executions, warning = list_executions(ctx, limit=limit)
     top = newest(executions, limit)
     remembered: dict[str, Diagnosis] = {}

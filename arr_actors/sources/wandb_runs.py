@@ -118,7 +118,7 @@ def project_path(settings: Settings, api: Any) -> str:
 def _fetch(settings: Settings, ctx: SourceContext, *, table: str, states: tuple[str, ...]) -> TableData:
     if not settings.wandb.project:
         raise wandb_project_missing()
-    limit = settings.policy(table).limit
+    limit = settings.policy(table).kept
     filters: dict[str, Any] = {"state": states[0]} if len(states) == 1 else {"state": {"$in": list(states)}}
     completed = table == "completed"
     try:

@@ -167,7 +167,7 @@ def test_builds_match_world(emulated, tmp_path):
     assert seen == produced
     # The default limit keeps active builds first.
     defaults = emulator_settings(emu, tmp_path)
-    _check_builds(open_source(defaults, "builds")(), emu.world, clock(), defaults.policy("builds").limit)
+    _check_builds(open_source(defaults, "builds")(), emu.world, clock(), defaults.policy("builds").kept)
 
 
 # ------------------------------------------------------------------ vertex
@@ -197,9 +197,10 @@ def test_vertex_match_world(emulated, tmp_path):
         clock.set(moment)
         seen |= _check_vertex(fetch(), emu.world, moment, 500)
     assert {"QUEUED", "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"} <= seen
-    # The default top N across all regions.
-    top = open_source(emulator_settings(emu, tmp_path), "vertex")()
-    _check_vertex(top, emu.world, clock(), 10)
+    # The default top N across all regions (the rows it keeps, shown when zoomed).
+    defaults = emulator_settings(emu, tmp_path)
+    top = open_source(defaults, "vertex")()
+    _check_vertex(top, emu.world, clock(), defaults.policy("vertex").kept)
 
 
 # ------------------------------------------------------------------- W&B
@@ -230,6 +231,8 @@ def test_wandb_tables_match_world(emulated, tmp_path):
     done = open_source(settings, "completed")()
     seen |= _check_runs(done, [r for r in runs if r.state(now) != "running"][:100], now, completed=True)
     assert seen == {r.state(now) for r in runs} == {"running", "finished", "failed", "crashed", "killed"}
-    # Default limits: the newest ten of each.
-    top = open_source(emulator_settings(emu, tmp_path), "completed")()
-    _check_runs(top, [r for r in runs if r.state(now) != "running"][:10], now, completed=True)
+    # Default limits: the newest of each it keeps (shown when zoomed).
+    defaults = emulator_settings(emu, tmp_path)
+    top = open_source(defaults, "completed")()
+    kept = defaults.policy("completed").kept
+    _check_runs(top, [r for r in runs if r.state(now) != "running"][:kept], now, completed=True)
