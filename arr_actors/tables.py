@@ -65,13 +65,54 @@ class TableSpec:
     # Tables that list rows still active first name the rule drawn between
     # them and the finished ones (empty: rows stay in their order, no rule).
     divider: str = ""
+    # The fork template (a key of FORK_TEMPLATES) the table's fetch process is
+    # forked from, with the libraries it shares with other tables already
+    # loaded; empty: forked by the launcher, loading everything itself.
+    template: str = ""
 
     def __post_init__(self) -> None:
+        if self.template and self.template not in FORK_TEMPLATES:
+            raise ValueError(f"table {self.key!r}: no fork template {self.template!r} (templates: {', '.join(FORK_TEMPLATES)})")
         fields = {f.name for f in dataclasses.fields(self.row_type)}
         for column in self.columns:
             if column.kind != "runtime" and column.field not in fields:
                 raise ValueError(f"table {self.key!r}: column {column.field!r} is not a field of {self.row_type.__name__}")
 
+
+#: Fork templates: each is a process that loads these modules once, then forks
+#: the fetch processes of the tables naming it, which share those pages
+#: copy-on-write. A template holds what several tables load alike and no more:
+#: a library only one table uses costs the same loaded in that table's own
+#: process, and loading it there keeps the other tables from waiting for it.
+#: ``google``: the client stack every Google Cloud library is built on (gRPC,
+#: protobuf, proto-plus, google.api_core, google.auth), measured as the modules
+#: run_v2 + logging_v2, cloudbuild_v1 and aiplatform_v1 all load; ``wandb``:
+#: the W&B package both W&B tables load. Two templates, not one, so that
+#: neither group of tables waits for the other's imports.
+FORK_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "google": (
+        "google.protobuf",
+        "grpc",
+        "proto",
+        "google.auth.transport.requests",
+        "google.auth.transport.grpc",
+        "google.oauth2.service_account",
+        "google.rpc.status_pb2",
+        "google.longrunning.operations_pb2",
+        "google.api_core.client_options",
+        "google.api_core.client_logging",
+        "google.api_core.universe",
+        "google.api_core.path_template",
+        "google.api_core.retry",
+        "google.api_core.gapic_v1",
+        "google.api_core.grpc_helpers",
+        "google.api_core.operation",
+        "google.api_core.operation_async",
+        "google.api_core.operations_v1",
+        "google.api_core.rest_streaming",
+    ),
+    "wandb": ("wandb",),
+}
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
@@ -94,6 +135,7 @@ TABLES: tuple[TableSpec, ...] = (
         limit=10,
         empty_text="no executions in {regions} regions",
         preload=("google.cloud.run_v2", "google.cloud.logging_v2.services.logging_service_v2", "arr_actors.diagnostics.extract"),
+        template="google",
     ),
     TableSpec(
         key="builds",
@@ -114,6 +156,7 @@ TABLES: tuple[TableSpec, ...] = (
         limit=8,
         empty_text="no builds",
         preload=("google.cloud.devtools.cloudbuild_v1",),
+        template="google",
         divider="finished",
     ),
     TableSpec(
@@ -135,6 +178,7 @@ TABLES: tuple[TableSpec, ...] = (
         limit=10,
         empty_text="no custom jobs in {regions} regions",
         preload=("google.cloud.aiplatform_v1",),
+        template="google",
     ),
     TableSpec(
         key="active",
@@ -154,6 +198,7 @@ TABLES: tuple[TableSpec, ...] = (
         limit=10,
         empty_text="no active runs",
         preload=("wandb",),
+        template="wandb",
     ),
     TableSpec(
         key="completed",
@@ -174,6 +219,7 @@ TABLES: tuple[TableSpec, ...] = (
         limit=10,
         empty_text="no completed runs",
         preload=("wandb",),
+        template="wandb",
     ),
 )
 

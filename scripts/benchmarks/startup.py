@@ -59,6 +59,10 @@ def _cold_start(
         idle, idle_by_process = tree_cpu_during(
             term.pid, seconds=plan.idle_s, activity=term.read_for, label=label_process
         )
+        # The tree's memory at the end of the idle period, every process in its steady state.
+        monitor.sampler.sample()
+        idle_pss_mb = monitor.sampler.pss_now_mb("ui")
+        idle_tree_pss = monitor.sampler.last_tree_pss.get("ui", 0)
     emu_rss = emu_sampler.peak_tree_rss.get("emulator", 0)
     emu_pss = emu_sampler.peak_tree_pss.get("emulator", 0)
     sampler = monitor.sampler
@@ -89,9 +93,9 @@ def _cold_start(
         # the end of the idle period, every process in its steady state.
         pss_mb={
             "tree_peak": round(sampler.peak_tree_pss.get("ui", 0) / 2**20, 1),
-            "tree_idle": round(sampler.last_tree_pss.get("ui", 0) / 2**20, 1),
+            "tree_idle": round(idle_tree_pss / 2**20, 1),
             "per_process_peak": sampler.pss_peaks_mb(),
-            "per_process_idle": sampler.pss_now_mb("ui"),
+            "per_process_idle": idle_pss_mb,
             "emulator": round(emu_pss / 2**20, 1),
         },
     )
