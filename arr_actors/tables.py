@@ -87,7 +87,7 @@ class TableSpec:
 #: ``google``: the client stack every Google Cloud library is built on (gRPC,
 #: protobuf, proto-plus, google.api_core, google.auth), measured as the modules
 #: run_v2 + logging_v2, cloudbuild_v1 and aiplatform_v1 all load; ``wandb``:
-#: the W&B package both W&B tables load. Two templates, not one, so that
+#: what both W&B tables load before their first rows. Two templates, not one, so that
 #: neither group of tables waits for the other's imports.
 FORK_TEMPLATES: dict[str, tuple[str, ...]] = {
     "google": (
@@ -110,8 +110,15 @@ FORK_TEMPLATES: dict[str, tuple[str, ...]] = {
         "google.api_core.operation_async",
         "google.api_core.operations_v1",
         "google.api_core.rest_streaming",
+        # What every Google source loads once it makes a client and a call.
+        "grpc._channel",
+        "grpc._interceptor",
+        "google.api.httpbody_pb2",
+        "arr_actors.sources.common",
     ),
-    "wandb": ("wandb",),
+    # ``import wandb`` loads little; ``wandb.Api`` and our W&B source load the
+    # rest (its public API package, requests), the same in both tables.
+    "wandb": ("wandb", "requests", "wandb.apis.public", "arr_actors.sources.wandb_runs", "arr_actors.sources.common"),
 }
 
 TABLES: tuple[TableSpec, ...] = (

@@ -205,8 +205,8 @@ def label_process(proc: psutil.Process, root: str, root_pid: int) -> str:
         # Forked processes keep the launcher's command line; the runtime names
         # them: the fork template, and the fetch processes by table (whether the
         # launcher or the template forked them, they end up the launcher's children).
-        if name == "arr-template":
-            return "template"
+        if name.startswith("arr-tpl-"):
+            return "template:" + name[len("arr-tpl-") :]
         return name if name.startswith("fetch") else f"fetch:{name}"
     return f"grandchild:{proc.name()}"
 
