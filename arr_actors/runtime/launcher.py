@@ -200,6 +200,7 @@ class Launcher:
         except OSError as exc:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(conn_fd)
+            self.pending_kills.pop(token, None)
             self.send(ChildSpawnFailed(token=token, error=f"fork failed: {exc.strerror}"))
             return
         if pid == 0:

@@ -36,7 +36,8 @@ What keeps this safe:
   event log and a notice show it.
 
 Fault injection for tests: ``settings.faults`` may hold ``("template", KIND)``
-(``hang``: hang holding the GIL while loading; ``exit``: die while loading).
+for every template or ``("template:NAME", KIND)`` for one (``hang``: hang
+holding the GIL while loading; ``exit``: die while loading).
 
 Protocol (codec JSON, one message per SOCK_SEQPACKET packet, like the launcher's):
   launcher -> template: SpawnChild + the child's socket (SCM_RIGHTS); ChildAdopted
@@ -112,7 +113,7 @@ def run(
         _prepare(name, launcher_pid)
         sock = socket.socket(fileno=sock_fd)
         began = time.monotonic()
-        load(modules, fault=settings.fault(FAULT_KEY))
+        load(modules, fault=settings.fault(f"{FAULT_KEY}:{name}") or settings.fault(FAULT_KEY))
         threads = len(os.listdir("/proc/self/task"))
         if threads != 1:
             # Forking a threaded process can deadlock the child: better no template at all.

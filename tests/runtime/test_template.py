@@ -90,6 +90,31 @@ def test_fetch_processes_are_forked_by_their_template_and_are_the_launchers_chil
 
 
 @pytest.mark.timeout(60)
+def test_a_template_forked_fetch_killed_at_its_deadline_is_reaped_by_the_launcher(tmp_path: Path) -> None:
+    """A fetch hanging while holding the GIL, in a process the template forked: the
+    launcher kills its group at the deadline and reaps it; the table says timeout."""
+    settings = make_settings(tmp_path, deadline=1.0, interval=3600.0, faults=(("builds", "hang"),))
+    rec = Recorder()
+    with subreaper():
+        watch = TreeWatch()
+        tree = system._start(settings, [rec], source_factory=FACTORY, tables=("builds",))
+        try:
+            wait_until(lambda: "builds" in tree.child_pids(), timeout=30, what="the builds child")
+            hung = child_of(tree, "builds")
+            assert maps_grpc(hung)  # forked by the Google template
+            watch.capture(tree)
+            at, snap = rec.wait_for(is_snapshot("builds", "timeout"), timeout=30)
+            wait_until(lambda: not psutil.pid_exists(hung) or psutil.Process(hung).status() == "zombie",
+                       timeout=5, what="the hung child to be gone")
+            assert psutil.Process(tree.launcher_pid).children()  # the launcher (and its templates) live on
+            killed = [e for e in events(settings) if e["event"] == "killed" and e["table"] == "builds"]
+            assert killed, events(settings)
+        finally:
+            tree.stop()
+        watch.assert_all_gone(timeout=5.0)
+
+
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize("fault", ["hang", "exit"])
 def test_a_template_that_hangs_or_dies_while_loading_is_given_up_and_its_tables_still_fill(
     tmp_path: Path, fault: str
@@ -119,6 +144,33 @@ def test_a_template_that_hangs_or_dies_while_loading_is_given_up_and_its_tables_
         finally:
             tree.stop()
         watch.assert_all_gone(timeout=5.0)
+
+
+@pytest.mark.timeout(60)
+def test_no_table_waits_for_another_tables_template(tmp_path: Path) -> None:
+    """The W&B template hangs while loading: the Google tables fill as soon as their own
+    libraries are loaded, long before the W&B tables fall back at the template's deadline."""
+    deadline = 6.0
+    settings = make_settings(tmp_path, deadline=5.0, interval=3600.0, startup_deadline_s=deadline,
+                             faults=(("template:wandb", "hang"),))
+    rec = Recorder()
+    began = time.monotonic()
+    tree = system._start(settings, [rec], source_factory=FACTORY, tables=("builds", "active"))
+    try:
+        builds_at, _ = rec.wait_for(is_snapshot("builds", "ok"), timeout=30)
+        active_at, _ = rec.wait_for(is_snapshot("active", "ok"), timeout=30)
+        _, notice = rec.wait_for(lambda m: isinstance(m, Notice) and "fork template" in m.text, timeout=5)
+        assert "'wandb'" in notice.text
+    finally:
+        tree.stop()
+    assert active_at - began >= deadline * 0.9
+    assert builds_at - began < deadline * 0.9, "builds waited for the W&B template"
+    assert template_events_ok(settings)
+
+
+def template_events_ok(settings) -> bool:
+    kinds = {(e["table"], e["event"]) for e in events(settings)}
+    return ("template:google", "template_ready") in kinds and ("template:wandb", "template_failed") in kinds
 
 
 @pytest.mark.timeout(120)
