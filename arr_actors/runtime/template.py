@@ -16,9 +16,13 @@ What keeps this safe:
   handlers are for processes that made gRPC objects *before* forking, which a
   template never does; gRPC's documentation calls this "use after fork", where
   fork works normally because nothing of gRPC's C core is bound yet.
-* **Frozen heap.** ``gc.freeze()`` moves every object loaded so far to a
-  permanent generation the collector never walks, so a collection in a fetch
-  process does not write to (and so copy) the pages those objects live on.
+* **Frozen heap.** As Python's documentation of ``gc.freeze`` advises: the
+  collector is disabled while the template loads (a collection would leave
+  freed holes in its pages, which the fetch processes' own allocations would
+  then fill, copying those pages), ``gc.freeze()`` runs right before the
+  first fork (the collector of a fetch process never walks those objects, so
+  it never writes to the pages they live on), and each fetch process enables
+  the collector again first thing.
 * **The launcher stays the parent.** The launcher (a subreaper) owns, kills and
   reaps every fetch process. A template therefore forks twice: an intermediate
   process forks the fetch process and waits; the template reports the pid
@@ -112,6 +116,7 @@ def run(
     try:
         _prepare(name, launcher_pid)
         sock = socket.socket(fileno=sock_fd)
+        gc.disable()
         began = time.monotonic()
         load(modules, fault=settings.fault(f"{FAULT_KEY}:{name}") or settings.fault(FAULT_KEY))
         threads = len(os.listdir("/proc/self/task"))
@@ -279,6 +284,7 @@ def become_child(
 ) -> NoReturn:
     """In the fetch process: wait until the launcher is our parent, then serve fetches."""
     try:
+        gc.enable()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         with contextlib.suppress(OSError):
             os.setpgid(0, 0)
