@@ -29,15 +29,18 @@ template, which loads the libraries its tables share. A table's SpawnChild goes 
 template once that is ready (until then it waits there, queued: the table
 needs those libraries first anyway); the template forks the child, which the
 launcher adopts — it is the launcher's child, tracked, killed and reaped like
-any other. A template that dies, or is still loading at its deadline, is
-killed and given up: its queued and unanswered spawns, and every later one,
-are forked by the launcher itself, as without templates.
+any other. Once every table it forks for has its process, the template exits
+(``retire_if_done``) and is started again by the next spawn that needs it. A
+template that dies, or is still loading at its deadline, is killed and given
+up: its queued and unanswered spawns, and every later one, are forked by the
+launcher itself, as without templates.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import os
 import select
 import signal
@@ -109,6 +112,7 @@ class Template:
     # socket: with it the launcher forks the child itself if the template fails.
     queued: list[tuple[SpawnChild, int]] = field(default_factory=list)
     sent: dict[int, tuple[SpawnChild, int]] = field(default_factory=dict)
+    tables: set[str] = field(default_factory=set)  # the tables it was asked to fork for
 
 
 class Launcher:
@@ -123,7 +127,8 @@ class Launcher:
         self.stopping = False
         self.poller = select.poll()
         self.templates: dict[str, Template] = {}  # by name, only those alive and relied on
-        self.templates_started: set[str] = set()  # each is started once, never again once given up
+        self.templates_started: set[str] = set()  # started and not retired; never again once given up
+        self.template_tokens = itertools.count(-1, -1)
         self.template_socks: dict[int, Template] = {}  # by socket fd, for the poll loop
         self.pending_kills: dict[int, float] = {}  # token -> grace, for children a template has not forked yet
 
@@ -180,7 +185,9 @@ class Launcher:
         tpl = self.templates.get(name)
         if tpl is None:
             self.fork_child(order, conn_fd)
-        elif tpl.ready:
+            return
+        tpl.tables.add(order.table)
+        if tpl.ready:
             self.send_to_template(tpl, order, conn_fd)
         else:
             tpl.queued.append((order, conn_fd))
@@ -284,7 +291,7 @@ class Launcher:
         # Tracked like a child (a token no spawn uses, never reported as one:
         # the starter knows no such token): never taken for an orphan, killed
         # with the rest at shutdown, reaped when it exits.
-        self.children[pid] = Tracked(token=-len(self.templates), pid=pid, table=f"template:{name}")
+        self.children[pid] = Tracked(token=next(self.template_tokens), pid=pid, table=f"template:{name}")
 
     def send_to_template(self, tpl: Template, order: SpawnChild, conn_fd: int) -> None:
         """Ask ``tpl`` to fork the child of ``order``; keep a copy of its socket for a fallback."""
@@ -337,17 +344,38 @@ class Launcher:
                 self.adopt(report.token, report.pid, order.table)
                 with contextlib.suppress(OSError):
                     tpl.sock.send(messages.to_json(ChildAdopted(token=report.token)).encode(), socket.MSG_DONTWAIT)
+                self.retire_if_done(tpl)
             elif isinstance(report, ChildSpawnFailed):
                 answered = tpl.sent.pop(report.token, None)
                 if answered is not None:
                     self.fork_child(*answered)  # the launcher can fork even when the template could not
 
-    def drop_template(self, tpl: Template, why: str) -> None:
-        """Give ``tpl`` up: kill it, say so, and fork what waited for it from the launcher."""
+    def retire_if_done(self, tpl: Template) -> None:
+        """Let ``tpl`` exit once every table it forks for has its fetch process and nothing waits.
+
+        From then on the template would only hold memory: the pages its children
+        still share stay shared among them, and what only it holds (pages every
+        child has since copied) is given back. A later spawn (a fetch process
+        killed at its deadline, say) starts it again.
+        """
+        if not tpl.ready or tpl.queued or tpl.sent or tpl.name not in self.templates:
+            return
+        running = {t.table for t in self.children.values()}
+        if not tpl.tables <= running:
+            return
+        self.forget_template(tpl)
+        tpl.sock.close()  # it reads end-of-file, exits, and is reaped like any child
+        self.templates_started.discard(tpl.name)
+
+    def forget_template(self, tpl: Template) -> None:
         self.templates.pop(tpl.name, None)
         self.template_socks.pop(tpl.sock.fileno(), None)
         with contextlib.suppress(KeyError, ValueError):
             self.poller.unregister(tpl.sock)
+
+    def drop_template(self, tpl: Template, why: str) -> None:
+        """Give ``tpl`` up for good: kill it, say so, and fork what waited for it from the launcher."""
+        self.forget_template(tpl)
         tpl.sock.close()
         if tpl.pid in self.children:  # not reaped yet, so its group id cannot have been reused
             _signal_group(tpl.pid, signal.SIGKILL)
