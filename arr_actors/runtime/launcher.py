@@ -29,8 +29,9 @@ template, which loads the libraries its tables share. A table's SpawnChild goes 
 template once that is ready (until then it waits there, queued: the table
 needs those libraries first anyway); the template forks the child, which the
 launcher adopts — it is the launcher's child, tracked, killed and reaped like
-any other. Once every table it forks for has its process, the template exits
-(``retire_if_done``) and is started again by the next spawn that needs it. A
+any other. Once every table it forks for has its process and it has been idle
+a while, the template exits (``retire_idle_templates``) and is started again by
+the next spawn that needs it. A
 template that dies, or is still loading at its deadline, is killed and given
 up: its queued and unanswered spawns, and every later one, are forked by the
 launcher itself, as without templates.
@@ -80,6 +81,8 @@ Report = LauncherReady | ChildSpawned | ChildSpawnFailed | ChildExited | Templat
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 MAX_PACKET = 1 << 20
+#: How long a fork template stays after its last fork once every table it forks for has its process.
+RETIRE_IDLE_S = 10.0
 #: Where the launcher's stderr goes (the starter opens it), for messages that point there.
 LOG_NAME = "fetch.log"
 #: How long the launcher keeps reaping after it killed everything on shutdown.
@@ -113,6 +116,7 @@ class Template:
     queued: list[tuple[SpawnChild, int]] = field(default_factory=list)
     sent: dict[int, tuple[SpawnChild, int]] = field(default_factory=dict)
     tables: set[str] = field(default_factory=set)  # the tables it was asked to fork for
+    last_used: float = 0.0  # monotonic time of its last spawn order
 
 
 class Launcher:
@@ -187,6 +191,7 @@ class Launcher:
             self.fork_child(order, conn_fd)
             return
         tpl.tables.add(order.table)
+        tpl.last_used = time.monotonic()
         if tpl.ready:
             self.send_to_template(tpl, order, conn_fd)
         else:
@@ -344,28 +349,30 @@ class Launcher:
                 self.adopt(report.token, report.pid, order.table)
                 with contextlib.suppress(OSError):
                     tpl.sock.send(messages.to_json(ChildAdopted(token=report.token)).encode(), socket.MSG_DONTWAIT)
-                self.retire_if_done(tpl)
             elif isinstance(report, ChildSpawnFailed):
                 answered = tpl.sent.pop(report.token, None)
                 if answered is not None:
                     self.fork_child(*answered)  # the launcher can fork even when the template could not
 
-    def retire_if_done(self, tpl: Template) -> None:
-        """Let ``tpl`` exit once every table it forks for has its fetch process and nothing waits.
+    def retire_idle_templates(self) -> None:
+        """Let a template exit once every table it forks for has its fetch process and
+        it has forked nothing for RETIRE_IDLE_S.
 
-        From then on the template would only hold memory: the pages its children
-        still share stay shared among them, and what only it holds (pages every
-        child has since copied) is given back. A later spawn (a fetch process
-        killed at its deadline, say) starts it again.
+        From then on it would only hold memory: the pages its children still
+        share stay shared among them, and what only the template holds (pages
+        every child has copied since) is given back. The next spawn that needs
+        it starts it again; a table whose processes keep being killed and
+        restarted keeps it busy, and so alive.
         """
-        if not tpl.ready or tpl.queued or tpl.sent or tpl.name not in self.templates:
-            return
+        now = time.monotonic()
         running = {t.table for t in self.children.values()}
-        if not tpl.tables <= running:
-            return
-        self.forget_template(tpl)
-        tpl.sock.close()  # it reads end-of-file, exits, and is reaped like any child
-        self.templates_started.discard(tpl.name)
+        for tpl in list(self.templates.values()):
+            if not tpl.ready or tpl.queued or tpl.sent or now < tpl.last_used + RETIRE_IDLE_S:
+                continue
+            if tpl.tables <= running:
+                self.forget_template(tpl)
+                tpl.sock.close()  # it reads end-of-file, exits, and is reaped like any child
+                self.templates_started.discard(tpl.name)
 
     def forget_template(self, tpl: Template) -> None:
         self.templates.pop(tpl.name, None)
@@ -393,7 +400,14 @@ class Launcher:
                 self.drop_template(tpl, f"still loading its libraries after {template.load_deadline(self.settings):g} s")
 
     def template_timeout_ms(self) -> int:
-        pending = [t.deadline_at for t in self.templates.values() if not t.ready]
+        now = time.monotonic()
+        # A loading template's deadline; a ready one's retirement, while it is still ahead (one
+        # already due but not retirable is looked at again on the next event, not in a busy loop).
+        pending = [
+            t.deadline_at if not t.ready else t.last_used + RETIRE_IDLE_S
+            for t in self.templates.values()
+            if not t.ready or t.last_used + RETIRE_IDLE_S > now
+        ]
         if not pending:
             return -1
         return max(int((min(pending) - time.monotonic()) * 1000) + 1, 0)
@@ -513,6 +527,7 @@ class Launcher:
                     else:
                         self.handle(message, fds)
             self.check_template_deadlines()
+            self.retire_idle_templates()
             self.escalate()
             self.reap()
         self.shutdown()

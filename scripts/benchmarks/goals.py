@@ -40,7 +40,9 @@ GOALS: tuple[Goal, ...] = (
     Goal("loop_lag_p99_ms", "UI loop lag (p99)", "<", 20, "ms"),
     Goal("kill_latency_s", "deadline to table showing timeout (max)", "<", 1, "s"),
     Goal("idle_cpu_pct", "idle CPU of the tree, % of one core", "<=", 0.5, "%"),
-    Goal("pss_mb.tree_peak", "PSS of the tree without the emulator (peak)", "<=", 220, "MB"),
+    # What the monitor costs while it runs: the tree at the end of the idle period
+    # (the start-up peak, with the fork templates still there, is reported beside it).
+    Goal("pss_mb.tree_idle", "PSS of the tree without the emulator, running", "<=", 220, "MB"),
     Goal("logging_reads_per_refresh.steady", "entries.list per runner refresh, nothing new", "==", 0),
     Goal("logging_reads_per_refresh.new_terminal_5", "entries.list, 5 newly-terminal executions", "==", 1),
     Goal("scaling.time_ratio_max", "all tables time, most regions / 18 regions", "<=", 1.3),

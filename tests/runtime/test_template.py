@@ -16,6 +16,7 @@ from runtime_helpers import Recorder, TreeWatch, is_snapshot, make_settings, sub
 
 from arr_actors import emulator
 from arr_actors.messages import Notice, RefreshRequest
+from arr_actors.runtime import launcher as launcher_module
 from arr_actors.runtime import system, template
 from arr_actors.tables import FORK_TEMPLATES
 
@@ -46,7 +47,7 @@ def child_of(tree: system.System, table: str) -> int:
     return pids[0]
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(120)
 def test_fetch_processes_are_forked_by_their_template_and_are_the_launchers_children(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, deadline=5.0, interval=3600.0)
     rec = Recorder()
@@ -70,8 +71,9 @@ def test_fetch_processes_are_forked_by_their_template_and_are_the_launchers_chil
             ready = [e for e in events(settings) if e["event"] == "template_ready"]
             assert sorted(e["table"] for e in ready) == ["template:google", "template:wandb"]
             assert not [e for e in events(settings) if e["event"] == "template_failed"]
-            # Every table of each template has its process: the templates have retired.
-            wait_until(lambda: not template_processes(launcher), timeout=10, what="the templates to retire")
+            # Every table of each template has its process: idle, the templates retire.
+            retire = launcher_module.RETIRE_IDLE_S + 10
+            wait_until(lambda: not template_processes(launcher), timeout=retire, what="the templates to retire")
             # A new incarnation is forked by a template again, started anew for it.
             old = child_of(tree, "builds")
             os.kill(old, signal.SIGKILL)
@@ -82,7 +84,7 @@ def test_fetch_processes_are_forked_by_their_template_and_are_the_launchers_chil
             ready = [e for e in events(settings) if e["event"] == "template_ready"]
             assert sorted(e["table"] for e in ready) == ["template:google", "template:google", "template:wandb"]
             watch.capture(tree)
-            wait_until(lambda: not template_processes(launcher), timeout=10, what="the template to retire again")
+            wait_until(lambda: not template_processes(launcher), timeout=retire, what="the template to retire again")
         finally:
             tree.stop()
         watch.assert_all_gone(timeout=5.0)  # every process of the tree, templates included
