@@ -34,6 +34,11 @@ What keeps this safe:
   the re-parenting, and only then arms its parent-death signal against the
   launcher and starts; if the template dies first, it reads end-of-file and
   exits without having done anything.
+* **Only while needed.** Once every table it forks for has its process and it
+  has forked nothing for a while, the launcher closes its socket and the
+  template exits: its children keep sharing the pages among themselves, and
+  what only the template still held is given back. The next spawn that needs
+  it starts it again.
 * **The launcher always answers.** A template that hangs or dies while loading
   is killed at its deadline (``load_deadline``) and its tables are forked by
   the launcher as before; the launcher says so (``TemplateFailed``), and the
