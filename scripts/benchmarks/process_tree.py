@@ -109,9 +109,10 @@ class TreeSampler:
                     if cpu is not None:
                         self._cpu_last[proc.pid] = cpu
                     known = self.peak_process_rss.get(proc.pid)
-                    if known is None or known[1] < rss:
-                        label = known[0] if known else self._safe_label(proc, name)
-                        self.peak_process_rss[proc.pid] = (label, rss)
+                    # Labelled again at every sample: a fetch process forked by a fork
+                    # template first shows the template's name, then its own.
+                    label = self._safe_label(proc, name)
+                    self.peak_process_rss[proc.pid] = (label, max(rss, known[1] if known else 0))
                     self.peak_process_pss[proc.pid] = max(self.peak_process_pss.get(proc.pid, 0), pss)
             with self._lock:
                 self.peak_tree_rss[name] = max(self.peak_tree_rss.get(name, 0), total)
@@ -196,10 +197,16 @@ def label_process(proc: psutil.Process, root: str, root_pid: int) -> str:
             "launcher" if "arr_actors.runtime.launcher" in " ".join(proc.cmdline()) else f"{root}-child:{proc.name()}"
         )
     try:
-        parent_cmdline = " ".join(psutil.Process(parent).cmdline())
-        parent_parent = psutil.Process(parent).ppid()
+        parent_proc = psutil.Process(parent)
+        parent_cmdline = " ".join(parent_proc.cmdline())
+        parent_parent = parent_proc.ppid()
+        parent_name = parent_proc.name()
     except psutil.Error:
-        parent_cmdline, parent_parent = "", 0
+        parent_cmdline, parent_parent, parent_name = "", 0, ""
+    if parent_name.startswith("arr-tpl-"):
+        # Forked by a fork template, not yet handed over to the launcher (or the
+        # intermediate process of that hand-over): there for milliseconds.
+        return "template-fork"
     if parent_parent == root_pid and "arr_actors.runtime.launcher" in parent_cmdline:
         name = proc.name()
         # Forked processes keep the launcher's command line; the runtime names
