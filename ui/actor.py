@@ -342,6 +342,8 @@ class MonitorWidget(urwid.Widget):
         super().__init__()
         self._actor = actor
         self._drawn: tuple[tuple[int, int], list[Markup]] | None = None  # size and lines last drawn
+        # Lines looks_different made for a state (by identity) and size: the redraw it asks for uses them.
+        self._ahead: tuple[UiState, tuple[int, int], list[Markup]] | None = None
 
     def changed(self) -> None:
         self._invalidate()
@@ -352,11 +354,19 @@ class MonitorWidget(urwid.Widget):
             return True
         size, lines = self._drawn
         actor = self._actor
-        return screen.screen_lines(actor.state, now=now, cols=size[0], rows=size[1], ctx=actor.ctx) != lines
+        ahead = screen.screen_lines(actor.state, now=now, cols=size[0], rows=size[1], ctx=actor.ctx)
+        if ahead == lines:
+            return False
+        self._ahead = (actor.state, size, ahead)
+        return True
 
     def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:  # type: ignore[override]
         actor = self._actor
-        lines = screen.screen_lines(actor.state, now=actor.clock(), cols=size[0], rows=size[1], ctx=actor.ctx)
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] is actor.state and ahead[1] == size:
+            lines = ahead[2]  # made for this state and size at the alarm's tick: not made twice
+        else:
+            lines = screen.screen_lines(actor.state, now=actor.clock(), cols=size[0], rows=size[1], ctx=actor.ctx)
         self._drawn = (size, lines)
         return Lines(lines).render(size, focus=focus)
 
