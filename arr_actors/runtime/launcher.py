@@ -347,8 +347,13 @@ class Launcher:
                 order, spare = answered
                 os.close(spare)
                 self.adopt(report.token, report.pid, order.table)
-                with contextlib.suppress(OSError):
+                try:
                     tpl.sock.send(messages.to_json(ChildAdopted(token=report.token)).encode(), socket.MSG_DONTWAIT)
+                except OSError as exc:
+                    # Killing the template (and its intermediate) ends the wait of the
+                    # adopted child, which then exits and is reaped here like any other.
+                    self.drop_template(tpl, f"stopped answering ({exc.strerror or exc})")
+                    return
             elif isinstance(report, ChildSpawnFailed):
                 answered = tpl.sent.pop(report.token, None)
                 if answered is not None:

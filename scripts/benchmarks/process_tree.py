@@ -12,6 +12,9 @@ import psutil
 
 from benchmarks.plan import RUN_MARKER_VAR
 
+#: The label of a process a fork template has just forked (relabelled once it has its own name).
+TEMPLATE_FORK = "template-fork"
+
 #: ``label(proc, root_name, root_pid)``: a readable name for a process of a sampled tree.
 Labeler = Callable[[psutil.Process, str, int], str]
 
@@ -109,9 +112,12 @@ class TreeSampler:
                     if cpu is not None:
                         self._cpu_last[proc.pid] = cpu
                     known = self.peak_process_rss.get(proc.pid)
-                    # Labelled again at every sample: a fetch process forked by a fork
-                    # template first shows the template's name, then its own.
-                    label = self._safe_label(proc, name)
+                    # A label sticks (a process on its way out reads badly), except the
+                    # provisional one of a process a fork template has just forked.
+                    if known is None or known[0] == TEMPLATE_FORK:
+                        label = self._safe_label(proc, name)
+                    else:
+                        label = known[0]
                     self.peak_process_rss[proc.pid] = (label, max(rss, known[1] if known else 0))
                     self.peak_process_pss[proc.pid] = max(self.peak_process_pss.get(proc.pid, 0), pss)
             with self._lock:
@@ -206,7 +212,7 @@ def label_process(proc: psutil.Process, root: str, root_pid: int) -> str:
     if parent_name.startswith("arr-tpl-"):
         # Forked by a fork template, not yet handed over to the launcher (or the
         # intermediate process of that hand-over): there for milliseconds.
-        return "template-fork"
+        return TEMPLATE_FORK
     if parent_parent == root_pid and "arr_actors.runtime.launcher" in parent_cmdline:
         name = proc.name()
         # Forked processes keep the launcher's command line; the runtime names
