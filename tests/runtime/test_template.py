@@ -33,7 +33,15 @@ def events(settings) -> list[dict]:
 
 def template_processes(launcher_pid: int) -> dict[str, psutil.Process]:
     names = {template.process_name(name) for name in FORK_TEMPLATES}
-    return {proc.name(): proc for proc in psutil.Process(launcher_pid).children() if proc.name() in names}
+    found = {}
+    for proc in psutil.Process(launcher_pid).children():
+        try:
+            name = proc.name()
+        except psutil.NoSuchProcess:  # a template retiring, a fetch process just killed
+            continue
+        if name in names:
+            found[name] = proc
+    return found
 
 
 def maps_grpc(pid: int) -> bool:
