@@ -234,6 +234,36 @@ class ChildExited:
     returncode: int | None
 
 
+# A fork template (``runtime/template.py``) talks to the launcher over a socket
+# of its own: SpawnChild (+ the child's socket) and ChildAdopted in,
+# TemplateReady, ChildSpawned and ChildSpawnFailed out. The launcher passes
+# TemplateReady and TemplateFailed on to the starter, for the event log.
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateReady:
+    """Fork template -> launcher (and launcher -> starter): its libraries are loaded in ``load_s``."""
+
+    name: str
+    pid: int
+    load_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFailed:
+    """Launcher -> starter: a fork template was given up; its tables are forked by the launcher itself."""
+
+    name: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChildAdopted:
+    """Launcher -> fork template: the launcher tracks this child now; let it become the launcher's child."""
+
+    token: int
+
+
 # -------------------------------------------------------------- to the UI etc.
 
 
@@ -386,6 +416,9 @@ MESSAGE_TYPES: dict[str, type] = {
         ChildSpawned,
         ChildSpawnFailed,
         ChildExited,
+        TemplateReady,
+        TemplateFailed,
+        ChildAdopted,
         Settings,
         *SECTIONS.values(),
         TablePolicy,
@@ -406,7 +439,10 @@ MESSAGE_TYPES: dict[str, type] = {
 UI_MESSAGE_TYPES = (TableSnapshot, FetchStarted, Notice, PauseChanged, ActionDone)
 #: What the process-starter thread sends the launcher, and what it answers.
 LAUNCHER_MESSAGE_TYPES = (LauncherInit, SpawnChild, KillChild, StopLauncher)
-LAUNCHER_REPORT_TYPES = (LauncherReady, ChildSpawned, ChildSpawnFailed, ChildExited)
+LAUNCHER_REPORT_TYPES = (LauncherReady, ChildSpawned, ChildSpawnFailed, ChildExited, TemplateReady, TemplateFailed)
+#: What the launcher sends a fork template, and what the template answers.
+TEMPLATE_MESSAGE_TYPES = (SpawnChild, ChildAdopted)
+TEMPLATE_REPORT_TYPES = (TemplateReady, ChildSpawned, ChildSpawnFailed)
 
 _HINTS: dict[type, dict[str, Any]] = {}
 
@@ -608,6 +644,11 @@ __all__ = [
     "ChildExited",
     "LAUNCHER_MESSAGE_TYPES",
     "LAUNCHER_REPORT_TYPES",
+    "TEMPLATE_MESSAGE_TYPES",
+    "TEMPLATE_REPORT_TYPES",
+    "ChildAdopted",
+    "TemplateFailed",
+    "TemplateReady",
     "Subscriber",
     "TableSnapshot",
     "FetchStarted",

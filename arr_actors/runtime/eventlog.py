@@ -36,6 +36,8 @@ EVENTS = (
     "skipped",
     "circuit_open",
     "circuit_closed",
+    "template_ready",
+    "template_failed",
 )
 FILE_NAME = "events.jsonl"
 MAX_BYTES = 5 * 1024 * 1024

@@ -46,6 +46,8 @@ from arr_actors.messages import (
     LauncherReady,
     SpawnChild,
     StopLauncher,
+    TemplateFailed,
+    TemplateReady,
 )
 from arr_actors.runtime import proctree
 
@@ -84,9 +86,17 @@ class _Entry:
 
 
 class ProcessStarter:
-    def __init__(self, settings: Settings, *, source_factory: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        source_factory: str,
+        on_template: Callable[[TemplateReady | TemplateFailed], None] | None = None,
+    ) -> None:
         self._settings = settings
         self._source_factory = source_factory
+        # Told when a fork template is ready or was given up (from this thread; must not block).
+        self._on_template = on_template
         self._lock = threading.Lock()  # guards _sock, _entries, _proc (never held while waiting)
         self._sock: socket.socket | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -327,9 +337,17 @@ class ProcessStarter:
             except Exception:
                 log.exception("bad report from the fetch process launcher: %r", data[:200])
 
-    def _dispatch(self, report: LauncherReady | ChildSpawned | ChildSpawnFailed | ChildExited) -> None:
+    def _dispatch(
+        self, report: LauncherReady | ChildSpawned | ChildSpawnFailed | ChildExited | TemplateReady | TemplateFailed
+    ) -> None:
         if isinstance(report, LauncherReady):
             return  # said once, at start (read by _launch)
+        if isinstance(report, (TemplateReady, TemplateFailed)):
+            if isinstance(report, TemplateFailed):
+                log.info("fork template %s given up: %s", report.name, report.error)
+            if self._on_template is not None:
+                self._on_template(report)
+            return
         with self._lock:
             entry = self._entries.get(report.token)
             if entry is not None and isinstance(report, ChildSpawned):
