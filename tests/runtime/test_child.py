@@ -39,7 +39,7 @@ def test_a_fetch_process_loads_no_ui_actor_or_cloud_library_of_its_own(
     tmp_path: Path, template_fault: str, loaded: str
 ) -> None:
     faults = (("template", template_fault),) if template_fault else ()
-    settings = make_settings(tmp_path, faults=faults, startup_deadline_s=20.0)
+    settings = make_settings(tmp_path, faults=faults, values={"supervision.startup_deadline_s": 20.0})
     rec = Recorder()
     factory = "runtime_fake_sources:open_import_report_source"
     tree = system._start(settings, [rec], source_factory=factory, tables=("active",))
