@@ -17,6 +17,9 @@ from arr_actors.messages import Notice, PauseChanged, SetPaused
 from arr_actors.recording.format import Skipped
 from arr_actors.recording.reader import Recording
 
+#: The longest single wait of the player thread (it waits again if need be).
+MAX_WAIT_S = 3600.0
+
 
 def shift_times(message: Any, delta: float) -> Any:
     """``message`` with every moment in it (fields ``at`` and ``*_at``) moved by ``delta`` seconds.
@@ -155,7 +158,8 @@ class Player:
                 remaining = timing.anchor + t / self._speed - self._monotonic()
                 if remaining <= 0:
                     return True
-                self._cond.wait(remaining)
+                # Waits longer than a timer can hold overflow; waking once an hour costs nothing.
+                self._cond.wait(min(remaining, MAX_WAIT_S))
         return False
 
     def _play(self) -> None:
@@ -178,6 +182,8 @@ class Player:
                 self._notify(f"end of recording ({recording.entries} messages{skipped})")
         except OSError as exc:
             self._notify(f"reading stopped: {exc.strerror or exc}", level="error")
+        except Exception as exc:  # noqa: BLE001 - the screen must learn why no more lines come
+            self._notify(f"replay stopped: {type(exc).__name__}: {exc}", level="error")
         finally:
             self.finished.set()
 
