@@ -256,6 +256,9 @@ def _check_place(path: Path) -> None:
     the database's and its journals' paths must be a regular file or nothing.
     """
     safefile.private_dir(path.parent)
+    # Created (or found) 0600 by us, without following a link; sqlite gives its
+    # journal files the database's mode.
+    os.close(safefile.open_private(path, os.O_RDWR))
     for suffix in ("", "-wal", "-shm", "-journal"):
         entry = Path(f"{path}{suffix}")
         try:
