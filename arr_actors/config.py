@@ -151,11 +151,15 @@ MAX_COUNT = 1000
 MAX_SPEED = 10_000.0
 
 
+def _bound(high: float) -> str:
+    return str(int(high)) if float(high).is_integer() else f"{high:g}"
+
+
 def _positive(high: float) -> Callable[[Any], str | None]:
     """A check: greater than 0 and at most ``high``; says the range when not."""
 
     def check(value: Any) -> str | None:
-        return None if 0 < value <= high else f"a number greater than 0 and at most {high:g}"
+        return None if 0 < value <= high else f"a number greater than 0 and at most {_bound(high)}"
 
     return check
 
@@ -164,13 +168,13 @@ def _non_negative(high: float) -> Callable[[Any], str | None]:
     """A check: 0 or more and at most ``high``; says the range when not."""
 
     def check(value: Any) -> str | None:
-        return None if 0 <= value <= high else f"a number of 0 or more and at most {high:g}"
+        return None if 0 <= value <= high else f"a number of 0 or more and at most {_bound(high)}"
 
     return check
 
 
 def _fraction(value: Any) -> str | None:
-    return None if 0 <= value < 1 else "a fraction between 0 and 1 (e.g. 0.2)"
+    return None if 0 <= value < 1 else "a fraction of 0 or more and less than 1 (e.g. 0.2)"
 
 
 def _regions(value: Any) -> str | None:
@@ -258,8 +262,10 @@ def _coerce(key: Key, value: Any, *, origin: str) -> Any:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError
             out = float(value)  # OverflowError for an integer too large to be a float
-            if out != out or out in (float("inf"), float("-inf")):
+            if out != out:
                 raise ValueError
+            if math.isinf(out):
+                raise OverflowError  # a number, past every bound: the message says the range
         elif key.kind == "bool":
             if isinstance(value, str):
                 lowered = value.strip().lower()
