@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from arr_actors.messages import Notice, PauseChanged, SetPaused
+from arr_actors.messages import MAX_EPOCH, Notice, PauseChanged, SetPaused
 from arr_actors.recording.format import Skipped
 from arr_actors.recording.reader import Recording
 
@@ -34,7 +34,8 @@ def shift_times(message: Any, delta: float) -> Any:
     for f in dataclasses.fields(message):
         value = getattr(message, f.name)
         if (f.name == "at" or f.name.endswith("_at")) and isinstance(value, float) and value > 0:
-            changes[f.name] = value + delta
+            # Still a moment the screen can show (the codec's range), however far the shift.
+            changes[f.name] = min(max(value + delta, 0.0), MAX_EPOCH)
         elif isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
             changes[f.name] = tuple(shift_times(v, delta) for v in value)
     return dataclasses.replace(message, **changes) if changes else message

@@ -282,6 +282,17 @@ def test_a_header_time_out_of_range_gives_a_replay_clock_that_renders(tmp_path: 
     assert len(lines) == 30
 
 
+def test_a_header_policy_out_of_range_is_dropped(tmp_path: Path) -> None:
+    good = {"interval": 30.0, "budget": 5.0, "deadline": 30.0, "limit": 10}
+    tables = {"builds": {**good, "limit": 10**20}, "vertex": {**good, "deadline": 1e308}, "runner": good,
+              "active": {**good, "interval": "soon"}, "completed": [1, 2]}
+    header = {"kind": recording.RECORDING_KIND, "schema": 1, "started_at": "2023-11-14T22:13:20+00:00",
+              "settings": {"project": "p", "tables": tables}}
+    parsed = recording.parse_header(json.dumps(header).encode())
+    assert parsed.settings["tables"] == {"runner": good}
+    assert parsed.settings["project"] == "p"
+
+
 def test_the_latest_and_earliest_moments_the_codec_accepts_render(tmp_path: Path) -> None:
     state = model.UiState()
     for created, now in ((MAX_EPOCH, MAX_EPOCH), (0.0, MAX_EPOCH), (MAX_EPOCH, 0.0), (0.0, 0.0)):
