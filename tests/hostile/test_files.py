@@ -513,3 +513,14 @@ def test_state_and_cache_directories_are_private_under_umask_000(tmp_path: Path)
     for file in ("s/state/last-snapshots.json", "s/state-events/events.jsonl", "s/state-limiter/l.json",
                  "c/cache/terminal.sqlite3"):
         assert stat.S_IMODE((tmp_path / file).stat().st_mode) & 0o077 == 0, file
+
+
+@pytest.mark.parametrize("value", [1e308, -1.0, int(HUGE_INT), "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+def test_a_w_and_b_time_out_of_range_is_unknown_not_a_failed_table(value: Any) -> None:
+    # A run's times and summary come from other people's code: one bad run must not
+    # make the codec refuse the whole table's result.
+    from arr_actors.sources.wandb_runs import parse_time, runtime_of
+
+    assert parse_time(value) is None
+    runtime = runtime_of({"_runtime": value}, state="finished", created_at=NOW, heartbeat_at=NOW + 5, now=NOW)
+    assert runtime == 5.0
