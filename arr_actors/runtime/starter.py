@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from arr_actors import messages
+from arr_actors import messages, safefile
 from arr_actors.messages import (
     LAUNCHER_REPORT_TYPES,
     ChildExited,
@@ -375,13 +375,12 @@ def _deliver(entry: _Entry, report: Any) -> None:
 def _open_log(state_dir: str) -> Any:
     """An fd for the launcher's stderr in the state directory (0600), or DEVNULL."""
     try:
-        os.makedirs(state_dir, mode=0o700, exist_ok=True)
+        safefile.private_dir(state_dir)
         path = os.path.join(state_dir, LOG_NAME)
         with contextlib.suppress(FileNotFoundError):
-            if os.stat(path).st_size > LOG_MAX_BYTES:
+            # lstat: a planted link is renamed, never its target; opening below refuses it.
+            if os.lstat(path).st_size > LOG_MAX_BYTES:
                 os.replace(path, path + ".1")
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        os.fchmod(fd, 0o600)
-        return fd
+        return safefile.open_append(path)
     except OSError:
         return subprocess.DEVNULL

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from arr_actors.messages import Row
 from arr_actors.tables import TABLE_KEYS, TABLES, TableSpec
 from ui import chain, model
-from ui.columns import cell_style, row_cells, table_widths
+from ui.columns import ROW_CACHE_SIZE, cell_style, row_cells, table_widths
 from ui.context import RenderContext
 from ui.model import UiState
 from ui.query import SortOrder
@@ -56,7 +56,7 @@ def row_line(
     return list(_row_line(spec, row, texts, tuple(widths), cols, selected, ctx, related))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=ROW_CACHE_SIZE)
 def _row_line(
     spec: TableSpec, row: Row, texts: tuple[str, ...], widths: tuple[int, ...], cols: int, selected: bool,
     ctx: RenderContext, related: bool = False,
