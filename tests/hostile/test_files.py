@@ -45,7 +45,7 @@ MAX_EPOCH = 253_370_764_800.0
 
 
 def settings_in(tmp_path: Path) -> config.Settings:
-    return config.defaults(project="demo-project", state_dir=str(tmp_path / "state"), cache_dir=str(tmp_path / "cache"))
+    return config.defaults(project="demo-project", values={"paths.state_dir": str(tmp_path / "state"), "paths.cache_dir": str(tmp_path / "cache")})
 
 
 def build_row(**changes: Any) -> dict[str, Any]:
@@ -499,8 +499,7 @@ def test_the_monitor_stderr_log_planted_as_a_link_is_not_appended_to(tmp_path: P
 
 @pytest.mark.timeout(30)
 def test_state_and_cache_directories_are_private_under_umask_000(tmp_path: Path) -> None:
-    settings = config.defaults(project="p", state_dir=str(tmp_path / "s" / "state"),
-                               cache_dir=str(tmp_path / "c" / "cache"))
+    settings = config.defaults(project="p", values={"paths.state_dir": str(tmp_path / "s" / "state"), "paths.cache_dir": str(tmp_path / "c" / "cache")})
     with umask(0):
         TerminalMemory(settings.paths.cache_dir, settings.project).close()
         ws.write_file(ws.warm_start_path(settings), {}, saved_at=NOW)

@@ -86,7 +86,7 @@ def first_frame(settings: config.Settings) -> tuple[float, tuple[m.TableSnapshot
 
 @pytest.fixture
 def settings(tmp_path: Path) -> config.Settings:
-    return config.defaults(project="p", state_dir=str(tmp_path / "state"), cache_dir=str(tmp_path / "cache"))
+    return config.defaults(project="p", values={"paths.state_dir": str(tmp_path / "state"), "paths.cache_dir": str(tmp_path / "cache")})
 
 
 def put_warm_file(settings: config.Settings, data: bytes) -> None:
