@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, Self
+from typing import Any, NoReturn
 
 try:
     import arr_actors  # noqa: F401
@@ -260,7 +260,7 @@ class TreeSampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tree-sampler", daemon=True)
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> TreeSampler:
         self.sample()
         self._thread.start()
         return self
@@ -501,7 +501,7 @@ class Monitor:
         self.term = Terminal([sys.executable, "-m", "arr_actors", *argv_extra], env=env, cwd=home)
         self.sampler = TreeSampler({"ui": self.term.pid}, interval_s=0.1, label=label_process)
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> Monitor:
         self.sampler.__enter__()
         return self
 

@@ -91,7 +91,7 @@ def _failed(exc: Exception, *, service: str, timeout_s: float, where: str) -> Ca
 
 
 def rfc3339(seconds: float) -> str:
-    return datetime.datetime.fromtimestamp(math.floor(seconds), tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.fromtimestamp(math.floor(seconds), tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def execution_from_proto(execution: Any) -> Execution:

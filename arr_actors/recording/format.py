@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from arr_actors.compat import fromisoformat
 from arr_actors.messages import UI_MESSAGE_TYPES, CodecError, decode, encode
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ def parse_header(line: bytes) -> Header:
     if not isinstance(started_at, str):
         started_at = ""
     try:
-        started_epoch: float | None = datetime.datetime.fromisoformat(started_at).timestamp()
+        started_epoch: float | None = fromisoformat(started_at).timestamp()
     except ValueError:
         started_epoch = None
     settings = doc.get("settings")
