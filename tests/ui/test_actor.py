@@ -180,7 +180,7 @@ class RecordingSystem:
 
 
 def test_keys_pressed_on_the_screen_widget_send_commands_and_change_the_view(actor: UiActor) -> None:
-    from urwid.testing import press, render_text
+    from urwid_testing import press, render_text
 
     from arr_actors.messages import RefreshRequest, SetPaused
 

@@ -11,7 +11,7 @@ import time
 import pytest
 import ui_samples as S
 from ui_screens import QuietScreen, text_of, wait_for_frame
-from urwid.testing import ScriptedScreen
+from urwid_testing import ScriptedScreen
 
 from arr_actors import config
 from arr_actors.messages import RefreshRequest, SetPaused

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from urwid.testing import resolve_attr
+from urwid_testing import resolve_attr
 
 from ui import palette
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 import ui_samples as S
-from urwid.testing import render_runs, render_text, resolve_attr
+from urwid_testing import render_runs, render_text, resolve_attr
 
 from arr_actors.messages import Notice, PauseChanged, TableSnapshot, WandbRunRow
 from arr_actors.tables import TABLES, table
