@@ -16,9 +16,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from arr_actors import config
+from arr_actors import config, extras
 from arr_actors.runtime import faults as runtime_faults
 from arr_actors.tables import TABLE_KEYS
+from arr_actors.usage import UsageError
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -30,16 +31,17 @@ SUBCOMMANDS = {
     "launch": ("arr_actors.launch", "start the runner job and follow it until the training job exists"),
     "diagnose": ("arr_actors.diagnostics.cli", "find the real error in a runner execution's log"),
     "emulator": ("arr_actors.emulator", "serve the local fake cloud used by --demo and the tests"),
+    "replay": ("arr_actors.recording.replay", "replay a recording (--record FILE|-) on this screen, no cloud libraries needed"),
+    "view": ("arr_actors.recording.remote", "watch a monitor running on another host over ssh"),
 }
+
+#: subcommands that talk to (real or emulated) Google Cloud: they need the gcp extra
+CLOUD_SUBCOMMANDS = ("launch", "emulator")
 
 #: runtime fault kinds --fault TABLE=KIND accepts (injected in that table's fetch process)
 FAULT_KINDS = tuple("slow:SECONDS" if kind == "slow" else kind for kind in runtime_faults.FAULT_KINDS)
 
 EXIT_OK, EXIT_TROUBLE, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A flag or value the user gave is wrong; the message says which and why."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -91,7 +93,7 @@ def monitor_parser() -> Parser:
     parser.add_argument("--scenario", metavar="NAME", default="", help="emulator scenario with --demo (default, launch-ok, launch-runner-fails, launch-no-job)")
     parser.add_argument("--deadline", type=_positive_seconds, metavar="SECONDS", help="override every table's refresh deadline")
     parser.add_argument("--no-warm-start", action="store_true", help="do not show the previous run's tables at start")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"arr-actors {_version()}")
     return parser
 
 
@@ -108,6 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in SUBCOMMANDS:
         module_name, _ = SUBCOMMANDS[args_list[0]]
+        if args_list[0] in CLOUD_SUBCOMMANDS and "-h" not in args_list and "--help" not in args_list:
+            try:
+                extras.require_cloud_libraries(args_list[0])
+            except UsageError as exc:
+                print(f"{PROG} {args_list[0]}: error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
         module = importlib.import_module(module_name)
         return int(module.main(args_list[1:]) or 0)
     try:
@@ -118,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--record cannot be combined with --once")
         if args.scenario and not args.demo:
             raise UsageError("--scenario needs --demo (scenarios belong to the embedded emulator)")
+        extras.require_cloud_libraries("the monitor")
         settings = config.load(
             config_file=args.config,
             demo=args.demo,

@@ -16,7 +16,7 @@ One module per role:
   its recording to a file or stdout (``--record -``).
 
 The package needs only the standard library and the message types, so
-``scripts/replay.py`` can run on a host without any cloud library.
+``arr-actors replay`` (:mod:`~arr_actors.recording.replay`) runs on a host without any cloud library.
 """
 
 from __future__ import annotations
