@@ -6,8 +6,9 @@ version found here (pyenv's versions under ``$(pyenv root)/versions``, or
 (``pip install -e .``: urwid, pykka, tomli on 3.10) and the test tools, but no
 cloud library, runs the subset: codec, settings, render and UI units,
 recording reader, player and replay (one of them in a pseudo-terminal),
-diagnostics, and the viewer-only and remote-view tests. Environments are kept
-in the pytest cache, keyed by version and setup.cfg, so a rerun only runs tests.
+diagnostics, and the viewer-only and remote-view tests. The versions run side by
+side. Environments are kept in the pytest cache, keyed by version and setup.cfg,
+so a rerun only runs tests.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -42,8 +49,12 @@ SUBSET = (
     "tests/hosts/test_remote_view.py",
 )
 
-#: Modules that need the cloud libraries at import (the emulator), so a marker cannot deselect them.
-EXCLUDED = ("tests/diagnostics/test_diagnostics_execution.py",)
+EXCLUDED = (
+    # needs the cloud libraries at import (the emulator), so a marker cannot deselect it
+    "tests/diagnostics/test_diagnostics_execution.py",
+    # property and size tests of pure logic: slow, and nothing in them depends on the version
+    "tests/diagnostics/test_diagnostics_properties.py",
+)
 
 SETUP_TIMEOUT_S = 300
 SUBSET_TIMEOUT_S = 300
@@ -91,6 +102,10 @@ def find_python(version: str) -> str | None:
     return None
 
 
+class ViewerEnvError(Exception):
+    """A viewer-only environment could not be built; the message has pip's last words."""
+
+
 def viewer_env(python: str, version: str, cache_dir: Path) -> Path:
     """A viewer-only virtual environment for ``python``, built once per version and setup.cfg."""
     key = hashlib.sha256((ROOT / "setup.cfg").read_bytes() + "\0".join(TEST_TOOLS).encode()).hexdigest()[:12]
@@ -98,8 +113,7 @@ def viewer_env(python: str, version: str, cache_dir: Path) -> Path:
     done = venv / "ready"
     if done.exists():
         return venv
-    shutil.rmtree(venv, ignore_errors=True)
-    for stale in cache_dir.glob(f"py{version}-*"):  # an older setup.cfg's
+    for stale in cache_dir.glob(f"py{version}-*"):  # this one half-built, or an older setup.cfg's
         shutil.rmtree(stale, ignore_errors=True)
     subprocess.run([python, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=SETUP_TIMEOUT_S)
     install = subprocess.run(
@@ -108,9 +122,59 @@ def viewer_env(python: str, version: str, cache_dir: Path) -> Path:
         capture_output=True, text=True, timeout=SETUP_TIMEOUT_S, cwd=ROOT,
     )
     if install.returncode != 0:
-        pytest.fail(f"pip install in a Python {version} environment failed:\n{install.stderr[-3000:]}")
+        raise ViewerEnvError(f"pip install in a Python {version} environment failed:\n{install.stderr[-3000:]}")
     done.write_text("")
     return venv
+
+
+@dataclass
+class SubsetRun:
+    """The subset running on one version, or why it does not."""
+
+    version: str
+    skip: str = ""
+    failure: str = ""
+    proc: subprocess.Popen[bytes] | None = None
+    output: IO[bytes] | None = None
+    started: float = field(default_factory=time.monotonic)
+
+
+def start_subset(version: str, cache_dir: Path) -> SubsetRun:
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if version == running:
+        return SubsetRun(version, skip=f"Python {version} runs the full suite here")
+    python = find_python(version)
+    if python is None:
+        return SubsetRun(
+            version, skip=f"Python {version} not found (looked in {pyenv_versions_dir()} and for python{version} on PATH)"
+        )
+    try:
+        venv = viewer_env(python, version, cache_dir)
+    except (ViewerEnvError, subprocess.SubprocessError, OSError) as exc:
+        return SubsetRun(version, failure=str(exc))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    env["ARRACTORS_VIEWER_ONLY"] = "1"
+    output = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
+        [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not gcp",
+         "-W", "ignore::DeprecationWarning", *(f"--ignore={path}" for path in EXCLUDED), *SUBSET],
+        stdout=output, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
+    )
+    return SubsetRun(version, proc=proc, output=output)
+
+
+@pytest.fixture(scope="module")
+def subset_runs(cache_dir: Path) -> Iterator[dict[str, SubsetRun]]:
+    """Every version's subset, started together: much of each is waiting on processes and terminals."""
+    with ThreadPoolExecutor(len(SUPPORTED)) as pool:
+        runs = dict(zip(SUPPORTED, pool.map(lambda v: start_subset(v, cache_dir), SUPPORTED), strict=True))
+    yield runs
+    for run in runs.values():
+        if run.proc is not None and run.proc.poll() is None:
+            run.proc.kill()
+            run.proc.wait()
+        if run.output is not None:
+            run.output.close()
 
 
 @pytest.fixture(scope="module")
@@ -123,26 +187,26 @@ def cache_dir(request: pytest.FixtureRequest) -> Path:
     return Path(cache.mkdir("viewer-envs"))
 
 
-@pytest.mark.timeout(SETUP_TIMEOUT_S + SUBSET_TIMEOUT_S)
+@pytest.mark.timeout(2 * SETUP_TIMEOUT_S + SUBSET_TIMEOUT_S)
 @pytest.mark.parametrize("version", SUPPORTED)
-def test_the_viewer_subset_passes_on(version: str, cache_dir: Path) -> None:
-    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    if version == running:
-        OUTCOMES[version] = "the full suite (this run)"
-        pytest.skip(f"Python {version} runs the full suite here")
-    python = find_python(version)
-    if python is None:
-        OUTCOMES[version] = "not found"
-        pytest.skip(f"Python {version} not found (looked in {pyenv_versions_dir()} and for python{version} on PATH)")
-    venv = viewer_env(python, version, cache_dir)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
-    env["ARRACTORS_VIEWER_ONLY"] = "1"
-    proc = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not gcp",
-         "-W", "ignore::DeprecationWarning", *(f"--ignore={path}" for path in EXCLUDED), *SUBSET],
-        capture_output=True, text=True, timeout=SUBSET_TIMEOUT_S, cwd=ROOT, env=env,
-    )
-    summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else "no output"
-    OUTCOMES[version] = f"{'passed' if proc.returncode == 0 else 'FAILED'}: {summary}"
-    assert proc.returncode == 0, f"the viewer subset failed on Python {version}:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
+def test_the_viewer_subset_passes_on(version: str, subset_runs: dict[str, SubsetRun]) -> None:
+    run = subset_runs[version]
+    if run.skip:
+        OUTCOMES[version] = "the full suite (this run)" if "full suite" in run.skip else "not found"
+        pytest.skip(run.skip)
+    if run.failure:
+        OUTCOMES[version] = "FAILED to build its environment"
+        pytest.fail(run.failure)
+    assert run.proc is not None and run.output is not None
+    try:
+        status = run.proc.wait(max(1.0, SUBSET_TIMEOUT_S - (time.monotonic() - run.started)))
+    except subprocess.TimeoutExpired:
+        run.proc.kill()
+        run.proc.wait()
+        status = -9
+    run.output.seek(0)
+    text = run.output.read().decode(errors="replace")
+    summary = text.strip().splitlines()[-1] if text.strip() else "no output"
+    OUTCOMES[version] = f"{'passed' if status == 0 else 'FAILED'}: {summary}"
+    assert status == 0, f"the viewer subset failed on Python {version}:\n{text[-8000:]}"
     assert " skipped" not in summary, f"tests were skipped in the viewer-only environment: {summary}"
