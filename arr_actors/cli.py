@@ -14,12 +14,13 @@ import json
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from arr_actors import config, extras
-from arr_actors.runtime import faults as runtime_faults
+from arr_actors.messages import TableStatus
+from arr_actors.runtime import injected as runtime_faults
 from arr_actors.tables import TABLE_KEYS
-from arr_actors.usage import UsageError
+from arr_actors.usage import EXIT_USAGE, Parser, UsageError, seconds
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -41,14 +42,7 @@ CLOUD_SUBCOMMANDS = ("launch", "emulator")
 #: runtime fault kinds --fault TABLE=KIND accepts (injected in that table's fetch process)
 FAULT_KINDS = tuple("slow:SECONDS" if kind == "slow" else kind for kind in runtime_faults.FAULT_KINDS)
 
-EXIT_OK, EXIT_TROUBLE, EXIT_USAGE = 0, 1, 2
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error in one line instead of usage + message."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see {self.prog} --help)")
+EXIT_OK, EXIT_TROUBLE = 0, 1
 
 
 def _fault(text: str) -> tuple[str, str]:
@@ -62,16 +56,6 @@ def _fault(text: str) -> tuple[str, str]:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
     return table, kind
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds greater than 0")
-    return value
 
 
 def monitor_parser() -> Parser:
@@ -91,7 +75,7 @@ def monitor_parser() -> Parser:
     parser.add_argument("--record", metavar="FILE", help="append every message the screen receives to FILE as JSON lines; '-' runs headless and streams to stdout")
     parser.add_argument("--fault", action="append", type=_fault, default=[], metavar="TABLE=KIND", help=f"inject a fault into a table's fetch process (repeatable; kinds: {', '.join(FAULT_KINDS)})")
     parser.add_argument("--scenario", metavar="NAME", default="", help="emulator scenario with --demo (default, launch-ok, launch-runner-fails, launch-no-job)")
-    parser.add_argument("--deadline", type=_positive_seconds, metavar="SECONDS", help="override every table's refresh deadline")
+    parser.add_argument("--deadline", type=seconds, metavar="SECONDS", help="override every table's refresh deadline")
     parser.add_argument("--no-warm-start", action="store_true", help="do not show the previous run's tables at start")
     parser.add_argument("--version", action="version", version=f"arr-actors {_version()}")
     return parser
@@ -169,17 +153,19 @@ def cloud_endpoints(settings: Settings) -> Iterator[Settings]:
             scenario=settings.scenario or "default",
             project=settings.project,
             regions=settings.regions,
-            speed=settings.emulator_speed,
+            speed=settings.emulator.speed,
         )
     except Exception as exc:
         raise StartupError(f"could not start the demo emulator: {exc}") from None
     with emu:
-        yield settings.replace(
-            emulator=emu.grpc_address,
-            wandb_base_url=emu.wandb_url,
-            project=emu.project,
-            wandb_entity=settings.wandb_entity or emu.wandb_entity,
-            wandb_project=settings.wandb_project or emu.wandb_project,
+        yield settings.with_values(
+            {
+                "project": emu.project,
+                "emulator.address": emu.grpc_address,
+                "emulator.wandb_url": emu.wandb_url,
+                "wandb.entity": settings.wandb.entity or emu.wandb_entity,
+                "wandb.project": settings.wandb.project or emu.wandb_project,
+            }
         )
 
 
@@ -191,7 +177,7 @@ def _run_once(settings: Settings, *, as_json: bool) -> int:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         print(format_once_text(doc))
-    return EXIT_OK if all(t["state"] == "ok" for t in doc["tables"].values()) else EXIT_TROUBLE
+    return EXIT_OK if all(t["state"] == TableStatus.OK for t in doc["tables"].values()) else EXIT_TROUBLE
 
 
 def format_once_text(doc: dict[str, Any]) -> str:
@@ -221,6 +207,7 @@ def _run_headless_record(settings: Settings) -> int:
 def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool) -> int:
     # Only light modules here: the first frame must appear before any heavy import.
     from arr_actors import warmstart
+    from arr_actors.messages import TableSnapshot
     from ui import app
 
     writers: list[Any] = []  # subscribers beside the screen
@@ -243,9 +230,10 @@ def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool) ->
         screen_feed.append(recorder)
 
     def start_system(ui_subscriber: Any) -> Any:
-        # Until a table has fresh rows, a failed refresh keeps the warm-start rows on screen.
-        screen = warmstart.CarryOver(ui_subscriber, *screen_feed, initial=initial)
-        return BackgroundSystem(settings, [screen, *writers])
+        # The runtime starts from the warm-start rows: until a table has fresh
+        # rows, a failed refresh keeps them on screen.
+        warm = [m for m in initial if isinstance(m, TableSnapshot)]
+        return BackgroundSystem(settings, [ui_subscriber, *screen_feed, *writers], warm=warm)
 
     try:
         return app.run(settings, start_system=start_system, initial_messages=initial)
@@ -266,9 +254,10 @@ class BackgroundSystem:
 
     STOP_TIMEOUT_S = 2.0
 
-    def __init__(self, settings: Settings, subscribers: list[Any]) -> None:
+    def __init__(self, settings: Settings, subscribers: list[Any], *, warm: Sequence[Any] = ()) -> None:
         self._settings = settings
         self._subscribers = subscribers
+        self._warm = tuple(warm)
         self._lock = threading.Lock()
         self._pending: list[Any] | None = []
         self._system: Any = None
@@ -285,7 +274,7 @@ class BackgroundSystem:
             with cloud_endpoints(self._settings) as live:
                 if self._stop.is_set():
                     return
-                system = runtime_system.start(live, self._subscribers)
+                system = runtime_system.start(live, self._subscribers, warm=self._warm)
                 with self._lock:
                     self._system, pending, self._pending = system, self._pending or [], None
                 for command in pending:

@@ -1,26 +1,32 @@
 """Every value that crosses an actor or process boundary, and their JSON codec.
 
 Messages are frozen, slotted dataclasses holding tuples, so a snapshot handed to
-the UI can never be changed behind its back. The codec is the only way these
-values are written to pipes, recordings and warm-start files: it is versioned and
-strict, so a bad document fails here with a message naming the field, never
-later inside a widget.
+the UI can never be changed behind its back. The rows of the tables are
+messages too, declared in ``arr_actors.rows`` and re-exported here. The codec
+is the only way these values are written to pipes, recordings and warm-start
+files: it is versioned and strict, so a bad document fails here with a message
+naming the field, never later inside a widget. One snapshot's journey through
+these types, from the fetch process to the screen, is told in
+:mod:`arr_actors.runtime`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import math
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Protocol, Union
+
+# Settings travel to the fetch processes through this codec (LauncherInit).
+from arr_actors.config import SECTIONS, Settings, TablePolicy
+from arr_actors.rows import BuildRow, DetailField, FieldKind, Row, RunnerRow, VertexRow, WandbRunRow
 
 SCHEMA_VERSION = 1
 
-#: States a table snapshot can be in.
-TABLE_STATES = ("ok", "stale", "error", "timeout", "restarting", "circuit_open")
 NOTICE_LEVELS = ("info", "warning", "error")
 
 
@@ -28,89 +34,33 @@ class CodecError(ValueError):
     """A document could not be turned into a message; the text says where and why."""
 
 
-# --------------------------------------------------------------------------- rows
+class TableStatus(str, enum.Enum):
+    """What a table's latest snapshot says about its rows; documents hold the value."""
 
+    OK = "ok"
+    STALE = "stale"  # the refresh failed: the rows are the last known good
+    ERROR = "error"  # the refresh failed and no rows were ever fetched
+    TIMEOUT = "timeout"  # the refresh passed its deadline and was killed
+    RESTARTING = "restarting"  # a new fetch process is starting after a failure
+    CIRCUIT_OPEN = "circuit_open"  # too many failures: retrying later
 
-@dataclass(frozen=True, slots=True)
-class RunnerRow:
-    """One Cloud Run execution of the runner job."""
-
-    execution: str
-    region: str
-    queue: str
-    status: str  # RUNNING, FINISHED, FAILED, CANCELLED, PENDING
-    runs: int | None
-    created_at: float
-    started_at: float | None = None
-    completed_at: float | None = None
-    note: str = ""
-    category: str = ""
-    pattern: str = ""
-    context: tuple[str, ...] = ()
+    def __str__(self) -> str:
+        # The value, on every Python version (a plain str-mixin enum formats
+        # as "TableStatus.OK" in f-strings from 3.11 on).
+        return self.value
 
     @property
-    def key(self) -> str:
-        return f"{self.region}/{self.execution}"
+    def failing(self) -> bool:
+        """Whether the last refresh failed (any state but ``ok``)."""
+        return self is not TableStatus.OK
 
 
-@dataclass(frozen=True, slots=True)
-class BuildRow:
-    """One Cloud Build build."""
-
-    build_id: str
-    status: str  # QUEUED, WORKING, SUCCESS, FAILURE, INTERNAL_ERROR, TIMEOUT, CANCELLED, EXPIRED
-    image: str
-    region: str
-    created_at: float
-    started_at: float | None = None
-    finished_at: float | None = None
-    log_url: str = ""
-
-    @property
-    def key(self) -> str:
-        return self.build_id
-
-    @property
-    def active(self) -> bool:
-        return self.status in ("QUEUED", "WORKING", "PENDING")
-
-
-@dataclass(frozen=True, slots=True)
-class VertexRow:
-    """One Vertex AI custom job."""
-
-    job_id: str
-    display_name: str
-    region: str
-    state: str  # PENDING, QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, ... (no JOB_STATE_ prefix)
-    created_at: float
-    started_at: float | None = None
-    ended_at: float | None = None
-    note: str = ""
-
-    @property
-    def key(self) -> str:
-        return f"{self.region}/{self.job_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class WandbRunRow:
-    """One W&B run (active or completed table)."""
-
-    run_id: str
-    name: str
-    state: str  # running, finished, failed, crashed, killed
-    created_at: float
-    runtime_s: float | None = None
-    note: str = ""
-    url: str = ""
-
-    @property
-    def key(self) -> str:
-        return self.run_id
-
-
-Row = RunnerRow | BuildRow | VertexRow | WandbRunRow
+def _table_status(value: object, *, path: str) -> TableStatus:
+    try:
+        return TableStatus(value)
+    except ValueError:
+        choices = ", ".join(status.value for status in TableStatus)
+        raise CodecError(f"{path}: {value!r} is not one of {choices}") from None
 
 
 # ---------------------------------------------------------------- fetch results
@@ -132,25 +82,36 @@ class TableData:
     deferred: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class FetchRequest:
-    """Parent -> child: run one fetch."""
+# ------------------------------------------------------- the fetch round trip
 
+
+@dataclass(frozen=True, slots=True)
+class StartFetch:
+    """Run fetch ``seq`` of ``table`` in its child of incarnation ``generation``.
+
+    Decided by the policy, carried out by the table's fetcher (which starts the
+    child if needed) and sent on, as it is, to the fetch process.
+    """
+
+    table: str
     generation: int
     seq: int
 
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
-    """Child -> parent: the outcome of one fetch. Exactly one of data / error is set.
+    """The answer to one StartFetch: rows or an error text (``data`` None).
 
-    ``partial`` results carry the rows a fetch has so far; the final result
-    of the same ``seq`` follows (see :mod:`arr_actors.progress`).
+    The fetch process sends it; the fetcher passes it on to the watchdog as it
+    is, or makes one itself when the process could not answer (it could not be
+    started, sent something invalid or too large). ``partial`` results carry
+    the rows a fetch has so far; the final result of the same ``seq`` follows
+    (see :mod:`arr_actors.partial_rows`).
     """
 
+    table: str
     generation: int
     seq: int
-    duration_s: float
     data: TableData | None = None
     error: str = ""
     partial: bool = False
@@ -158,14 +119,85 @@ class FetchResult:
 
 @dataclass(frozen=True, slots=True)
 class FetchReady:
-    """Child -> parent, once, before any result: the source is loaded, fetches can start.
+    """Fetch process -> watchdog, once, before any result: the source is loaded, fetches can start.
 
     ``startup_s`` is how long loading the source's libraries and clients took;
     ``error`` says why building the source failed (the first fetch reports it too).
     """
 
+    table: str
+    generation: int
     startup_s: float
     error: str = ""
+
+
+# ------------------------------------------------ the fetch process launcher
+# The UI process's process-starter thread and the launcher process talk in these
+# (one message per packet). ``token`` names one child incarnation (a pid can be
+# reused, a token is not).
+
+
+@dataclass(frozen=True, slots=True)
+class LauncherInit:
+    """Starter -> launcher, first: what every fetch process needs."""
+
+    settings: Settings
+    source_factory: str  # "module:function" a child calls as factory(settings, table)
+    sys_path: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LauncherReady:
+    """Launcher -> starter, once, after LauncherInit."""
+
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpawnChild:
+    """Starter -> launcher: fork a fetch process; its socket end comes with the packet (SCM_RIGHTS)."""
+
+    token: int
+    table: str
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class KillChild:
+    """Starter -> launcher: SIGTERM the child's group, SIGKILL after ``grace`` (0: at once)."""
+
+    token: int
+    grace: float
+
+
+@dataclass(frozen=True, slots=True)
+class StopLauncher:
+    """Starter -> launcher: kill every child, reap them all, exit."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSpawned:
+    token: int
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSpawnFailed:
+    token: int
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChildExited:
+    """The launcher reaped the child (``returncode`` < 0: killed by that signal).
+
+    ``returncode`` (and ``pid``, if it never got one) is None when the launcher
+    itself went away and took its children with it; the starter says so.
+    """
+
+    token: int
+    pid: int | None
+    returncode: int | None
 
 
 # -------------------------------------------------------------- to the UI etc.
@@ -183,7 +215,7 @@ class TableSnapshot:
 
     table: str
     seq: int
-    state: str
+    state: TableStatus
     rows: tuple[Row, ...] = ()
     error: str = ""
     warning: str = ""
@@ -200,10 +232,9 @@ class TableSnapshot:
     fetch_deadline_at: float | None = None
 
     def __post_init__(self) -> None:
-        if self.state not in TABLE_STATES:
-            raise CodecError(
-                f"TableSnapshot.state: {self.state!r} is not one of {', '.join(TABLE_STATES)}"
-            )
+        # Built from a plain string too (the string of a state is its value).
+        if not isinstance(self.state, TableStatus):
+            object.__setattr__(self, "state", _table_status(self.state, path="TableSnapshot.state"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +291,13 @@ class Tick:
     now: float
 
 
+class Subscriber(Protocol):
+    """Anything messages are told to: the UI actor, a recorder, the warm-start
+    writer, the runtime system (commands), an actor ref. ``tell`` never blocks."""
+
+    def tell(self, message: Any, /) -> None: ...
+
+
 # ------------------------------------------------------------------- codec
 
 #: Every type the codec knows, by the name written in documents.
@@ -271,9 +309,20 @@ MESSAGE_TYPES: dict[str, type] = {
         VertexRow,
         WandbRunRow,
         TableData,
-        FetchRequest,
+        StartFetch,
         FetchResult,
         FetchReady,
+        LauncherInit,
+        LauncherReady,
+        SpawnChild,
+        KillChild,
+        StopLauncher,
+        ChildSpawned,
+        ChildSpawnFailed,
+        ChildExited,
+        Settings,
+        *SECTIONS.values(),
+        TablePolicy,
         TableSnapshot,
         FetchStarted,
         Notice,
@@ -286,6 +335,9 @@ MESSAGE_TYPES: dict[str, type] = {
 
 #: Messages the UI receives; the ones a recording holds.
 UI_MESSAGE_TYPES = (TableSnapshot, FetchStarted, Notice, PauseChanged)
+#: What the process-starter thread sends the launcher, and what it answers.
+LAUNCHER_MESSAGE_TYPES = (LauncherInit, SpawnChild, KillChild, StopLauncher)
+LAUNCHER_REPORT_TYPES = (LauncherReady, ChildSpawned, ChildSpawnFailed, ChildExited)
 
 _HINTS: dict[type, dict[str, Any]] = {}
 
@@ -310,6 +362,8 @@ def encode(message: Any) -> dict[str, Any]:
 
 
 def _encode_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return encode(value)
     if isinstance(value, tuple):
@@ -365,7 +419,7 @@ def _decode_value(tp: Any, value: Any, *, path: str) -> Any:
             if type(None) in options:
                 return None
             raise CodecError(f"{path}: must not be null")
-        dataclass_options = tuple(o for o in options if dataclasses.is_dataclass(o))
+        dataclass_options = tuple(o for o in options if isinstance(o, type) and dataclasses.is_dataclass(o))
         if dataclass_options and isinstance(value, dict):
             return decode(value, expect=dataclass_options)
         errors = []
@@ -380,10 +434,19 @@ def _decode_value(tp: Any, value: Any, *, path: str) -> Any:
     if origin is tuple:
         if not isinstance(value, list):
             raise CodecError(f"{path}: expected a list, got {_describe(value)}")
-        (item_type, _ellipsis) = typing.get_args(tp)
-        return tuple(_decode_value(item_type, v, path=f"{path}[{i}]") for i, v in enumerate(value))
-    if dataclasses.is_dataclass(tp):
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode_value(args[0], v, path=f"{path}[{i}]") for i, v in enumerate(value))
+        # A pair or other fixed shape, e.g. Settings.tables' (table, policy).
+        if len(value) != len(args):
+            raise CodecError(f"{path}: expected a list of {len(args)} items, got {len(value)}")
+        return tuple(_decode_value(t, v, path=f"{path}[{i}]") for i, (t, v) in enumerate(zip(args, value, strict=True)))
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return decode(value, expect=(tp,))
+    if tp is TableStatus:
+        if not isinstance(value, str):
+            raise CodecError(f"{path}: expected a string, got {_describe(value)}")
+        return _table_status(value, path=path)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise CodecError(f"{path}: expected a number, got {_describe(value)}")
@@ -448,7 +511,9 @@ def row_to_plain(row: Row) -> dict[str, Any]:
 
 __all__ = [
     "SCHEMA_VERSION",
-    "TABLE_STATES",
+    "TableStatus",
+    "DetailField",
+    "FieldKind",
     "CodecError",
     "RunnerRow",
     "BuildRow",
@@ -456,9 +521,20 @@ __all__ = [
     "WandbRunRow",
     "Row",
     "TableData",
-    "FetchRequest",
+    "StartFetch",
     "FetchResult",
     "FetchReady",
+    "LauncherInit",
+    "LauncherReady",
+    "SpawnChild",
+    "KillChild",
+    "StopLauncher",
+    "ChildSpawned",
+    "ChildSpawnFailed",
+    "ChildExited",
+    "LAUNCHER_MESSAGE_TYPES",
+    "LAUNCHER_REPORT_TYPES",
+    "Subscriber",
     "TableSnapshot",
     "FetchStarted",
     "Notice",

@@ -37,7 +37,7 @@ def test_defaults_match_the_tables_registry():
 def test_example_file_loads_and_sets_every_table():
     s = config.load(config_file=str(EXAMPLE), env={})
     assert s.project == "my-gcp-project"
-    assert s.wandb_entity == "my-team"
+    assert s.wandb.entity == "my-team"
     assert s.config_file == str(EXAMPLE)
     assert [k for k, _ in s.tables] == list(TABLE_KEYS)
 
@@ -137,3 +137,29 @@ def test_settings_are_frozen():
     with pytest.raises(AttributeError):
         s.project = "x"  # type: ignore[misc]
     assert s.replace(project="x").project == "x" and s.project == ""
+
+
+def test_every_key_lands_in_its_section_under_its_own_name():
+    """One loop over KEYS builds the settings: ``SECTION.FIELD`` is ``settings.SECTION.FIELD``."""
+    import functools
+
+    values = {}
+    for key in KEYS:
+        if key.name.startswith("tables.") or key.name.startswith("paths."):
+            continue
+        if key.kind == "float":
+            values[key.name] = float(key.default) + 0.5
+        elif key.kind == "int":
+            values[key.name] = int(key.default) + 3
+        elif key.kind == "str":
+            values[key.name] = "changed-" + key.name.replace(".", "-")
+    s = config.load(env={}, overrides=values)
+    for name, value in values.items():
+        assert functools.reduce(getattr, name.split("."), s) == value, name
+    for spec in TABLES:
+        for field in ("interval", "budget", "deadline", "limit"):
+            key = f"tables.{spec.key}.{field}"
+            assert getattr(s.policy(spec.key), field) == next(k.default for k in KEYS if k.name == key)
+    assert s.with_values({"api.call_timeout_s": 7.0}).api.call_timeout_s == 7.0
+    with pytest.raises(KeyError, match="nosuch"):
+        s.with_values({"api.nosuch": 1})

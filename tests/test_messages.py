@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from arr_actors import config
 from arr_actors import messages as m
 
 text = st.text(max_size=40)
@@ -41,7 +42,7 @@ snapshots = st.builds(
     m.TableSnapshot,
     table=st.sampled_from(["runner", "builds", "vertex", "active", "completed"]),
     seq=st.integers(min_value=0, max_value=2**40),
-    state=st.sampled_from(m.TABLE_STATES),
+    state=st.sampled_from(m.TableStatus),
     rows=any_rows,
     error=text,
     warning=text,
@@ -60,11 +61,20 @@ others = st.one_of(
     st.builds(m.RefreshRequest, table=text, manual=st.booleans()),
     st.builds(m.SetPaused, paused=st.booleans()),
     st.builds(m.Tick, now=times),
-    st.builds(m.FetchRequest, generation=st.integers(0, 10**6), seq=st.integers(0, 10**6)),
-    st.builds(m.FetchResult, generation=st.integers(0, 10**6), seq=st.integers(0, 10**6), duration_s=times,
+    st.builds(m.StartFetch, table=text, generation=st.integers(0, 10**6), seq=st.integers(0, 10**6)),
+    st.builds(m.FetchResult, table=text, generation=st.integers(0, 10**6), seq=st.integers(0, 10**6),
               data=st.none() | st.builds(m.TableData, rows=any_rows, warning=text,
                                          log_reads=st.integers(0, 100), deferred=text),
-              error=text),
+              error=text, partial=st.booleans()),
+    st.builds(m.FetchReady, table=text, generation=st.integers(0, 10**6), startup_s=times, error=text),
+    st.builds(m.SpawnChild, token=st.integers(0, 10**6), table=text, generation=st.integers(0, 10**6)),
+    st.builds(m.KillChild, token=st.integers(0, 10**6), grace=times),
+    st.just(m.StopLauncher()),
+    st.builds(m.LauncherReady, pid=st.integers(1, 2**22)),
+    st.builds(m.ChildSpawned, token=st.integers(0, 10**6), pid=st.integers(1, 2**22)),
+    st.builds(m.ChildSpawnFailed, token=st.integers(0, 10**6), error=text),
+    st.builds(m.ChildExited, token=st.integers(0, 10**6), pid=st.none() | st.integers(1, 2**22),
+              returncode=st.none() | st.integers(-64, 255)),
 )
 
 
@@ -131,3 +141,89 @@ def test_row_to_plain_drops_the_tag():
     row = m.BuildRow(build_id="b1", status="SUCCESS", image="img", region="global", created_at=1.0)
     plain = m.row_to_plain(row)
     assert "type" not in plain and plain["build_id"] == "b1"
+
+
+# ------------------------------------------------------------- table status
+
+
+def test_a_table_status_travels_as_its_string():
+    snapshot = m.TableSnapshot(table="runner", seq=1, state=m.TableStatus.CIRCUIT_OPEN)
+    doc = json.loads(m.to_json(snapshot))
+    assert doc["state"] == "circuit_open" and type(doc["state"]) is str
+    assert m.from_json(m.to_json(snapshot)).state is m.TableStatus.CIRCUIT_OPEN
+    # Built from the string, a snapshot holds the member.
+    assert m.TableSnapshot(table="runner", seq=1, state="stale").state is m.TableStatus.STALE  # type: ignore[arg-type]
+    # Formatted like the string on every Python version (the --once text output).
+    assert f"{m.TableStatus.TIMEOUT:<8}|" == "timeout |" and str(m.TableStatus.OK) == "ok"
+    assert [s for s in m.TableStatus if not s.failing] == [m.TableStatus.OK]
+
+
+def test_a_bad_table_status_names_the_choices():
+    with pytest.raises(m.CodecError, match=r"TableSnapshot.state: 'sleepy' is not one of ok, stale, error"):
+        m.TableSnapshot(table="runner", seq=1, state="sleepy")  # type: ignore[arg-type]
+    with pytest.raises(m.CodecError, match="TableSnapshot.state: expected a string"):
+        m.from_json(doc(state=3))
+
+
+# ------------------------------------------------------------ rows' answers
+
+NOW = 10_000.0
+
+
+def test_runtimes_count_while_running_and_stop_at_the_end():
+    running = m.RunnerRow("e1", "r", "q", "RUNNING", 1, created_at=NOW - 100, started_at=NOW - 90)
+    pending = m.RunnerRow("e2", "r", "q", "PENDING", None, created_at=NOW - 100)
+    done = m.VertexRow("j", "n", "r", "FAILED", NOW - 500, started_at=NOW - 400, ended_at=NOW - 100)
+    queued = m.BuildRow("b", "QUEUED", "img", "global", NOW - 50)
+    assert running.is_running and running.runtime(NOW) == 90 and running.runtime(NOW + 5) == 95
+    assert not pending.is_running and pending.runtime(NOW) is None and pending.active
+    assert done.runtime(NOW) == 300 and done.runtime(NOW + 60) == 300 and not done.active
+    assert queued.runtime(NOW) is None and queued.active and not queued.is_running
+    assert (running.status, done.status, queued.status) == ("RUNNING", "FAILED", "QUEUED")
+
+
+def test_a_wandb_runtime_counts_on_from_its_fetch():
+    run = m.WandbRunRow("r1", "n", "running", NOW - 1000, runtime_s=400.0)
+    assert run.runtime(NOW, fetched_at=NOW - 10) == 410.0 and run.runtime(NOW) == 400.0
+    finished = m.WandbRunRow("r2", "n", "finished", NOW - 1000, runtime_s=400.0)
+    assert finished.runtime(NOW, fetched_at=NOW - 10) == 400.0 and finished.status == "finished"
+    assert m.WandbRunRow("r3", "n", "running", NOW - 30).runtime(NOW) == 30
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        m.RunnerRow("e", "r", "q", "FAILED", 2, NOW, note="oom", context=("a", "b")),
+        m.BuildRow("b", "SUCCESS", "img", "global", NOW),
+        m.VertexRow("j", "n", "r", "RUNNING", NOW),
+        m.WandbRunRow("r", "n", "crashed", NOW, runtime_s=3.0),
+    ],
+    ids=lambda row: type(row).__name__,
+)
+def test_detail_fields_show_every_field_once_and_the_runtime(row):
+    fields = row.detail_fields()
+    assert [f.kind for f in fields].count("runtime") == 1
+    assert [f.kind for f in fields].count("status") == 1
+    labels = [f.label for f in fields]
+    assert len(labels) == len(set(labels))
+    # Every value of the row appears (the log context as a whole, times as numbers).
+    values = [f.value for f in fields]
+    for f in dataclasses.fields(row):
+        assert getattr(row, f.name) in values, f.name
+    assert all(f.kind == "time" for f in fields if isinstance(f.value, float) and f.value == NOW)
+
+
+def test_settings_travel_to_the_launcher_through_the_codec():
+    settings = config.defaults(faults=(("builds", "hang"),), regions=("us-east1", "europe-west4"))
+    init = m.LauncherInit(settings=settings, source_factory="arr_actors.sources:open_source", sys_path=("/x",))
+    assert m.from_json(m.to_json(init), expect=m.LAUNCHER_MESSAGE_TYPES) == init
+
+
+def test_a_pair_of_the_settings_must_be_a_pair():
+    init = m.LauncherInit(settings=config.defaults(), source_factory="a:b", sys_path=())
+    document = json.loads(m.to_json(init))
+    document["settings"]["tables"][0] = ["runner"]
+    with pytest.raises(m.CodecError, match=r"Settings\.tables\[0\]: expected a list of 2 items, got 1"):
+        m.from_json(json.dumps(document))
+    with pytest.raises(m.CodecError, match="not allowed here"):
+        m.from_json(m.to_json(m.StopLauncher()), expect=m.LAUNCHER_REPORT_TYPES)

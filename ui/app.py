@@ -29,7 +29,7 @@ from pykka import ActorDeadError, ActorRegistry
 from arr_actors.messages import Notice
 from ui import model, palette
 from ui.actor import QuitRequested, UiActor
-from ui.render import RenderContext
+from ui.context import RenderContext
 from ui.stderr import divert_stderr
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def run(
     system: Any = None
     code = 0
     problems: list[str] = []  # reported once the terminal is ours again
-    log_path = os.path.join(settings.state_dir, STDERR_LOG)
+    log_path = os.path.join(settings.paths.state_dir, STDERR_LOG)
 
     def stray_output(text: str) -> None:
         actor.actor_ref.tell(Notice(text=f"stderr: {text}", level="warning"))

@@ -23,11 +23,11 @@ from typing import IO, Any
 
 from arr_actors import config
 from arr_actors.messages import TableSnapshot
+from arr_actors.once_document import once_document
 from arr_actors.recording.format import Header, RecordingError, Skipped
 from arr_actors.recording.headless import silence
 from arr_actors.recording.player import Player
 from arr_actors.recording.reader import Recording, read_recording
-from arr_actors.report import once_document
 from arr_actors.usage import EXIT_USAGE, Parser, UsageError, number
 
 PROG = "arr-actors replay"

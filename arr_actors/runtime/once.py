@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from arr_actors.messages import TableSnapshot
-from arr_actors.report import once_document
+from arr_actors.once_document import once_document
 from arr_actors.runtime import system
 from arr_actors.tables import TABLE_KEYS
 
@@ -26,7 +26,7 @@ ROUND_SLACK_S = 10.0
 
 
 class FirstOutcomes:
-    """Subscriber keeping each table's first outcome snapshot; thread-safe."""
+    """A Subscriber keeping each table's first outcome snapshot; thread-safe."""
 
     def __init__(self, tables: Sequence[str]) -> None:
         self._tables = tuple(tables)
@@ -55,7 +55,7 @@ class FirstOutcomes:
 def round_timeout(settings: Settings, tables: Sequence[str] = TABLE_KEYS) -> float:
     """The longest a round can take: a child's start-up allowance, then the longest deadline, then the kill."""
     longest = max(settings.policy(t).deadline for t in tables)
-    return settings.startup_deadline_s + longest + settings.kill_grace_s + ROUND_SLACK_S
+    return settings.supervision.startup_deadline_s + longest + settings.supervision.kill_grace_s + ROUND_SLACK_S
 
 
 def run_once(
@@ -68,7 +68,7 @@ def run_once(
 
     A table with no outcome within ``timeout`` (default: start-up allowance,
     longest deadline and slack; it cannot normally happen, deadlines are enforced) is reported
-    as an error by :func:`arr_actors.report.once_document`.
+    as an error by :func:`arr_actors.once_document.once_document`.
     """
     collector = FirstOutcomes(TABLE_KEYS)
     tree = system._start(settings, [collector], source_factory=source_factory, single_round=True)

@@ -22,10 +22,10 @@ to the oldest execution's creation, which keeps the query cheap.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from arr_actors.sources import limiter as limiter_mod
+from arr_actors.sources.common import rfc3339
 from arr_actors.sources.errors import SourceError, project_missing, translate
 
 if TYPE_CHECKING:
@@ -50,10 +50,6 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _rfc3339(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def build_filter(
     settings: Settings, region: str | None, executions: Sequence[str], *, since: float | None = None
 ) -> str:
@@ -72,7 +68,7 @@ def build_filter(
     names = " OR ".join(f'labels."{EXECUTION_LABEL}"={_quote(name)}' for name in executions)
     clauses.append(f"({names})")
     if since is not None:
-        clauses.append(f"timestamp>={_quote(_rfc3339(since))}")
+        clauses.append(f"timestamp>={_quote(rfc3339(since))}")
     return " AND ".join(clauses)
 
 
@@ -142,7 +138,7 @@ def read_execution_logs(
         ) from exc
     if not granted:
         raise LogReadDeferred(
-            f"Cloud Logging read limit reached ({settings.logging_reads_per_minute} reads per minute "
+            f"Cloud Logging read limit reached ({settings.api.logging_reads_per_minute} reads per minute "
             "for this project); the read waits for the next refresh"
         )
     own_clients = clients is None
@@ -159,11 +155,11 @@ def read_execution_logs(
             "page_size": min(MAX_PAGE_SIZE, max(1, limit_per_execution) * len(names)),
         }
         try:
-            pager = client.list_log_entries(request=request, timeout=settings.call_timeout_s, retry=None)
+            pager = client.list_log_entries(request=request, timeout=settings.api.call_timeout_s, retry=None)
             # The pager fetched the first page; iterating it would fetch more pages (more calls).
             entries = list(pager.entries)
         except Exception as exc:
-            raise translate(exc, service="logging", timeout_s=settings.call_timeout_s) from exc
+            raise translate(exc, service="logging", timeout_s=settings.api.call_timeout_s) from exc
         return group_entries(entries, names, limit_per_execution=limit_per_execution)
     finally:
         if own_clients:

@@ -1,7 +1,7 @@
 """The runner table's view of terminal-state memory and log diagnosis.
 
 A terminal execution's diagnosis never changes, so it is kept on disk (sqlite
-under ``settings.cache_dir``, keyed by project and execution) and its logs are
+under ``settings.paths.cache_dir``, keyed by project and execution) and its logs are
 read once, ever, across restarts. The storage and the diagnosis themselves
 belong to ``arr_actors.diagnostics``; this module is the one seam the runner
 source goes through.
@@ -36,4 +36,4 @@ def memory_key(region: str, execution: str) -> str:
 def open_memory(settings: Settings) -> Any:
     from arr_actors.diagnostics.memory import TerminalMemory
 
-    return TerminalMemory(settings.cache_dir, settings.project)
+    return TerminalMemory(settings.paths.cache_dir, settings.project)

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from arr_actors.messages import TableData, VertexRow
 from arr_actors.sources.clients import require_project
-from arr_actors.sources.common import epoch, fan_out, last_segment, location_of, where_failed
-from arr_actors.sources.errors import translate
+from arr_actors.sources.common import epoch, fan_out, last_segment, location_of
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -54,7 +53,7 @@ def _list_region(ctx: SourceContext, region: str, *, limit: int) -> list[Any]:
             "page_size": limit,
             "read_mask": {"paths": list(READ_MASK)},
         },
-        timeout=settings.call_timeout_s,
+        timeout=settings.api.call_timeout_s,
         retry=None,
     )
     return list(itertools.islice(pager, limit))
@@ -64,13 +63,9 @@ def fetch(settings: Settings, ctx: SourceContext) -> TableData:
     require_project(settings)
     limit = settings.policy("vertex").limit
     outcome = fan_out(
-        ctx.pool(), settings.regions, lambda r: _list_region(ctx, r, limit=limit), timeout_s=settings.call_timeout_s
+        ctx.pool(), settings.regions, lambda r: _list_region(ctx, r, limit=limit), timeout_s=settings.api.call_timeout_s
     )
-    if outcome.failures and not outcome.results:
-        raise translate(
-            outcome.failures[0][1], service="aiplatform", timeout_s=settings.call_timeout_s,
-            where=where_failed(outcome.failures),
-        )
+    outcome.raise_if_all_failed(service="aiplatform", timeout_s=settings.api.call_timeout_s)
     rows = [job_row(job, region=region) for region, jobs in outcome.results.items() for job in jobs]
     rows.sort(key=lambda r: (r.created_at, r.job_id), reverse=True)
     return TableData(rows=tuple(rows[:limit]), warning=outcome.warning(len(settings.regions)))
