@@ -208,7 +208,7 @@ def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool) ->
     # Only light modules here: the first frame must appear before any heavy import.
     from arr_actors import warmstart
     from arr_actors.messages import TableSnapshot
-    from ui import app
+    from arr_actors_ui import app
 
     writers: list[Any] = []  # subscribers beside the screen
     screen_feed: list[Any] = []  # subscribers that see exactly what the screen shows

@@ -43,9 +43,9 @@ import pykka
 import urwid
 from pykka import ActorRegistry
 
-from ui import model, screen
-from ui.context import RenderContext
-from ui.model import UiState
+from arr_actors_ui import model, screen
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.model import UiState
 
 if TYPE_CHECKING:
     from pykka._envelope import Envelope

@@ -27,10 +27,10 @@ import urwid
 from pykka import ActorDeadError, ActorRegistry
 
 from arr_actors.messages import Notice
-from ui import model, palette
-from ui.actor import QuitRequested, UiActor
-from ui.context import RenderContext
-from ui.stderr import divert_stderr
+from arr_actors_ui import model, palette
+from arr_actors_ui.actor import QuitRequested, UiActor
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.stderr import divert_stderr
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings

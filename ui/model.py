@@ -25,7 +25,7 @@ from arr_actors.messages import (
     TableSnapshot,
 )
 from arr_actors.tables import TABLE_KEYS, active_first, table
-from ui import keys
+from arr_actors_ui import keys
 
 #: How long a notice stays in the footer, by level (errors longest).
 TOAST_SECONDS = {"info": 4.0, "warning": 8.0, "error": 20.0}

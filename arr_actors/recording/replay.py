@@ -133,7 +133,7 @@ def run_once(rec: Recording, *, name: str, as_json: bool) -> int:
 
 
 def run_ui(rec: Recording, *, speed: float, live: bool, stop: threading.Event) -> int:
-    from ui import app
+    from arr_actors_ui import app
 
     # The screen runs on the player's clock: the recording shows at its own time, clock times included.
     player = Player(rec, speed=speed, live=live, stop=stop, shift=False)

@@ -15,7 +15,7 @@ from urwid_testing import ScriptedScreen
 
 from arr_actors import config
 from arr_actors.messages import RefreshRequest, SetPaused
-from ui import app
+from arr_actors_ui import app
 
 SETTINGS = config.defaults(project="demo-project")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from urwid_testing import resolve_attr
 
-from ui import palette
+from arr_actors_ui import palette
 
 
 @pytest.mark.parametrize("name", sorted(palette.PALETTES))

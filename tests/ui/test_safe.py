@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ui.safe import ascii_only, inert, inert_lines
+from arr_actors_ui.safe import ascii_only, inert, inert_lines
 
 # Anything a terminal could act on: C0 except newline, DEL, C1, ESC, bidi controls.
 ACTIVE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")

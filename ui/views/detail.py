@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from arr_actors.messages import DetailField, Row, TableSnapshot
 from arr_actors.tables import TableSpec, table
 from arr_actors.timefmt import format_ago, format_span, format_timestamp
-from ui import model, palette
-from ui.context import RenderContext
-from ui.model import UiState
-from ui.safe import ascii_only, inert_lines
-from ui.text import Markup, clip, fit, plain, width_of, wrap
-from ui.views.title import STATE_LABELS
+from arr_actors_ui import model, palette
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.model import UiState
+from arr_actors_ui.safe import ascii_only, inert_lines
+from arr_actors_ui.text import Markup, clip, fit, plain, width_of, wrap
+from arr_actors_ui.views.title import STATE_LABELS
 
 LABEL_WIDTH = 11
 _HEAD = LABEL_WIDTH + 3  # " label  " before every value

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from ui import keys, model
-from ui.context import RenderContext
-from ui.model import UiState
-from ui.text import Markup, clip, plain, width_of
+from arr_actors_ui import keys, model
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.model import UiState
+from arr_actors_ui.text import Markup, clip, plain, width_of
 
 
 def footer_height(state: UiState, *, now: float) -> int:

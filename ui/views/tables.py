@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 from arr_actors.messages import Row
 from arr_actors.tables import TABLE_KEYS, TABLES, TableSpec
-from ui import model
-from ui.columns import cell_style, row_cells, table_widths
-from ui.context import RenderContext
-from ui.model import UiState
-from ui.text import Markup, cells, plain, width_of, wrapped
-from ui.views.title import title_line
+from arr_actors_ui import model
+from arr_actors_ui.columns import cell_style, row_cells, table_widths
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.model import UiState
+from arr_actors_ui.text import Markup, cells, plain, width_of, wrapped
+from arr_actors_ui.views.title import title_line
 
 
 def header_line(spec: TableSpec, *, widths: Sequence[int], cols: int, ctx: RenderContext) -> Markup:
