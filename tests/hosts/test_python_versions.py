@@ -44,6 +44,7 @@ SUBSET = (
     "tests/diagnostics",
     "tests/hosts/test_viewer_only.py",
     "tests/hosts/test_remote_view.py",
+    "tests/hosts/test_demo_steps.py",
 )
 
 EXCLUDED = (
