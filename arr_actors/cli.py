@@ -32,7 +32,7 @@ SUBCOMMANDS = {
     "launch": ("arr_actors.launch", "start the runner job and follow it until the training job exists"),
     "diagnose": ("arr_actors.diagnostics.cli", "find the real error in a runner execution's log"),
     "emulator": ("arr_actors.emulator", "serve the local fake cloud used by --demo and the tests"),
-    "replay": ("arr_actors.recording.replay", "replay a recording (--record FILE|-) on this screen, no cloud libraries needed"),
+    "replay": ("arr_actors.recording.replay", "replay a recording made with --record on this screen (no cloud libraries needed)"),
     "view": ("arr_actors.recording.remote", "watch a monitor running on another host over ssh"),
 }
 
