@@ -3,7 +3,7 @@
 Everything here takes plain values (``UiState``, ``now``, a ``RenderContext``
 and a size) and returns lines of markup (``ui.text``) or the widget drawing
 them (``ui.canvas``); nothing reads a clock, the environment or the terminal.
-Every string that came from outside passes through ``ui.safe`` and reaches
+Every string that came from outside passes through ``arr_actors.inert`` and reaches
 urwid as a plain ``str`` inside markup built here, so it can neither drive the
 terminal nor act as markup.
 
@@ -25,7 +25,7 @@ from arr_actors_ui.model import UiState
 from arr_actors_ui.text import Markup
 from arr_actors_ui.views.detail import detail_max_scroll, detail_page, detail_view
 from arr_actors_ui.views.footer import footer_height, footer_lines
-from arr_actors_ui.views.help import help_lines
+from arr_actors_ui.views.help import help_lines, help_max_scroll
 from arr_actors_ui.views.tables import tables_area
 
 
@@ -34,7 +34,7 @@ def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: Rende
     footer = footer_lines(state, now=now, cols=cols, ctx=ctx)
     avail = max(0, rows - len(footer))
     if state.help_open:
-        body = help_lines(cols=cols, rows=avail, ctx=ctx)
+        body = help_lines(cols=cols, rows=avail, ctx=ctx, scroll=state.help_scroll)
     elif state.detail is not None:
         body = detail_view(state, now=now, cols=cols, rows=avail, ctx=ctx).lines
     else:
@@ -74,12 +74,19 @@ class Measure:
 
     page: int
     detail_max_scroll: int | None
+    help_max_scroll: int | None = None
 
 
 def measure(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderContext) -> Measure:
-    """The page size and how far the detail view scrolls, without drawing the screen."""
+    """The page size and how far the detail view or the help scrolls, without drawing the screen."""
     cols, rows = size
     avail = max(1, rows - footer_height(state, now=now))
+    if state.help_open:
+        return Measure(
+            page=detail_page(avail),
+            detail_max_scroll=None,
+            help_max_scroll=help_max_scroll(cols=cols, rows=avail, ctx=ctx),
+        )
     if state.detail is not None:
         return Measure(
             page=detail_page(avail),

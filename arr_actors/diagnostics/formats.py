@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from arr_actors.timefmt import human_duration
+
 STARTUP_RUNS = "Runs: {runs}"
 MONITORING = "Monitoring for fatal errors in agent output..."
 JOB_SUBMITTED = "Job submitted to Vertex AI! (Runs: {runs})"
@@ -86,18 +88,6 @@ AGENT_EXITED_RE = re.compile(r"Agent exited with code (\d+)")
 def printf_format(template: str) -> str:
     """``"Runs: {runs}"`` -> ``"Runs: %s"``: the same line as a shell printf format."""
     return re.sub(r"\{[a-z_]+\}", "%s", template.replace("%", "%%"))
-
-
-def human_duration(seconds: int) -> str:
-    """``3357`` -> ``"55m 57s"``, as the final stats print durations."""
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes}m {secs}s"
-    if minutes:
-        return f"{minutes}m {secs}s"
-    return f"{secs}s"
 
 
 def final_stats(*, runs: int, lifetime_s: int, idle_s: int) -> tuple[str, ...]:

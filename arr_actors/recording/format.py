@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from arr_actors.compat import fromisoformat
+from arr_actors.inert import dumps
 from arr_actors.messages import UI_MESSAGE_TYPES, CodecError, decode, encode
 
 if TYPE_CHECKING:
@@ -83,7 +84,8 @@ def header_document(settings: Settings, *, started_at: float) -> dict[str, Any]:
 
 
 def _dump(doc: Any) -> bytes:
-    return (json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n").encode()
+    # --record - may stream to a terminal: C1 and format characters are escaped, as in every JSON we print.
+    return (dumps(doc, separators=(",", ":"), allow_nan=False) + "\n").encode()
 
 
 def encode_header(settings: Settings, *, started_at: float) -> bytes:

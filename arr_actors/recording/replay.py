@@ -15,13 +15,13 @@ Exit status: 0 done, 1 with --once when a table is not ok (as the monitor),
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import threading
 from typing import IO, Any
 
 from arr_actors import config
+from arr_actors.inert import dumps, inert
 from arr_actors.messages import TableSnapshot
 from arr_actors.once_document import once_document
 from arr_actors.recording.format import Header, RecordingError, Skipped
@@ -32,6 +32,7 @@ from arr_actors.usage import EXIT_USAGE, Parser, UsageError, number
 
 PROG = "arr-actors replay"
 EXIT_OK, EXIT_TROUBLE = 0, 1
+EXIT_INTERRUPTED = 130
 
 #: Warnings printed by --once before the rest are only counted.
 MAX_WARNINGS = 20
@@ -49,6 +50,8 @@ def parser() -> Parser:
     p.add_argument("--follow", action="store_true",
                    help="keep reading as the file grows (a pipe is read until it closes)")
     p.add_argument("--once", action="store_true", help="print the final state of every table and exit")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto", metavar="WHEN",
+                   help="colour on screen: auto (what the terminal says it can do, and NO_COLOR), always or never")
     p.add_argument("--json", action="store_true",
                    help="with --once: print the same JSON document as the monitor's --once --json")
     return p
@@ -113,18 +116,18 @@ def run_once(rec: Recording, *, name: str, as_json: bool) -> int:
     for item in rec:
         if isinstance(item, Skipped):
             if shown < MAX_WARNINGS:
-                print(f"{PROG}: {name}: {item.text}", file=sys.stderr)
+                print(f"{PROG}: {inert(name)}: {inert(item.text)}", file=sys.stderr)
             shown += 1
             continue
         last_t = item.t
         if isinstance(item.message, TableSnapshot):
             latest[item.message.table] = item.message
     if shown > MAX_WARNINGS:
-        print(f"{PROG}: {name}: ... {shown - MAX_WARNINGS} more lines skipped", file=sys.stderr)
+        print(f"{PROG}: {inert(name)}: ... {shown - MAX_WARNINGS} more lines skipped", file=sys.stderr)
     origin = rec.header.started_epoch
     doc = once_document(latest, generated_at=None if origin is None else origin + last_t)
     if as_json:
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        print(dumps(doc, indent=2))
     else:
         from arr_actors.cli import format_once_text
 
@@ -132,15 +135,25 @@ def run_once(rec: Recording, *, name: str, as_json: bool) -> int:
     return EXIT_OK if all(t["state"] == "ok" for t in doc["tables"].values()) else EXIT_TROUBLE
 
 
-def run_ui(rec: Recording, *, speed: float, live: bool, stop: threading.Event) -> int:
+def run_ui(rec: Recording, *, speed: float, live: bool, stop: threading.Event, color: str = "auto") -> int:
     from arr_actors_ui import app
 
     # The screen runs on the player's clock: the recording shows at its own time, clock times included.
     player = Player(rec, speed=speed, live=live, stop=stop, shift=False)
-    return int(app.run(settings_for(rec.header), start_system=player, replay_label="REPLAY", clock=player.clock) or 0)
+    settings = settings_for(rec.header)
+    return int(app.run(settings, start_system=player, replay_label="REPLAY", clock=player.clock, color=color) or 0)
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C while opening or reading a FIFO that never delivers: one line, no traceback.
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         args = parser().parse_args(sys.argv[1:] if argv is None else argv)
         if args.json and not args.once:
@@ -149,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("--follow cannot be combined with --once (a followed file never ends)")
         stream = _open(args.file, for_ui=not args.once)
     except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {inert(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     name = "stdin" if args.file == "-" else args.file
     try:
@@ -158,13 +171,11 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 rec = read_recording(stream, follow=args.follow, stop=stop)
             except RecordingError as exc:
-                print(f"{PROG}: {name}: {exc}", file=sys.stderr)
+                print(f"{PROG}: {inert(name)}: {inert(str(exc))}", file=sys.stderr)
                 return EXIT_USAGE
             if args.once:
                 return run_once(rec, name=name, as_json=args.json)
-            return run_ui(rec, speed=args.speed, live=args.follow or args.file == "-", stop=stop)
-    except KeyboardInterrupt:
-        return 130
+            return run_ui(rec, speed=args.speed, live=args.follow or args.file == "-", stop=stop, color=args.color)
     except BrokenPipeError:
         # Our own output was closed (e.g. piped into head): nothing left to say.
         silence(sys.stdout)

@@ -239,7 +239,7 @@ def test_a_timeout_and_its_restart_keep_the_warm_rows():
     snaps = sample_snapshots()
     t = WarmTable(ws.as_stale(snaps["vertex"]))
     t.start()
-    t.now += t.limits.deadline
+    t.now += t.limits.table.deadline
     t.feed(m.Tick(now=t.now))  # past the deadline: killed
     t.start()  # a new child: the restart is announced with a snapshot
     timeout, restarting = t.snapshots()
