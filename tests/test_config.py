@@ -163,3 +163,11 @@ def test_every_key_lands_in_its_section_under_its_own_name():
     assert s.with_values({"api.call_timeout_s": 7.0}).api.call_timeout_s == 7.0
     with pytest.raises(KeyError, match="nosuch"):
         s.with_values({"api.nosuch": 1})
+
+
+def test_alert_tables_are_chosen_from_the_tables_whose_rows_can_fail(tmp_path) -> None:
+    assert config.load(env={}, config_file=None).alerts.tables == ("runner", "builds", "vertex", "completed")
+    assert config.load(env={"ARR_ALERTS_TABLES": "vertex,builds"}).alerts.tables == ("vertex", "builds")
+    assert config.load(env={"ARR_ALERTS_TABLES": ""}).alerts.tables == ()
+    with pytest.raises(ConfigError, match=r"alerts.tables .*among runner, builds, vertex, completed \(bad: 'active'\)"):
+        config.load(env={"ARR_ALERTS_TABLES": "runner,active"})
