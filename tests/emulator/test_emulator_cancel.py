@@ -25,9 +25,7 @@ def emu() -> Iterator[emulator.EmulatorProcess]:
 @pytest.fixture(scope="module")
 def settings(emu, tmp_path_factory):
     state = tmp_path_factory.mktemp("state")
-    return defaults(
-        project=PROJECT, regions=REGIONS, emulator=emu.grpc_address, state_dir=str(state), cache_dir=str(state)
-    )
+    return defaults(project=PROJECT, regions=REGIONS, values={"emulator.address": emu.grpc_address, "paths.state_dir": str(state), "paths.cache_dir": str(state)})
 
 
 @pytest.fixture(scope="module")

@@ -106,6 +106,6 @@ def test_a_second_action_while_one_is_pending_is_refused_and_a_killed_fetch_repo
         ActionDone(ACTION, error="not sent: build b1 is still being cancelled")
     ]
     t.succeed()  # the action's fetch starts and then hangs past its deadline
-    t.advance(LIMITS.deadline + 1)
+    t.advance(LIMITS.table.deadline + 1)
     done = published(t, ActionDone)[-1]
     assert done.action == ACTION and done.error.startswith("cancel of build b1 did not finish: timed out")

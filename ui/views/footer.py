@@ -116,8 +116,8 @@ def _filter_status(state: UiState, *, ctx: RenderContext) -> Markup:
     scope = "all tables" if state.filter_all or state.filter_table not in TABLE_KEYS else f"{table(state.filter_table).title} only"
     out.append(("footer", f" {scope} "))
     if error:
-        out.append(("error", f"  {error}"))
-    out.append(("footer", "  enter keeps, esc clears " if state.filter_editing else "  esc clears "))
+        out.append(("error", f" {error} "))
+    out.append(("footer", " enter keeps, esc clears " if state.filter_editing else " esc clears "))
     return out
 
 

@@ -21,7 +21,7 @@ from arr_actors_ui.text import Markup, cells, fit, plain, width_of, wrapped
 from arr_actors_ui.views.title import title_line
 
 #: The mark after the header of the column a table is sorted by: (ascending, descending).
-SORT_MARKS = {False: ("▲", "▼"), True: ("^", "v")}
+SORT_MARKS = ("▲", "▼")
 
 
 def header_line(
@@ -33,7 +33,7 @@ def header_line(
     for i, (c, w) in enumerate(zip(spec.columns, widths, strict=True)):
         text, style = c.header, "header"
         if sort is not None and sort.column == i and w > 0:
-            mark = SORT_MARKS[ctx.ascii][sort.descending]
+            mark = ctx.plain(SORT_MARKS[sort.descending])
             text = fit(c.header, max(0, min(width_of(c.header), w - 1)), ellipsis=ctx.glyphs.ellipsis).rstrip() + mark
             style = "header_sorted"
         pieces.append((style, text, w, c.align))
