@@ -88,3 +88,20 @@ def test_diagnose_demo_only_applies_with_execution(tmp_path):
                           text=True, timeout=30, env=program_env(tmp_path))
     assert proc.returncode == 2
     assert "--demo only apply with --execution" in proc.stderr
+
+
+@pytest.mark.timeout(30)
+def test_checking_for_the_cloud_libraries_loads_none_of_their_code():
+    # The monitor's process checks before its first frame and must stay light (DESIGN: no cloud
+    # library in the UI process); finding a module must not import it.
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "from arr_actors import extras\n"
+        "extras.missing_cloud_modules()\n"
+        "added = set(sys.modules) - before\n"
+        "print(sorted(m for m in added if m.split('.')[0] in ('google', 'grpc', 'wandb', 'proto')"
+        " and getattr(sys.modules[m], '__file__', None)))\n"
+    )
+    proc = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, timeout=25, check=True)
+    assert proc.stdout.strip() == "[]"
