@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from arr_actors import config
+from arr_actors import config, extras
 from arr_actors.inert import dumps, inert
 from arr_actors.messages import ActionRequest, TableStatus
 from arr_actors.runtime import injected as runtime_faults
@@ -32,7 +32,12 @@ SUBCOMMANDS = {
     "launch": ("arr_actors.launch", "start the runner job and follow it until the training job exists"),
     "diagnose": ("arr_actors.diagnostics.cli", "find the real error in a runner execution's log"),
     "emulator": ("arr_actors.emulator", "serve the local fake cloud used by --demo and the tests"),
+    "replay": ("arr_actors.recording.replay", "replay a recording made with --record on this screen (no cloud libraries needed)"),
+    "view": ("arr_actors.recording.remote", "watch a monitor running on another host over ssh"),
 }
+
+#: subcommands that talk to (real or emulated) Google Cloud: they need the gcp extra
+CLOUD_SUBCOMMANDS = ("launch", "emulator")
 
 #: runtime fault kinds --fault TABLE=KIND accepts (injected in that table's fetch process)
 FAULT_KINDS = tuple("slow:SECONDS" if kind == "slow" else kind for kind in runtime_faults.FAULT_KINDS)
@@ -97,7 +102,7 @@ def monitor_parser() -> Parser:
     parser.add_argument("--notify", action="store_true", help="also send alerts of new failures to the desktop with notify-send, where it exists")
     parser.add_argument("--no-warm-start", action="store_true", help="do not show the previous run's tables at start")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", metavar="WHEN", help="colour on screen: auto (what the terminal says it can do, and NO_COLOR), always or never")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"arr-actors {_version()}")
     return parser
 
 
@@ -114,6 +119,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in SUBCOMMANDS:
         module_name, _ = SUBCOMMANDS[args_list[0]]
+        if args_list[0] in CLOUD_SUBCOMMANDS and "-h" not in args_list and "--help" not in args_list:
+            try:
+                extras.require_cloud_libraries(args_list[0])
+            except UsageError as exc:
+                print(f"{PROG} {args_list[0]}: error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
         module = importlib.import_module(module_name)
         return int(module.main(args_list[1:]) or 0)
     try:
@@ -124,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--record cannot be combined with --once")
         if args.scenario and not args.demo:
             raise UsageError("--scenario needs --demo (scenarios belong to the embedded emulator)")
+        extras.require_cloud_libraries("the monitor")
         check_scenario(args.scenario)
         check_faults(args.fault)
         settings = config.load(
@@ -240,7 +252,7 @@ def _run_monitor(
     # Only light modules here: the first frame must appear before any heavy import.
     from arr_actors import warmstart
     from arr_actors.messages import TableSnapshot
-    from ui import app
+    from arr_actors_ui import app
 
     writers: list[Any] = []  # subscribers beside the screen
     screen_feed: list[Any] = []  # subscribers that see exactly what the screen shows

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
 from arr_actors import safefile
+from arr_actors.compat import tomllib
 from arr_actors.tables import TABLE_KEYS, TABLES
 
 DEFAULT_REGIONS: tuple[str, ...] = (

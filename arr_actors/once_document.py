@@ -1,6 +1,6 @@
 """The ``--once --json`` document: one definition shared by the monitor and the replay tool.
 
-Both ``python -m arr_actors --once --json`` and ``scripts/replay.py --once --json``
+Both ``python -m arr_actors --once --json`` and ``arr-actors replay --once --json``
 print the state of every table in this shape, so a recording can be checked with
 the same tools as a live run. The function is pure: it needs only the latest
 snapshot per table.

@@ -13,3 +13,16 @@ for _var in [v for v in os.environ if v.startswith("ARR_")]:
 # The emulator accepts any key; never let a developer's real key reach a test.
 os.environ["WANDB_API_KEY"] = "0" * 40
 os.environ.setdefault("WANDB_SILENT", "true")
+
+
+def pytest_runtest_setup(item):  # noqa: ANN001 - pytest's hook signature
+    """A test marked gcp is skipped, saying why, where the cloud libraries are not installed."""
+    if item.get_closest_marker("gcp") is None:
+        return
+    from arr_actors import extras
+
+    missing = extras.missing_cloud_modules()
+    if missing:
+        import pytest
+
+        pytest.skip(f"needs the cloud libraries ({missing[0]} is missing): {extras.INSTALL}")

@@ -1,6 +1,8 @@
-"""The terminal screen: five live tables drawn with urwid.
+"""The terminal screen: five live tables drawn with urwid (installed as ``arr_actors_ui``).
 
-``ui.app.run`` owns the terminal; ``ui.actor.UiActor`` receives the system's
+The folder is ``ui/``; the installed package is named ``arr_actors_ui`` so that it
+cannot collide with another project's ``ui``, and every import uses that name.
+Below, ``ui.X`` is ``arr_actors_ui.X``. ``ui.app.run`` owns the terminal; ``ui.actor.UiActor`` receives the system's
 messages inside the urwid loop; ``ui.model`` and ``ui.screen`` are pure
 functions of the latest snapshots and the local view state. ``ui.screen``
 puts together one view per screen element (``ui.views``: tables, title lines,

@@ -45,12 +45,12 @@ import pykka
 import urwid
 from pykka import ActorRegistry
 
-from ui import model, screen
-from ui.canvas import Lines
-from ui.context import RenderContext
-from ui.effects import Effects
-from ui.model import UiState
-from ui.text import Markup
+from arr_actors_ui import model, screen
+from arr_actors_ui.canvas import Lines
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.effects import Effects
+from arr_actors_ui.model import UiState
+from arr_actors_ui.text import Markup
 
 if TYPE_CHECKING:
     from pykka._envelope import Envelope

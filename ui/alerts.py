@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from arr_actors.rows import BuildRow, Row, RunnerRow, VertexRow, WandbRunRow
-from ui.query import is_failed
+from arr_actors_ui.query import is_failed
 
 #: How an alert names a row of each table.
 NOUNS = {"runner": "runner execution", "builds": "build", "vertex": "Vertex AI job", "completed": "W&B run"}

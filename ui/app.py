@@ -28,11 +28,11 @@ from pykka import ActorDeadError, ActorRegistry
 
 from arr_actors.inert import inert
 from arr_actors.messages import Notice
-from ui import model, palette
-from ui.actor import QuitRequested, UiActor
-from ui.context import RenderContext
-from ui.effects import Effects
-from ui.stderr import divert_stderr
+from arr_actors_ui import model, palette
+from arr_actors_ui.actor import QuitRequested, UiActor
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.effects import Effects
+from arr_actors_ui.stderr import divert_stderr
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings

@@ -7,7 +7,7 @@ from typing import Any
 
 import urwid
 
-from ui.text import Markup, clip, width_of
+from arr_actors_ui.text import Markup, clip, width_of
 
 
 class Lines(urwid.Widget):

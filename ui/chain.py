@@ -13,8 +13,8 @@ import functools
 from arr_actors import lineage
 from arr_actors.messages import Row
 from arr_actors.tables import TABLE_KEYS
-from ui import model
-from ui.model import UiState
+from arr_actors_ui import model
+from arr_actors_ui.model import UiState
 
 
 def _tables(state: UiState) -> tuple[tuple[str, tuple[Row, ...]], ...]:

@@ -21,9 +21,9 @@ from typing import NamedTuple
 from arr_actors.messages import Row
 from arr_actors.tables import Column, TableSpec
 from arr_actors.timefmt import day_start, format_clock, format_span
-from ui import palette
-from ui.context import RenderContext
-from ui.text import width_of
+from arr_actors_ui import palette
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.text import width_of
 
 
 def cell_text(row: Row, column: Column, *, now: float, fetched_at: float | None, ctx: RenderContext) -> str:

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from arr_actors.rows import Row, RunnerRow, VertexRow
-from ui.alerts import ended_at
-from ui.query import is_failed
+from arr_actors_ui.alerts import ended_at
+from arr_actors_ui.query import is_failed
 
 HOUR = 3600.0
 DAY = 24 * HOUR

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from arr_actors.inert import inert_lines
-from ui.text import width_of
+from arr_actors_ui.text import width_of
 
 #: Lines kept by default (a 10,000-line log opens whole).
 MAX_LINES = 10_000

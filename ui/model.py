@@ -29,7 +29,7 @@ from arr_actors.messages import (
     TableSnapshot,
 )
 from arr_actors.tables import TABLE_KEYS, active_first, table
-from ui import alerts, health, keys, query
+from arr_actors_ui import alerts, health, keys, query
 
 #: How long a notice stays in the footer, by level (errors longest).
 TOAST_SECONDS = {"info": 4.0, "warning": 8.0, "error": 20.0}
@@ -539,7 +539,7 @@ def _act(
     if action == "detail_close":
         return state.replace(detail=None), (), True
     if action in ("chain_next", "chain_prev"):
-        from ui import chain  # ui.chain reads this module's selection helpers
+        from arr_actors_ui import chain  # ui.chain reads this module's selection helpers
 
         jumped = chain.jump(state, forward=action == "chain_next")
         if jumped is None:

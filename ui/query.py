@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from arr_actors.inert import inert, is_inert
 from arr_actors.rows import Row
 from arr_actors.tables import Column, TableSpec
-from ui import palette
+from arr_actors_ui import palette
 
 #: Quick filters by state, in the order ``f`` steps through them ("" keeps every row).
 STATE_FILTERS: tuple[str, ...] = ("", "failed", "active")

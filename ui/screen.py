@@ -18,16 +18,16 @@ from dataclasses import dataclass
 import urwid
 
 from arr_actors.tables import TABLE_KEYS
-from ui import model
-from ui.canvas import Lines
-from ui.context import SPINNER_FPS, RenderContext
-from ui.model import UiState
-from ui.text import Markup
-from ui.views.detail import detail_max_scroll, detail_page, detail_view
-from ui.views.footer import footer_height, footer_lines
-from ui.views.health import health_lines
-from ui.views.help import help_lines, help_max_scroll
-from ui.views.tables import tables_area
+from arr_actors_ui import model
+from arr_actors_ui.canvas import Lines
+from arr_actors_ui.context import SPINNER_FPS, RenderContext
+from arr_actors_ui.model import UiState
+from arr_actors_ui.text import Markup
+from arr_actors_ui.views.detail import detail_max_scroll, detail_page, detail_view
+from arr_actors_ui.views.footer import footer_height, footer_lines
+from arr_actors_ui.views.health import health_lines
+from arr_actors_ui.views.help import help_lines, help_max_scroll
+from arr_actors_ui.views.tables import tables_area
 
 
 def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: RenderContext) -> list[Markup]:

@@ -62,6 +62,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--execution", metavar="NAME", help="fetch this Cloud Run execution's log instead of reading a file")
     p.add_argument("--region", metavar="REGION", help="the execution's region (with --execution)")
     p.add_argument("--config", metavar="FILE", help="settings file (with --execution)")
+    p.add_argument("--demo", action="store_true", help="with --execution: read it from the embedded emulator (as launch --demo)")
     return p
 
 
@@ -83,11 +84,13 @@ def _main(argv: Sequence[str] | None) -> int:
                 raise UsageError("give either FILE or --execution, not both")
             if not args.region:
                 raise UsageError("--execution needs --region (the region the runner job ran in)")
-            lines: Iterable[Any] = _execution_lines(args.execution, region=args.region, config_file=args.config)
+            lines: Iterable[Any] = _execution_lines(
+                args.execution, region=args.region, config_file=args.config, demo=args.demo
+            )
             diagnosis = diagnose(lines, status=args.status)
         else:
-            if args.region or args.config:
-                raise UsageError("--region and --config only apply with --execution")
+            if args.region or args.config or args.demo:
+                raise UsageError("--region, --config and --demo only apply with --execution")
             reading, notes = _read_input(args.file or "-", newest_first=args.newest_first)
             diagnosis = diagnose(reading.lines, status=args.status)
             if args.format:
@@ -219,21 +222,26 @@ def _read_stream(stream: IO[bytes], *, origin: str, newest_first: bool) -> tuple
     return read(got.data, newest_first=newest_first), got.notes()
 
 
-def _execution_lines(execution: str, *, region: str, config_file: str | None) -> list[str]:
-    from arr_actors import config
+def _execution_lines(execution: str, *, region: str, config_file: str | None, demo: bool = False) -> list[str]:
+    from arr_actors import config, extras
 
+    extras.require_cloud_libraries("diagnose --execution")
     try:
-        settings = config.load(config_file=config_file)
+        settings = config.load(config_file=config_file, demo=demo)
     except config.ConfigError as exc:
         raise UsageError(str(exc)) from None
     try:
         from arr_actors.sources.logs import read_execution_logs
     except ImportError as exc:
         raise UsageError(f"reading Cloud Logging is not available in this installation ({exc})") from None
+    from arr_actors.cli import StartupError, cloud_endpoints
     from arr_actors.sources.errors import SourceError
 
     try:
-        by_execution = read_execution_logs(settings, region=region, executions=[execution])
+        with cloud_endpoints(settings) as live:
+            by_execution = read_execution_logs(live, region=region, executions=[execution])
+    except StartupError as exc:
+        raise UsageError(str(exc)) from None
     except SourceError as exc:  # says what is wrong and what to do
         raise UsageError(f"could not read the log of {execution} in {region}: {exc}") from None
     except Exception as exc:

@@ -63,7 +63,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import tomllib
+from arr_actors.compat import tomllib
 
 DEFAULT_PATH = Path(__file__).with_name("patterns.toml")
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
+from arr_actors.compat import fromisoformat
 from arr_actors.emulator import lexing
 from arr_actors.emulator.lexing import Token
 
@@ -281,7 +281,7 @@ def _timestamp(text: str) -> int:
     stamp, fraction, zone = match.groups()
     zone = "+00:00" if zone is None or zone.upper() == "Z" else zone
     try:
-        moment = datetime.fromisoformat(stamp.replace(" ", "T") + zone)
+        moment = fromisoformat(stamp.replace(" ", "T") + zone)
     except ValueError:
         raise FilterError(f"{text!r} is not an RFC 3339 timestamp (e.g. 2025-11-18T08:00:00Z)") from None
     nanos = int(fraction.ljust(9, "0")) if fraction else 0

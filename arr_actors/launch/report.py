@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from arr_actors.diagnostics.extract import Diagnosis
 
 SCHEMA = 1
-WATCH_COMMAND = "python -m arr_actors"
+PROGRAM = "python -m arr_actors"
 
 EXIT_SUBMITTED = 0
 EXIT_FAILED = 1
@@ -54,9 +54,19 @@ class Target:
     queue: str
     runner_job: str
     execution: str = ""  # short execution name, "" until RunJob answered
+    demo: bool = False  # on the embedded emulator: every next step stays in the demo
+
+    def watch_command(self) -> str:
+        return f"{PROGRAM} --demo" if self.demo else PROGRAM
 
     def diagnose_command(self) -> str:
-        return f"python -m arr_actors diagnose --execution {self.execution} --region {self.region}"
+        """How to read this execution's log later; the demo's launch ends with its emulator, so it says so."""
+        if self.demo:
+            return (
+                f"nothing to read: the demo's emulator ends with launch (for an execution of the running demo, "
+                f"{PROGRAM} diagnose --demo --execution NAME --region REGION with a name from {PROGRAM} --demo)"
+            )
+        return f"{PROGRAM} diagnose --execution {self.execution} --region {self.region}"
 
     def cancel_command(self) -> str:
         return f"gcloud run jobs executions cancel {self.execution} --region {self.region}"
@@ -116,10 +126,9 @@ def build(
         job_report = JobReport(
             job.id, job.display_name, job.state, max(0.0, wall_now - job.created_at), confirmed=decision.confirmed
         )
-        hints = [
-            f"watch it: {WATCH_COMMAND}",
-            f"details: gcloud ai custom-jobs describe {job.id} --region {target.region}",
-        ]
+        hints = [f"watch it: {target.watch_command()}"]
+        if not target.demo:  # gcloud would look in the real cloud
+            hints.append(f"details: gcloud ai custom-jobs describe {job.id} --region {target.region}")
         if not decision.confirmed:
             why = (
                 f"its log could not be read ({watch.log_refused})"
@@ -161,7 +170,7 @@ def build(
                 f"the queue {target.queue!r} was probably empty: add a job to it in W&B, then launch again",
                 *(job_note(job) for job in other_jobs(watch)),
                 f"the runner's log: {target.diagnose_command()}",
-                f"look around: {WATCH_COMMAND}",
+                f"look around: {target.watch_command()}",
             ),
             **common,
         )
@@ -212,21 +221,23 @@ def timeout_hints(watch: Watch, *, target: Target) -> tuple[str, ...]:
     hints.append(f"the queue {target.queue!r} may be empty: check it in W&B (Launch > queues) and add a job")
     hints += [job_note(job) for job in other_jobs(watch)]
     hints += [f"{describe_fault(f)} (it answered again later)" for f in watch.faults if f.service not in watch.failing]
-    hints.append(f"look at the runner, Vertex AI and W&B: {WATCH_COMMAND}")
+    hints.append(f"look at the runner, Vertex AI and W&B: {target.watch_command()}")
     if target.execution:
         hints.append(f"the runner's log so far: {target.diagnose_command()}")
-        hints.append(f"the execution keeps running; to stop it: {target.cancel_command()}")
+        if not target.demo:  # the demo's execution ends with its emulator
+            hints.append(f"the execution keeps running; to stop it: {target.cancel_command()}")
     return tuple(hints)
 
 
 def launch_failed(*, target: Target, message: str, code: str, elapsed_s: float) -> Result:
-    hints = [
-        f"check the job exists: gcloud run jobs describe {target.runner_job} --region {target.region}",
-        "pick another region with --region (the configured regions are in the config file)",
-    ]
+    hints = ["pick another region with --region (the configured regions are in the config file)"]
+    if not target.demo:
+        hints.insert(0, f"check the job exists: gcloud run jobs describe {target.runner_job} --region {target.region}")
     if code in ("DEADLINE_EXCEEDED", "UNAVAILABLE"):
         # The request may have reached Cloud Run before the answer was lost.
-        hints.insert(0, f"an execution may have started anyway: look with {WATCH_COMMAND} before launching again")
+        hints.insert(
+            0, f"an execution may have started anyway: look with {target.watch_command()} before launching again"
+        )
     return Result(
         "launch_failed",
         f"Could not start the runner job {target.runner_job!r} in {target.region}: {message}",
@@ -237,16 +248,20 @@ def launch_failed(*, target: Target, message: str, code: str, elapsed_s: float) 
 
 
 def interrupted(*, watch: Watch | None, target: Target, elapsed_s: float) -> Result:
-    if target.execution:
+    if target.execution and target.demo:
+        headline = f"Interrupted. Execution {target.execution} ended with the demo's emulator."
+        hints: tuple[str, ...] = (f"try again: {PROGRAM} launch --demo",)
+    elif target.execution:
         headline = f"Interrupted. Execution {target.execution} keeps running in {target.region}."
-        hints: tuple[str, ...] = (
+        hints = (
             f"to cancel it: {target.cancel_command()}",
-            f"to follow it: {WATCH_COMMAND}",
+            f"to follow it: {target.watch_command()}",
         )
     else:
         headline = "Interrupted before Cloud Run said which execution it started."
         hints = (
-            f"an execution of {target.runner_job} may have started in {target.region}: look with {WATCH_COMMAND}",
+            f"an execution of {target.runner_job} may have started in {target.region}: "
+            f"look with {target.watch_command()}",
         )
     return Result(
         "interrupted",

@@ -230,4 +230,5 @@ def new_target(settings: Settings, options: Options, *, region: str) -> Target:
         region=region,
         queue=options.queue or settings.queue,
         runner_job=settings.runner_job,
+        demo=settings.demo,
     )

@@ -13,10 +13,13 @@ One module per role:
 - :mod:`~arr_actors.recording.recorder`: the subscriber that appends every
   message to a recording;
 - :mod:`~arr_actors.recording.headless`: the monitor without a screen, streaming
-  its recording to a file or stdout (``--record -``).
+  its recording to a file or stdout (``--record -``), with a heartbeat;
+- :mod:`~arr_actors.recording.replay`: ``arr-actors replay``, the viewer;
+- :mod:`~arr_actors.recording.remote`: ``arr-actors view HOST``, the viewer of a
+  monitor running on another host over ssh.
 
 The package needs only the standard library and the message types, so
-``scripts/replay.py`` can run on a host without any cloud library.
+``arr-actors replay`` (:mod:`~arr_actors.recording.replay`) runs on a host without any cloud library.
 """
 
 from __future__ import annotations

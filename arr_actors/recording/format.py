@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from arr_actors.compat import fromisoformat
 from arr_actors.config import MAX_ROWS
 from arr_actors.inert import dumps
 from arr_actors.messages import MAX_EPOCH, TOO_DEEP, UI_MESSAGE_TYPES, CodecError, TableSnapshot, decode, encode
@@ -143,7 +144,7 @@ def parse_header(line: bytes) -> Header:
     if not isinstance(started_at, str):
         started_at = ""
     try:
-        started_epoch: float | None = datetime.datetime.fromisoformat(started_at).timestamp()
+        started_epoch: float | None = fromisoformat(started_at).timestamp()
     except (ValueError, OverflowError):
         started_epoch = None
     if started_epoch is not None and not 0 <= started_epoch <= MAX_EPOCH - MAX_T:

@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
+#: Seconds between heartbeats (an empty line, which readers skip). Over ssh the
+#: local client learns that the viewer quit only when it next writes to the
+#: closed pipe; without traffic that waits for the next update (up to a minute),
+#: and so does this monitor. A heartbeat keeps the whole chain ending within 2 s.
+HEARTBEAT_S = 0.5
+
 
 def record_headless(
     settings: Settings,
@@ -31,6 +37,8 @@ def record_headless(
 
     Stops on SIGINT, SIGTERM, SIGHUP or when the reader of ``out`` goes away
     (a closed pipe is how a remote viewer quits: it is a clean exit, status 0).
+    Writes a heartbeat every ``HEARTBEAT_S`` so a relay such as ssh notices a
+    vanished reader promptly.
     Returns 1 when the output failed for another reason (e.g. a full disk).
     Must be called from the main thread (it installs signal handlers).
     """
@@ -64,7 +72,10 @@ def record_headless(
             poller.register(out_fd, 0)
         stopping = False
         while not stopping:
-            for fd, _events in poller.poll():
+            events = poller.poll(HEARTBEAT_S * 1000)
+            if not events:
+                recorder.heartbeat()
+            for fd, _events in events:
                 if fd == wake_r:
                     data = os.read(wake_r, 64)
                     stopping = stopping or failure_byte in data or any(sig in data for sig in _STOP_SIGNALS)

@@ -22,6 +22,9 @@ QUEUE_LIMIT = 10_000
 
 _STOP = object()
 
+#: The line a heartbeat writes: blank, so every reader (old ones too) skips it.
+HEARTBEAT = b"\n"
+
 
 class Recorder:
     """A subscriber that appends every message it is told to a recording.
@@ -76,6 +79,13 @@ class Recorder:
                 return
             self._queue.put((t, message))
 
+    def heartbeat(self) -> None:
+        """Write an empty line (readers skip it) unless messages are waiting: it only proves the reader is there."""
+        with self._lock:
+            if self._stopping or self.failure is not None or not self._queue.empty():
+                return
+            self._queue.put(HEARTBEAT)
+
     def stop(self, *, timeout: float = 2.0) -> None:
         """Write what is queued, then close; returns within ``timeout`` even if the output is stuck."""
         with self._lock:
@@ -97,6 +107,9 @@ class Recorder:
                 if item is _STOP:
                     break
                 if self.failure is not None:
+                    continue
+                if item is HEARTBEAT:
+                    self._write(item, count=False)
                     continue
                 if isinstance(item, bytes):
                     self._write(item)
@@ -120,7 +133,7 @@ class Recorder:
                 with contextlib.suppress(OSError):
                     self._out.close()
 
-    def _write(self, line: bytes) -> None:
+    def _write(self, line: bytes, *, count: bool = True) -> None:
         if self.failure is not None:
             return
         try:
@@ -131,4 +144,5 @@ class Recorder:
             if self._on_failure is not None:
                 self._on_failure(exc)
             return
-        self.written += 1
+        if count:
+            self.written += 1

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import TYPE_CHECKING, Any
 
+from arr_actors.compat import fromisoformat
 from arr_actors.messages import MAX_EPOCH, MAX_SECONDS, TableData, WandbRunRow
 from arr_actors.sources.errors import SourceError, translate_wandb, wandb_project_missing
 
@@ -37,7 +38,7 @@ def parse_time(value: Any) -> float | None:
         return float(value) if 0 <= value <= MAX_EPOCH else None
     text = str(value).strip().replace("Z", "+00:00")
     try:
-        stamp = datetime.fromisoformat(text)
+        stamp = fromisoformat(text)
     except ValueError:
         return None
     if stamp.tzinfo is None:

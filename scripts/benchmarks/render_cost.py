@@ -14,8 +14,8 @@ from benchmarks.stats import percentile
 def render_cost_ms(snapshots: Mapping[str, Any], *, repeats: int) -> dict[str, float | str]:
     """CPU time of drawing one whole frame of these tables (the UI's pure render
     functions and urwid's canvas), in milliseconds, at the benchmark's terminal size."""
-    from ui import model, screen
-    from ui.context import RenderContext
+    from arr_actors_ui import model, screen
+    from arr_actors_ui.context import RenderContext
 
     ctx = RenderContext(regions=18)
     state = model.UiState()

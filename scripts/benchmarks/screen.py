@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from arr_actors.tables import TABLES
-from ui.context import SPINNER_FPS, UTF8_GLYPHS, RenderContext
-from ui.views.help import help_lines
-from ui.views.title import STATE_LABELS
+from arr_actors_ui.context import SPINNER_FPS, UTF8_GLYPHS, RenderContext
+from arr_actors_ui.views.help import help_lines
+from arr_actors_ui.views.title import STATE_LABELS
 
 if TYPE_CHECKING:
     from e2e.pty import Terminal

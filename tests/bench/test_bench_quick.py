@@ -115,8 +115,8 @@ def test_screen_reads_the_labels_and_glyphs_the_ui_draws():
 
     from arr_actors.messages import FetchStarted, TableSnapshot
     from arr_actors.tables import TABLES
-    from ui.context import SPINNER_FPS, RenderContext
-    from ui.views.title import title_line
+    from arr_actors_ui.context import SPINNER_FPS, RenderContext
+    from arr_actors_ui.views.title import title_line
 
     spec = TABLES[0]
     snapshot = TableSnapshot(table=spec.key, seq=1, state="timeout", fetched_at=100.0)

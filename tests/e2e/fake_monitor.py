@@ -161,7 +161,7 @@ def main() -> int:
     parser.add_argument("--notify", action="store_true")
     args = parser.parse_args()
 
-    from ui import app
+    from arr_actors_ui import app
 
     settings = config.defaults(project="demo-project")
     return app.run(

@@ -21,9 +21,9 @@ from arr_actors import messages as m
 from arr_actors import recording as rec
 from arr_actors.sources import runner
 from arr_actors.tables import TABLES
+from arr_actors_ui import keys
 from e2e.conftest import REPO, program_env
 from e2e.pty import Terminal
-from ui import keys
 
 pytestmark = pytest.mark.e2e
 

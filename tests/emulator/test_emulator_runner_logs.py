@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
-import tomllib
 
+from arr_actors.compat import tomllib
 from arr_actors.diagnostics import formats
 from arr_actors.emulator.runnerlogs import FAILURES, LogContext, RunnerTimeline, Submission, runner_lines
 

@@ -31,9 +31,9 @@ from arr_actors.diagnostics.memory import TerminalMemory
 from arr_actors.runtime import eventlog, starter
 from arr_actors.runtime.policy import LogEvent
 from arr_actors.sources.limiter import LoggingLimiter
-from ui import model, screen
-from ui.context import RenderContext
-from ui.stderr import divert_stderr
+from arr_actors_ui import model, screen
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.stderr import divert_stderr
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = 1_700_000_000.0

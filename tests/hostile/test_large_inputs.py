@@ -23,9 +23,9 @@ from arr_actors import config, recording
 from arr_actors import messages as m
 from arr_actors import warmstart as ws
 from arr_actors.tables import TABLE_KEYS
-from ui import columns, model, screen
-from ui.context import RenderContext
-from ui.views import tables as table_view
+from arr_actors_ui import columns, model, screen
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.views import tables as table_view
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = 1_750_000_000.0

@@ -14,13 +14,13 @@ from collections.abc import Callable
 
 import pytest
 from hostile_text import HOSTILE, SURVIVOR, assert_inert
-from urwid.testing import render_text
+from urwid_testing import render_text
 from wcwidth import wcswidth
 
 from arr_actors.messages import RunnerRow, TableSnapshot, VertexRow
-from ui import model, screen
-from ui.context import RenderContext
-from ui.model import UiState
+from arr_actors_ui import model, screen
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.model import UiState
 
 NOW = 1_714_555_800.0
 CTX = RenderContext(regions=1)

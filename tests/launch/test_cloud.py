@@ -15,7 +15,7 @@ EPOCH = 1_700_000_000.0
 
 
 def ts(seconds: float) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
+    return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
 
 
 def test_job_from_proto_keeps_id_state_time_and_makes_text_inert():

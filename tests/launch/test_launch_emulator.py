@@ -90,7 +90,9 @@ def test_launch_ok_reports_the_job_well_under_the_timeout():
     assert doc["job"]["display_name"] and doc["job"]["age_s"] >= 0
     assert doc["execution"].startswith("vertex-ai-launcher-") and doc["region"] == "us-central1"
     assert doc["queue"] == "vertex-ai-queue"
-    assert any("python -m arr_actors" in hint for hint in doc["hints"])
+    # Every next step stays in the demo: watch it there, no gcloud command into the real cloud.
+    assert "watch it: python -m arr_actors --demo" in doc["hints"]
+    assert not any("gcloud" in hint for hint in doc["hints"])
     assert doc["elapsed_s"] < 30 and took < 45  # default timeout is 120 s
 
 
@@ -103,8 +105,9 @@ def test_runner_failure_exits_1_with_the_quota_error_without_waiting_for_the_tim
     assert doc["outcome"] == "runner_failed"
     assert QUOTA_SUMMARY.match(doc["diagnosis"]["summary"]), doc["diagnosis"]
     assert doc["diagnosis"]["category"] == "quota"
-    command = f"python -m arr_actors diagnose --execution {doc['execution']} --region us-central1"
-    assert any(command in hint for hint in doc["hints"])
+    # The demo's execution ends with its emulator: the hint says so and points at diagnose --demo.
+    assert not any(f"diagnose --execution {doc['execution']}" in hint for hint in doc["hints"])
+    assert any("diagnose --demo --execution NAME --region REGION" in hint for hint in doc["hints"])
     assert took < 30
 
 
@@ -119,7 +122,8 @@ def test_no_job_exits_3_after_the_timeout_with_hints():
     assert took < 30
     hints = " | ".join(doc["hints"])
     assert "has not picked up" in hints and "may be empty" in hints
-    assert f"gcloud run jobs executions cancel {doc['execution']} --region us-central1" in hints
+    assert "gcloud" not in hints  # the demo's execution ends with its emulator: nothing to cancel
+    assert "look at the runner, Vertex AI and W&B: python -m arr_actors --demo" in hints
 
 
 # --------------------------------------------------------------------- output

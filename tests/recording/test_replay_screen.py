@@ -10,8 +10,8 @@ from recording_samples import NOW, session_messages
 
 from arr_actors import messages as m
 from arr_actors import recording as rec
-from ui import model, screen
-from ui.context import RenderContext
+from arr_actors_ui import model, screen
+from arr_actors_ui.context import RenderContext
 
 SIZES = ((80, 24), (120, 40), (200, 60))
 

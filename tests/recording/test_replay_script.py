@@ -102,9 +102,9 @@ def test_bad_lines_are_warned_about_and_the_rest_is_used(settings, tmp_path):
     n = len(messages) + 2  # line number of the first damaged line
     err = proc.stderr.decode().splitlines()
     assert err == [
-        f"replay.py: {path}: line {n} skipped: unknown message type 'Teleport'",
-        f"replay.py: {path}: line {n + 1} skipped: TableSnapshot.rows: expected a list, got 5",
-        f"replay.py: {path}: line {n + 2} skipped: truncated (the recording ends in the middle of this line)",
+        f"arr-actors replay: {path}: line {n} skipped: unknown message type 'Teleport'",
+        f"arr-actors replay: {path}: line {n + 1} skipped: TableSnapshot.rows: expected a list, got 5",
+        f"arr-actors replay: {path}: line {n + 2} skipped: truncated (the recording ends in the middle of this line)",
     ]
     doc = json.loads(proc.stdout)
     assert doc["tables"]["runner"]["rows"] == [m.row_to_plain(r) for r in final_snapshots(messages)["runner"].rows]
@@ -124,13 +124,13 @@ def test_many_bad_lines_are_summarised(settings, tmp_path):
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
-        (["NOFILE"], None, "replay.py: error: NOFILE: cannot read (No such file or directory)"),
-        (["FILE", "--json"], None, "replay.py: error: --json needs --once"),
+        (["NOFILE"], None, "arr-actors replay: error: NOFILE: cannot read (No such file or directory)"),
+        (["FILE", "--json"], None, "arr-actors replay: error: --json needs --once"),
         (["FILE", "--once", "--follow"], None, "--follow cannot be combined with --once"),
         (["FILE", "--speed", "0"], None, "'0' must be a number greater than 0"),
         (["FILE", "--speed", "fast"], None, "'fast' is not a number"),
         (["FILE", "--once"], b"", "empty input"),
-        (["-", "--once"], b"hello\n", "replay.py: stdin: not an arr_actors recording"),
+        (["-", "--once"], b"hello\n", "arr-actors replay: stdin: not an arr_actors recording"),
         (["NEWER", "--once"], None, "schema 2 is newer than this program understands (1); upgrade arr_actors"),
         (["TEXT", "--once"], None, "not an arr_actors recording (its first line is not a recording header)"),
     ],

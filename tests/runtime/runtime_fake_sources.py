@@ -69,7 +69,7 @@ def open_broken_source(settings: object, table: str) -> Callable[[], TableData]:
 
 
 #: Packages a fetch process must not have loaded before its source asks for them.
-FORBIDDEN_PACKAGES = ("pykka", "urwid", "grpc", "wandb", "ui", "google")
+FORBIDDEN_PACKAGES = ("pykka", "urwid", "grpc", "wandb", "arr_actors_ui", "google")
 
 
 def open_import_report_source(settings: object, table: str) -> Callable[[], TableData]:

@@ -11,9 +11,9 @@ from ui_screens import QuietScreen, text_of, wait_for_frame
 
 from arr_actors.messages import FetchStarted, PauseChanged, TableSnapshot
 from arr_actors.tables import TABLE_KEYS
-from ui import palette
-from ui.actor import QuitRequested, UiActor
-from ui.context import RenderContext
+from arr_actors_ui import palette
+from arr_actors_ui.actor import QuitRequested, UiActor
+from arr_actors_ui.context import RenderContext
 
 CTX = RenderContext()
 
@@ -180,7 +180,7 @@ class RecordingSystem:
 
 
 def test_keys_pressed_on_the_screen_widget_send_commands_and_change_the_view(actor: UiActor) -> None:
-    from urwid.testing import press, render_text
+    from urwid_testing import press, render_text
 
     from arr_actors.messages import RefreshRequest, SetPaused
 

@@ -11,11 +11,11 @@ import time
 import pytest
 import ui_samples as S
 from ui_screens import QuietScreen, text_of, wait_for_frame
-from urwid.testing import ScriptedScreen
+from urwid_testing import ScriptedScreen
 
 from arr_actors import config
 from arr_actors.messages import RefreshRequest, SetPaused
-from ui import app
+from arr_actors_ui import app
 
 SETTINGS = config.defaults(project="demo-project")
 
@@ -155,7 +155,8 @@ def test_the_ui_never_imports_cloud_libraries() -> None:
     code = (
         "import sys\n"
         "before = set(sys.modules)\n"
-        "import ui, ui.app, ui.actor, ui.screen, ui.views.tables, ui.views.detail, ui.model, ui.keys, ui.palette, arr_actors.inert\n"
+        "import arr_actors_ui, arr_actors_ui.app, arr_actors_ui.actor, arr_actors_ui.screen, arr_actors_ui.views.tables, "
+        "arr_actors_ui.views.detail, arr_actors_ui.model, arr_actors_ui.keys, arr_actors_ui.palette, arr_actors.inert\n"
         "import arr_actors.cli\n"
         "added = set(sys.modules) - before\n"
         "bad = sorted(m for m in added if m.split('.')[0] in ('google', 'wandb', 'grpc', 'proto'))\n"

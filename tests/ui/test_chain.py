@@ -6,9 +6,9 @@ from __future__ import annotations
 import ui_samples as S
 
 from arr_actors.rows import BuildRow, RunnerRow, VertexRow, WandbRunRow
-from ui import model, screen
-from ui.context import RenderContext
-from ui.model import Detail, UiState
+from arr_actors_ui import model, screen
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.model import Detail, UiState
 
 CTX = RenderContext(regions=18)
 IMAGE = "us-docker.pkg.dev/p/arr/arr-trainer:abc1234"

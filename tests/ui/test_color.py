@@ -10,7 +10,7 @@ import sys
 import pytest
 import urwid
 
-from ui import app, palette
+from arr_actors_ui import app, palette
 
 # Parameters of SGR that set a colour (default colours 39 and 49 included).
 COLOUR_PARAMS = re.compile(r"^(3\d|4\d|9[0-7]|10[0-7])$")
@@ -42,13 +42,13 @@ def test_an_unknown_choice_is_named() -> None:
 @pytest.mark.parametrize(("term", "expected"), [("vt100", -1), ("dumb", -1), ("xterm", 8), ("xterm-256color", 256)])
 def test_terminfo_colors_reads_the_terminal_database(term: str, expected: int) -> None:
     # curses reads one entry per process: ask in a fresh one for each terminal
-    code = f"from ui import palette; print(palette.terminfo_colors({term!r}))"
+    code = f"from arr_actors_ui import palette; print(palette.terminfo_colors({term!r}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
     assert out.stdout.strip() == str(expected)
 
 
 def test_terminfo_colors_of_an_unknown_terminal_is_none() -> None:
-    code = "from ui import palette; print(palette.terminfo_colors('no-such-terminal-xyz'), palette.terminfo_colors(''))"
+    code = "from arr_actors_ui import palette; print(palette.terminfo_colors('no-such-terminal-xyz'), palette.terminfo_colors(''))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
     assert out.stdout.split() == ["None", "None"]
 
@@ -91,7 +91,7 @@ def test_without_curses_nothing_can_tell_and_colour_stays_on() -> None:
     # a Python built without curses: the raw display needs none, and neither does this
     code = (
         "import sys; sys.modules['curses'] = None\n"
-        "from ui import app, palette\n"
+        "from arr_actors_ui import app, palette\n"
         "print(palette.terminfo_colors('vt100'), app.color_mode('auto'), app.color_mode('never'))"
     )
     env = {**os.environ, "TERM": "vt100"}

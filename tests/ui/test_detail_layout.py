@@ -6,13 +6,13 @@ import re
 
 import pytest
 import ui_samples as S
-from urwid.testing import render_text
+from urwid_testing import render_text
 
 from arr_actors.messages import BuildRow, VertexRow, WandbRunRow
-from ui import model, screen
-from ui.context import RenderContext
-from ui.model import Detail, UiState
-from ui.views.detail import LABEL_GAP, field_lines, label_width, wrap_keeping_links
+from arr_actors_ui import model, screen
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.model import Detail, UiState
+from arr_actors_ui.views.detail import LABEL_GAP, field_lines, label_width, wrap_keeping_links
 
 CTX = RenderContext(regions=18)
 LOG_URL = (

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 import ui_samples as S
-from urwid.testing import render_text
+from urwid_testing import render_text
 
 from arr_actors.messages import RunnerRow
 from arr_actors.sources import runner
-from ui import model, screen
-from ui.context import ASCII_FORMS, ASCII_GLYPHS, UTF8_GLYPHS, RenderContext, to_ascii
-from ui.model import Detail, UiState
+from arr_actors_ui import model, screen
+from arr_actors_ui.context import ASCII_FORMS, ASCII_GLYPHS, UTF8_GLYPHS, RenderContext, to_ascii
+from arr_actors_ui.model import Detail, UiState
 
 ROOT = Path(__file__).resolve().parents[2]
 ASCII = RenderContext(regions=18, ascii=True)

@@ -6,11 +6,11 @@ import re
 
 import pytest
 import ui_samples as S
-from urwid.testing import render_text
+from urwid_testing import render_text
 
-from ui import keys, model, screen
-from ui.context import RenderContext
-from ui.model import UiState
+from arr_actors_ui import keys, model, screen
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.model import UiState
 
 CTX = RenderContext(regions=18)
 

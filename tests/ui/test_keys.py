@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import ui_samples as S
 
-from ui import keys, model
-from ui.model import Detail, UiState
+from arr_actors_ui import keys, model
+from arr_actors_ui.model import Detail, UiState
 
 
 def state_for(context: str) -> UiState:

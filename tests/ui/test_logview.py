@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ui import logview
+from arr_actors_ui import logview
 
 LOG = tuple(f"line {i}" for i in range(100))
 ERROR = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"

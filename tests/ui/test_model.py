@@ -11,8 +11,8 @@ from arr_actors.messages import (
     TableSnapshot,
 )
 from arr_actors.tables import TABLE_KEYS
-from ui import model
-from ui.model import Detail, Quit, UiState
+from arr_actors_ui import model
+from arr_actors_ui.model import Detail, Quit, UiState
 
 
 def loaded(**changes) -> UiState:

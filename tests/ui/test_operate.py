@@ -12,11 +12,11 @@ from arr_actors.messages import Action, ActionDone, ActionRequest, PlaybackEnded
 from arr_actors.rows import BuildRow, RunnerRow, VertexRow
 from arr_actors.tables import table
 from arr_actors.timefmt import format_clock
-from ui import health, model, query, screen
-from ui.context import RenderContext
-from ui.effects import osc52
-from ui.model import UiState
-from ui.views.footer import footer_height
+from arr_actors_ui import health, model, query, screen
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.effects import osc52
+from arr_actors_ui.model import UiState
+from arr_actors_ui.views.footer import footer_height
 
 
 def loaded(**changes) -> UiState:
@@ -378,7 +378,7 @@ def test_read_only_and_replay_disable_actions_and_replay_refreshes_visibly() -> 
 def test_the_readme_keys_table_lists_every_key() -> None:
     from pathlib import Path
 
-    from ui import keys
+    from arr_actors_ui import keys
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("## Keys", 1)[1].split("\n## ", 1)[0]

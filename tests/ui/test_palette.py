@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from urwid.testing import resolve_attr
+from urwid_testing import resolve_attr
 
-from ui import palette
+from arr_actors_ui import palette
 
 
 @pytest.mark.parametrize("name", sorted(palette.PALETTES))

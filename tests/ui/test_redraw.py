@@ -6,9 +6,9 @@ import ui_samples as S
 import urwid
 from ui_screens import QuietScreen
 
-from ui import palette
-from ui.actor import UiActor
-from ui.context import RenderContext
+from arr_actors_ui import palette
+from arr_actors_ui.actor import UiActor
+from arr_actors_ui.context import RenderContext
 
 SIZE = (200, 50)
 
@@ -74,7 +74,7 @@ def test_a_runtime_ticking_is_redrawn_every_second() -> None:
 
 def test_a_redraw_after_the_alarm_draws_the_lines_it_compared(monkeypatch) -> None:
     """One screen's worth of lines per tick, not two: the redraw uses what the alarm made."""
-    from ui import actor as actor_module
+    from arr_actors_ui import actor as actor_module
 
     clock = Clock(S.NOW)
     running = S.ok_snapshot("active", fetched_at=S.NOW - 600, updated_at=S.NOW - 600, next_refresh_at=None)

@@ -5,19 +5,19 @@ from dataclasses import dataclass
 
 import pytest
 import ui_samples as S
-from urwid.testing import render_runs, render_text, resolve_attr
+from urwid_testing import render_runs, render_text, resolve_attr
 
 from arr_actors.messages import DetailField, Notice, PauseChanged, TableSnapshot, WandbRunRow
 from arr_actors.tables import TABLES, Column, TableSpec, table
-from ui import keys, model, palette, screen
-from ui.canvas import Lines
-from ui.columns import column_widths, table_widths
-from ui.context import SPINNER_FPS, UTF8_GLYPHS, RenderContext
-from ui.model import Detail, UiState
-from ui.text import Markup, width_of
-from ui.views.detail import detail_view
-from ui.views.footer import footer_height, footer_lines
-from ui.views.tables import allocate, row_line
+from arr_actors_ui import keys, model, palette, screen
+from arr_actors_ui.canvas import Lines
+from arr_actors_ui.columns import column_widths, table_widths
+from arr_actors_ui.context import SPINNER_FPS, UTF8_GLYPHS, RenderContext
+from arr_actors_ui.model import Detail, UiState
+from arr_actors_ui.text import Markup, width_of
+from arr_actors_ui.views.detail import detail_view
+from arr_actors_ui.views.footer import footer_height, footer_lines
+from arr_actors_ui.views.tables import allocate, row_line
 
 CTX = RenderContext(regions=18)
 ACTIVE = re.compile("[\x00-\x1f\x7f-\x9f]")

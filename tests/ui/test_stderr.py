@@ -10,8 +10,8 @@ import pytest
 from ui_screens import QuietScreen, text_of, wait_for_frame
 
 from arr_actors import config
-from ui import app
-from ui.stderr import divert_stderr
+from arr_actors_ui import app
+from arr_actors_ui.stderr import divert_stderr
 
 CHILD = "import sys; sys.stderr.write('absl warning \\x1b[2Jcleared\\nsecond line\\npartial')"
 

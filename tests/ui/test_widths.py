@@ -6,8 +6,8 @@ import ui_samples as S
 
 from arr_actors.messages import BuildRow, VertexRow
 from arr_actors.tables import TABLE_KEYS, Column, table
-from ui.columns import column_widths, table_widths
-from ui.context import RenderContext
+from arr_actors_ui.columns import column_widths, table_widths
+from arr_actors_ui.context import RenderContext
 
 CTX = RenderContext(regions=18)
 BUILD_ID = "fcc5e053-1d2b-4c1e-9a7f-0b6e8f3d2a11"

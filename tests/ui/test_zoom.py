@@ -7,9 +7,9 @@ from urwid.testing import render_text
 
 from arr_actors.messages import WandbRunRow
 from arr_actors.tables import TABLES
-from ui import model, screen
-from ui.context import RenderContext
-from ui.model import UiState
+from arr_actors_ui import model, screen
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.model import UiState
 
 CTX = RenderContext(regions=18)
 HISTORY = tuple(WandbRunRow(f"r{i:02d}", f"run-{i:02d}", "finished", S.NOW - 60 * i, runtime_s=10.0) for i in range(30))

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import urwid
-from urwid.testing import ScriptedScreen
+from urwid_testing import ScriptedScreen
 
 
 class QuietScreen(urwid.display.BaseScreen):

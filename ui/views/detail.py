@@ -16,11 +16,11 @@ from arr_actors.inert import inert_lines
 from arr_actors.messages import DetailField, Row, TableSnapshot
 from arr_actors.tables import TableSpec, table
 from arr_actors.timefmt import format_ago, format_span, format_timestamp
-from ui import chain, model, palette
-from ui.context import RenderContext
-from ui.model import UiState
-from ui.text import Markup, clip, fit, plain, width_of, wrap
-from ui.views.title import STATE_LABELS
+from arr_actors_ui import chain, model, palette
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.model import UiState
+from arr_actors_ui.text import Markup, clip, fit, plain, width_of, wrap
+from arr_actors_ui.views.title import STATE_LABELS
 
 #: The label column is as wide as the view's longest label, at least this,
 #: and never more than a third of the screen; a gap always follows it.

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from arr_actors.tables import TABLE_KEYS, table
-from ui import keys, model
-from ui.context import RenderContext
-from ui.model import UiState
-from ui.text import Markup, clip, plain, width_of, wrap
+from arr_actors_ui import keys, model
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.model import UiState
+from arr_actors_ui.text import Markup, clip, plain, width_of, wrap
 
 #: The most lines a toast shown whole (a copied id or URL) takes.
 MAX_WHOLE_LINES = 4

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from arr_actors.timefmt import format_ago
-from ui import health
-from ui.context import RenderContext
-from ui.model import UiState
-from ui.text import Markup, cells, clip, plain
+from arr_actors_ui import health
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.model import UiState
+from arr_actors_ui.text import Markup, cells, clip, plain
 
 #: (header, width, align); the last error takes what is left.
 COLUMNS = (

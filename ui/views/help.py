@@ -3,9 +3,9 @@ line; the bindings scroll when the screen is too small to show them all."""
 
 from __future__ import annotations
 
-from ui import keys
-from ui.context import RenderContext
-from ui.text import Markup, clip, fit, plain, width_of
+from arr_actors_ui import keys
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.text import Markup, clip, fit, plain, width_of
 
 KEY_WIDTH = 14
 TITLE = "Keys (esc or ? closes)"

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 
 from arr_actors.messages import Row
 from arr_actors.tables import TABLE_KEYS, TABLES, TableSpec
-from ui import chain, model
-from ui.columns import ROW_CACHE_SIZE, cell_style, row_cells, table_widths
-from ui.context import RenderContext
-from ui.model import UiState
-from ui.query import SortOrder
-from ui.text import Markup, cells, fit, plain, width_of, wrapped
-from ui.views.title import title_line
+from arr_actors_ui import chain, model
+from arr_actors_ui.columns import ROW_CACHE_SIZE, cell_style, row_cells, table_widths
+from arr_actors_ui.context import RenderContext
+from arr_actors_ui.model import UiState
+from arr_actors_ui.query import SortOrder
+from arr_actors_ui.text import Markup, cells, fit, plain, width_of, wrapped
+from arr_actors_ui.views.title import title_line
 
 #: The mark after the header of the column a table is sorted by: (ascending, descending).
 SORT_MARKS = ("▲", "▼")

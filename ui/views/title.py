@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from arr_actors.messages import FetchStarted, TableSnapshot, TableStatus
 from arr_actors.tables import TableSpec
 from arr_actors.timefmt import format_ago, format_clock
-from ui.context import SPINNER_FPS, RenderContext
-from ui.text import Markup, clip, fit, width_of
+from arr_actors_ui.context import SPINNER_FPS, RenderContext
+from arr_actors_ui.text import Markup, clip, fit, width_of
 
 #: What a table that is not ``ok`` says about itself, and its style.
 STATE_LABELS: dict[TableStatus, tuple[str, str]] = {
