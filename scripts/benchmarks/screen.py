@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 #: What a table's title line says when its rows are not fresh.
 TROUBLE_LABELS: tuple[str, ...] = tuple(label for label, _style in STATE_LABELS.values())
 SPINNER_GLYPHS: tuple[str, ...] = UTF8_GLYPHS.spinner
-#: The help view's first line, as the UI draws it (its text does not depend on the size).
-HELP_TITLE = "".join(text for _style, text in help_lines(cols=80, rows=24, ctx=RenderContext())[0]).strip()
+#: The help view's first line begins with this word, as the UI draws it at any size
+#: (where the help scrolls, the rest of the line says which lines are shown).
+HELP_TITLE = "".join(text for _style, text in help_lines(cols=80, rows=24, ctx=RenderContext())[0]).split()[0]
 _ROW_COUNT = re.compile(r"\b(\d+)(?:/(\d+))? rows?\b")
 
 
@@ -69,7 +70,7 @@ def titles_visible(term: Terminal) -> bool:
 
 
 def help_open(term: Terminal) -> bool:
-    return any(HELP_TITLE in line for line in term.screen.display[:2])
+    return any(line.split()[:1] == [HELP_TITLE] and "esc" in line for line in term.screen.display[:2])
 
 
 def tables_shown(term: Terminal) -> bool:

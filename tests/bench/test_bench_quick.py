@@ -126,7 +126,7 @@ def test_screen_reads_the_labels_and_glyphs_the_ui_draws():
     )
     view = title_view(["".join(text for _style, text in markup)], spec.title)
     assert view == TitleView(rows=0, labels=("TIMED OUT",), spinner=int(100.3 * SPINNER_FPS) % 10)
-    assert HELP_TITLE == "Keys (esc or ? closes)"
+    assert HELP_TITLE == "Keys"
 
 
 def test_pss_splits_pages_a_fork_shares_so_the_tree_adds_up():

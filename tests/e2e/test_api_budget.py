@@ -55,7 +55,7 @@ def monitor_env(emu: emulator.EmulatorProcess, tmp_path: Path, **extra: str) -> 
 
 def every_table_fetched(term: Terminal) -> bool:
     text = term.text()
-    return all(re.search(rf"{re.escape(spec.title)}  \d+ rows?", text) for spec in TABLES) and "calls/min" in text
+    return all(re.search(rf"{re.escape(spec.title)}  \d+(?:/\d+)? rows?", text) for spec in TABLES) and "calls/min" in text
 
 
 def status_figures(line: str) -> tuple[dict[str, int], int | None]:

@@ -43,7 +43,7 @@ def test_cancel_declined_confirmed_and_refused_for_want_of_a_role(emu, spawn, tm
     env = monitor_env(emu, tmp_path)
     env["ARR_TABLES_VERTEX_INTERVAL"] = "3"
     term = spawn(MONITOR, env=env, cols=200, rows=50)
-    term.wait_for(lambda t: re.search(r"Vertex AI jobs  \d+ rows?", t.text()), timeout=60, what="vertex rows")
+    term.wait_for(lambda t: re.search(r"Vertex AI jobs  \d+(?:/\d+)? rows?", t.text()), timeout=60, what="vertex rows")
     term.press("tab", "tab", "f", "f", "F")  # the Vertex AI table, its active jobs only
     term.wait_for(lambda t: "active only" in t.lines()[-1] and first_job(t), timeout=10, what="an active job")
     job = first_job(term)
@@ -91,7 +91,7 @@ def test_cancel_declined_confirmed_and_refused_for_want_of_a_role(emu, spawn, tm
 @pytest.mark.timeout(90)
 def test_read_only_disables_cancel_visibly(emu, spawn, tmp_path: Path) -> None:  # noqa: F811
     term = spawn([*MONITOR, "--read-only"], env=monitor_env(emu, tmp_path), cols=200, rows=50)
-    term.wait_for(lambda t: "READ-ONLY" in t.lines()[-1] and re.search(r"Vertex AI jobs  \d+ rows?", t.text()), timeout=60)
+    term.wait_for(lambda t: "READ-ONLY" in t.lines()[-1] and re.search(r"Vertex AI jobs  \d+(?:/\d+)? rows?", t.text()), timeout=60)
     term.press("tab", "tab")
     term.send(CTRL_K)
     term.wait_text("read-only: actions are disabled")

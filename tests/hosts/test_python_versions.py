@@ -163,7 +163,7 @@ def viewer_envs(cache_dir: Path) -> dict[str, ViewerEnv]:
 
 @pytest.fixture(scope="module")
 def cache_dir(request: pytest.FixtureRequest) -> Path:
-    cache = request.config.cache
+    cache = getattr(request.config, "cache", None)
     if cache is None:  # -p no:cacheprovider
         path = ROOT / ".pytest_cache" / "d" / "viewer-envs"
         path.mkdir(parents=True, exist_ok=True)

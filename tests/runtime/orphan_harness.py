@@ -81,7 +81,13 @@ def main(mode: str, state_dir: str, faults_spec: str = "-", deadline: str = "") 
             return 1
         time.sleep(0.02)
     # The fork templates the fetch processes were forked from (children of the launcher).
-    templates = [p.pid for p in psutil.Process(tree.launcher_pid).children() if p.name().startswith("arr-tpl-")]
+    # A fetch process just forked from a template still bears the template's name
+    # until it names itself: the fetch processes are told apart by their pids.
+    templates = [
+        p.pid
+        for p in psutil.Process(tree.launcher_pid).children()
+        if p.name().startswith("arr-tpl-") and p.pid not in children
+    ]
     doc = {"launcher": tree.launcher_pid, "templates": templates, "children": children, "grandchildren": grandchildren}
     print(json.dumps(doc), flush=True)
     if mode in ("exit", "exception", "quit"):
