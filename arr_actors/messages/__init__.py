@@ -21,6 +21,7 @@ from arr_actors.messages.base import (
     MAX_EPOCH,
     MAX_INT,
     MAX_SECONDS,
+    NOTICE_LEVELS,
     SCHEMA_VERSION,
     TOO_DEEP,
     CodecError,
@@ -72,6 +73,7 @@ from arr_actors.rows import BuildRow, DetailField, FieldKind, Row, RunnerRow, Ve
 
 __all__ = [
     "SCHEMA_VERSION",
+    "NOTICE_LEVELS",
     "TableStatus",
     "DetailField",
     "FieldKind",
