@@ -45,7 +45,7 @@ import pykka
 import urwid
 from pykka import ActorRegistry
 
-from arr_actors_ui import model, screen
+from arr_actors_ui import keypress, model, screen
 from arr_actors_ui.canvas import Lines
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.effects import Effects
@@ -306,7 +306,7 @@ class UiActor(pykka.Actor):
     def keypress(self, size: tuple[int, int], key: str) -> str | None:
         now = self.clock()
         measured = screen.measure(self.state, now=now, size=size, ctx=self.ctx)
-        state, commands, handled = model.press(
+        state, commands, handled = keypress.press(
             self.state,
             key,
             now=now,

@@ -185,6 +185,10 @@ def run(
                 code = 1
             else:
                 actor.system = system
+                # The first alert and the region health view classify notes with the
+                # diagnostics registry: load it (0.2 s of regexes) off the loop, after the
+                # first frame, so that no key or alert ever waits for it.
+                threading.Thread(target=_load_registry, name="registry-preload", daemon=True).start()
                 try:
                     loop.run()
                 except OSError as exc:
@@ -288,6 +292,13 @@ def _log_to_notices(actor: UiActor) -> Iterator[None]:
         yield
     finally:
         root.removeHandler(handler)
+
+
+def _load_registry() -> None:
+    from arr_actors.diagnostics import registry
+
+    with contextlib.suppress(Exception):  # a broken registry is reported where it is used
+        registry.default()
 
 
 __all__ = ["MonoScreen", "QuitRequested", "color_mode", "make_screen", "run", "terminal_is_utf8"]

@@ -3,9 +3,9 @@
 ``UiState`` holds what the system told us (the latest snapshot per table, the
 fetch in flight per table, whether auto-refresh is paused, recent notices) and
 the local view state (focused table, selected row per table, filter, open
-detail view, help). ``receive`` folds in a message from the system; ``press``
-turns a key into a new state plus the commands to send to the system. Neither
-does I/O or reads a clock: ``now`` is always passed in.
+detail view, help). ``receive`` folds in a message from the system
+(``keypress.press`` turns a key into a new state plus the commands to send to
+the system). Neither does I/O or reads a clock: ``now`` is always passed in.
 """
 
 from __future__ import annotations
@@ -18,18 +18,15 @@ from typing import Any
 from arr_actors.messages import (
     Action,
     ActionDone,
-    ActionRequest,
     FetchStarted,
     Notice,
     PauseChanged,
     PlaybackEnded,
-    RefreshRequest,
     Row,
-    SetPaused,
     TableSnapshot,
 )
 from arr_actors.tables import TABLE_KEYS, active_first, table
-from arr_actors_ui import alerts, health, keys, query
+from arr_actors_ui import alerts, health, query
 
 #: How long a notice stays in the footer, by level (errors longest).
 TOAST_SECONDS = {"info": 4.0, "warning": 8.0, "error": 20.0}
@@ -251,50 +248,6 @@ def _shown_cancelling(state: UiState, table_key: str, rows: tuple[Row, ...]) -> 
     return tuple(out)
 
 
-def action_for_row(table_key: str, row: Row) -> Action:
-    """The cancel of ``row``, named as a person reads it."""
-    region = getattr(row, "region", "")
-    if table_key == "vertex":
-        name = f"Vertex AI job {getattr(row, 'display_name', '') or row.ident} ({row.ident})"
-    elif table_key == "runner":
-        name = f"runner execution {row.ident} ({region})"
-    else:
-        name = f"build {row.ident}"
-    return Action("cancel", table_key, row.key, name, region, row.ident)
-
-
-def _cancel(state: UiState, *, now: float) -> tuple[UiState, tuple[object, ...], bool]:
-    """``ctrl k``: ask to cancel the selected row (nothing is sent before ``y``)."""
-    if state.actions_disabled:
-        return add_toast(state, f"{state.actions_disabled}: actions are disabled", level="warning", now=now), (), True
-    table_key = state.detail.table if state.detail is not None else state.focus
-    row = selected_row(state, now=now)
-    if table_key not in CANCELLABLE:
-        text = "only runner executions, Vertex AI jobs and builds can be cancelled"
-        return add_toast(state, text, level="warning", now=now), (), True
-    if row is None:
-        return add_toast(state, "nothing to cancel: no row selected", level="warning", now=now), (), True
-    if f"{table_key}/{row.key}" in state.cancelling:
-        return add_toast(state, f"{row.ident} is already being cancelled", level="warning", now=now), (), True
-    if not row.active:
-        text = f"{row.ident} is not running ({row.status}): nothing to cancel"
-        return add_toast(state, text, level="warning", now=now), (), True
-    return state.replace(confirm=Confirm(action_for_row(table_key, row)), filter_editing=False), (), True
-
-
-def _confirm_key(state: UiState, key: str, *, now: float) -> tuple[UiState, tuple[object, ...], bool]:
-    confirm = state.confirm
-    if confirm is None:
-        return state, (), False
-    if key in ("y", "Y", "enter"):
-        action = confirm.action
-        state = state.replace(confirm=None, cancelling={**state.cancelling, f"{action.table}/{action.key}": action})
-        return add_toast(state, f"cancelling {action.name}", now=now), (ActionRequest(action),), True
-    if key in ("n", "N", "esc"):
-        return add_toast(state.replace(confirm=None), f"kept {confirm.action.name}", now=now), (), True
-    return state, (), True  # nothing else while the question is open
-
-
 def take_alerts(state: UiState) -> tuple[UiState, tuple[alerts.Alert, ...]]:
     """The alerts not rung yet, and the state without them."""
     if not state.pending_alerts:
@@ -436,220 +389,3 @@ def find_row(state: UiState, table_key: str, key: str) -> Row | None:
         if row.key == key:
             return row
     return None
-
-
-# ---------------------------------------------------------------------- keys
-
-
-def context(state: UiState) -> str:
-    if state.help_open:
-        return "help"
-    if state.health_open:
-        return "health"
-    if state.detail is not None:
-        return "detail"
-    return "tables"
-
-
-def press(
-    state: UiState,
-    key: str,
-    *,
-    now: float,
-    page: int = 5,
-    detail_max_scroll: int | None = None,
-    help_max_scroll: int | None = None,
-) -> tuple[UiState, tuple[object, ...], bool]:
-    """Apply one key: the new state, the commands for the system, and whether
-    the key was handled (unhandled keys go back to urwid)."""
-    if state.confirm is not None:
-        return _confirm_key(state, key, now=now)
-    if state.filter_editing:
-        handled = _filter_key(state, key)
-        if handled is not None:
-            return handled, (), True
-    action = keys.action_for(key, context(state))
-    if action is None:
-        return state, (), False
-    return _act(state, action, now=now, page=page, detail_max_scroll=detail_max_scroll, help_max_scroll=help_max_scroll)
-
-
-def _filter_key(state: UiState, key: str) -> UiState | None:
-    if key == "enter":
-        return state.replace(filter_editing=False)
-    if key == "esc":
-        return state.replace(filter_editing=False, filter_text="")
-    if key == "backspace":
-        return state.replace(filter_text=state.filter_text[:-1])
-    if len(key) == 1 and key.isprintable():
-        return state.replace(filter_text=state.filter_text + key)
-    return None  # navigation keys still work while typing
-
-
-def _act(
-    state: UiState, action: str, *, now: float, page: int, detail_max_scroll: int | None, help_max_scroll: int | None
-) -> tuple[UiState, tuple[object, ...], bool]:
-    focus = state.focus
-    if action == "quit":
-        return state, (Quit(),), True
-    if action in ("refresh", "refresh_all") and state.replay:
-        return add_toast(state, "replay: the recording cannot be refreshed", level="warning", now=now), (), True
-    if action == "cancel":
-        return _cancel(state, now=now)
-    if action == "refresh":
-        title = table(focus).title
-        return add_toast(state, f"refresh requested: {title}", now=now), (RefreshRequest(focus),), True
-    if action == "refresh_all":
-        return add_toast(state, "refresh requested: every table", now=now), (RefreshRequest(""),), True
-    if action == "pause":
-        paused = not state.paused
-        return state.replace(paused=paused), (SetPaused(paused),), True
-    if action == "help_open":
-        return state.replace(help_open=True, help_scroll=0), (), True
-    if action == "help_close":
-        return state.replace(help_open=False), (), True
-    if action == "health_open":
-        return state.replace(health_open=True, filter_editing=False), (), True
-    if action == "health_close":
-        return state.replace(health_open=False), (), True
-    if action in ("table_next", "table_prev"):
-        step = 1 if action == "table_next" else -1
-        index = (TABLE_KEYS.index(focus) + step) % len(TABLE_KEYS)
-        return state.replace(focus=TABLE_KEYS[index]), (), True
-    if action == "zoom":
-        return state.replace(zoomed=not state.zoomed), (), True
-    if action == "filter_start":
-        return state.replace(filter_editing=True, filter_table=focus), (), True
-    if action == "filter_scope":
-        return state.replace(filter_all=not state.filter_all, filter_table=focus), (), True
-    if action == "state_filter_next":
-        options = query.STATE_FILTERS
-        index = options.index(state.state_filter) if state.state_filter in options else 0
-        return state.replace(state_filter=options[(index + 1) % len(options)], filter_table=focus), (), True
-    if action in ("sort_next", "sort_reverse"):
-        return state.replace(sort=_sorted_by(state, action)), (), True
-    if action == "filter_clear":
-        if not state.filter_text and not state.filter_editing and not state.state_filter:
-            return state, (), False
-        return state.replace(filter_text="", filter_editing=False, state_filter=""), (), True
-    if action == "detail_open":
-        return _open_detail(state, now=now), (), True
-    if action in ("copy_id", "copy_link"):
-        return _copy(state, action, now=now)
-    if action == "detail_close":
-        return state.replace(detail=None), (), True
-    if action in ("chain_next", "chain_prev"):
-        from arr_actors_ui import chain  # ui.chain reads this module's selection helpers
-
-        jumped = chain.jump(state, forward=action == "chain_next")
-        if jumped is None:
-            return add_toast(state, "no other row of this chain in the tables", now=now), (), True
-        return jumped, (), True
-    if action.startswith("scroll_") and state.help_open:
-        return state.replace(help_scroll=_scrolled(state.help_scroll, action, page, help_max_scroll)), (), True
-    if action.startswith("scroll_") and state.detail is not None:
-        scroll = _scrolled(state.detail.scroll, action, page, detail_max_scroll)
-        return state.replace(detail=dataclasses.replace(state.detail, scroll=scroll)), (), True
-    rows = visible_rows(state, focus, now=now)
-    current = selected_index(state, focus, rows)
-    if current is None:
-        return state, (), True
-    moves = {
-        "row_up": current - 1,
-        "row_down": current + 1,
-        "page_up": current - page,
-        "page_down": current + page,
-        "row_first": 0,
-        "row_last": len(rows) - 1,
-    }
-    if action in moves:
-        return _select(state, focus, rows, moves[action]), (), True
-    return state, (), False
-
-
-def _copy(state: UiState, action: str, *, now: float) -> tuple[UiState, tuple[object, ...], bool]:
-    """Copy the id or link of the selected row (or of the open detail view's row)."""
-    row = selected_row(state, now=now)
-    if row is None:
-        return add_toast(state, "nothing to copy: no row selected", level="warning", now=now), (), True
-    text = row.ident if action == "copy_id" else row.link
-    if not text:
-        return add_toast(state, f"{row.ident} has no URL to copy", level="warning", now=now), (), True
-    return add_toast(state, f"copied: {text}", now=now, whole=True), (Copy(text),), True
-
-
-def selected_row(state: UiState, *, now: float) -> Row | None:
-    """The row the user has in hand: the open detail view's, else the focused table's selection."""
-    if state.detail is not None:
-        if not state.detail.key:
-            return None
-        return find_row(state, state.detail.table, state.detail.key) or state.detail.row
-    rows = visible_rows(state, state.focus, now=now)
-    index = selected_index(state, state.focus, rows)
-    return None if index is None else rows[index]
-
-
-def _sorted_by(state: UiState, action: str) -> dict[str, query.SortOrder]:
-    """The sort orders after ``s`` (next column; past the last, the table's own
-    order again) or ``S`` (the other direction) on the focused table."""
-    focus = state.focus
-    columns = len(table(focus).columns)
-    current = state.sort.get(focus)
-    others = {k: v for k, v in state.sort.items() if k != focus}
-    if action == "sort_reverse":
-        order = query.SortOrder(0, True) if current is None else query.SortOrder(current.column, not current.descending)
-        return {**others, focus: order}
-    column = 0 if current is None else current.column + 1
-    if column >= columns:
-        return others
-    return {**others, focus: query.SortOrder(column, current.descending if current else False)}
-
-
-def _open_detail(state: UiState, *, now: float) -> UiState:
-    rows = visible_rows(state, state.focus, now=now)
-    index = selected_index(state, state.focus, rows)
-    if index is None:
-        return state.replace(detail=Detail(table=state.focus), filter_editing=False)
-    row = rows[index]
-    return state.replace(detail=Detail(table=state.focus, key=row.key, row=row), filter_editing=False)
-
-
-def _scrolled(scroll: int, action: str, page: int, max_scroll: int | None) -> int:
-    """The first line shown after a scroll key, within 0..``max_scroll`` (unknown: a page further)."""
-    top = max_scroll if max_scroll is not None else scroll + page
-    target = {
-        "scroll_up": scroll - 1,
-        "scroll_down": scroll + 1,
-        "scroll_page_up": scroll - page,
-        "scroll_page_down": scroll + page,
-        "scroll_top": 0,
-        "scroll_bottom": top,
-    }[action]
-    return max(0, min(target, top))
-
-
-__all__ = [
-    "CANCELLABLE",
-    "Confirm",
-    "Copy",
-    "action_for_row",
-    "Detail",
-    "Quit",
-    "Toast",
-    "UiState",
-    "add_toast",
-    "api_usage",
-    "fetch_in_flight",
-    "filter_error",
-    "filtering",
-    "filters_apply",
-    "find_row",
-    "live_toasts",
-    "press",
-    "receive",
-    "row_matches",
-    "selected_index",
-    "selected_row",
-    "take_alerts",
-    "visible_rows",
-]

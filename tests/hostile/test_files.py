@@ -31,7 +31,7 @@ from arr_actors.diagnostics.memory import TerminalMemory
 from arr_actors.runtime import eventlog, starter
 from arr_actors.runtime.policy import LogEvent
 from arr_actors.sources.limiter import LoggingLimiter
-from arr_actors_ui import model, screen
+from arr_actors_ui import keypress, model, screen
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.stderr import divert_stderr
 
@@ -300,7 +300,7 @@ def test_the_latest_and_earliest_moments_the_codec_accepts_render(tmp_path: Path
                                                      status="WORKING")], fetched_at=created, updated_at=created),
                         expect=(m.TableSnapshot,))
         state = model.receive(state, snap, now=now).replace(focus="builds")
-        for view in (state, model.press(state, "enter", now=now)[0]):  # the table, then the row's detail
+        for view in (state, keypress.press(state, "enter", now=now)[0]):  # the table, then the row's detail
             for cols, rows in ((80, 24), (200, 50)):
                 assert len(screen.screen_lines(view, now=now, cols=cols, rows=rows, ctx=RenderContext())) == rows
 

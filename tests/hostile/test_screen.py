@@ -18,7 +18,7 @@ from urwid_testing import render_text
 from wcwidth import wcswidth
 
 from arr_actors.messages import RunnerRow, TableSnapshot, VertexRow
-from arr_actors_ui import model, screen
+from arr_actors_ui import keypress, model, screen
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.model import UiState
 
@@ -106,7 +106,7 @@ def test_a_zero_width_character_is_neither_shown_nor_in_the_way_of_search() -> N
 
 def test_the_detail_view_of_a_hostile_row_is_inert() -> None:
     state = hostile_state()
-    state, _, _ = model.press(state, "enter", now=NOW)  # the first row: HOSTILE
+    state, _, _ = keypress.press(state, "enter", now=NOW)  # the first row: HOSTILE
     lines = rendered(state, (100, 40))
     assert any(SURVIVOR in line for line in lines), "\n".join(lines)
     assert_inert("\n".join(lines).encode(), what="detail view")

@@ -10,7 +10,7 @@ from recording_samples import NOW, session_messages
 
 from arr_actors import messages as m
 from arr_actors import recording as rec
-from arr_actors_ui import model, screen
+from arr_actors_ui import keypress, model, screen
 from arr_actors_ui.context import RenderContext
 
 SIZES = ((80, 24), (120, 40), (200, 60))
@@ -102,7 +102,7 @@ def test_replayed_screen_is_identical_to_the_live_one(settings, tmp_path):
     # The open detail view of a row renders the same as well.
     for state_name in ("live", "replayed"):
         state = live if state_name == "live" else replayed
-        state, _commands, handled = model.press(state, "enter", now=now)
+        state, _commands, handled = keypress.press(state, "enter", now=now)
         assert handled and state.detail is not None
         if state_name == "live":
             live_detail = lines(state, now=now, size=(120, 40))

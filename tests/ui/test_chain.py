@@ -6,7 +6,7 @@ from __future__ import annotations
 import ui_samples as S
 
 from arr_actors.rows import BuildRow, RunnerRow, VertexRow, WandbRunRow
-from arr_actors_ui import model, screen
+from arr_actors_ui import keypress, model, screen
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.model import Detail, UiState
 
@@ -48,7 +48,7 @@ def style_of(lines: list[tuple[str, set[str]]], needle: str) -> set[str]:
 
 def press(state: UiState, *keys: str) -> UiState:
     for key in keys:
-        state, _, handled = model.press(state, key, now=S.NOW)
+        state, _, handled = keypress.press(state, key, now=S.NOW)
         assert handled, key
     return state
 

@@ -8,7 +8,7 @@ import pytest
 import ui_samples as S
 from urwid_testing import render_text
 
-from arr_actors_ui import keys, model, screen
+from arr_actors_ui import keypress, keys, model, screen
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.model import UiState
 
@@ -28,7 +28,7 @@ def draw(state: UiState, size: tuple[int, int]) -> list[str]:
 
 def press(state: UiState, key: str, size: tuple[int, int]) -> UiState:
     measured = screen.measure(state, now=S.NOW, size=size, ctx=CTX)
-    state, _, handled = model.press(
+    state, _, handled = keypress.press(
         state, key, now=S.NOW, page=measured.page, detail_max_scroll=measured.detail_max_scroll,
         help_max_scroll=measured.help_max_scroll,
     )  # fmt: skip

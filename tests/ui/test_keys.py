@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import ui_samples as S
 
-from arr_actors_ui import keys, model
+from arr_actors_ui import keypress, keys, model
 from arr_actors_ui.model import Detail, UiState
 
 
@@ -26,7 +26,7 @@ def state_for(context: str) -> UiState:
 def test_every_binding_does_something(binding: keys.Binding) -> None:
     for key in binding.keys:
         before = state_for(binding.context)
-        after, commands, handled = model.press(before, key, now=S.NOW, detail_max_scroll=10)
+        after, commands, handled = keypress.press(before, key, now=S.NOW, detail_max_scroll=10)
         assert handled, f"{key!r} ({binding.action}) was not handled"
         if binding.action in ("row_up", "row_first", "page_up", "scroll_up", "scroll_page_up", "scroll_top"):
             continue  # already at the top: nothing to change, still handled

@@ -11,7 +11,7 @@ from arr_actors.messages import (
     TableSnapshot,
 )
 from arr_actors.tables import TABLE_KEYS
-from arr_actors_ui import model
+from arr_actors_ui import keypress, model
 from arr_actors_ui.model import Detail, Quit, UiState
 
 
@@ -25,7 +25,7 @@ def loaded(**changes) -> UiState:
 def press(state: UiState, *keys: str, **kwargs) -> tuple[UiState, list[object]]:
     commands: list[object] = []
     for key in keys:
-        state, out, _handled = model.press(state, key, now=S.NOW, **kwargs)
+        state, out, _handled = keypress.press(state, key, now=S.NOW, **kwargs)
         commands.extend(out)
     return state, commands
 
@@ -222,5 +222,5 @@ def test_help_opens_and_closes() -> None:
 
 
 def test_unbound_keys_are_not_handled() -> None:
-    _, commands, handled = model.press(loaded(), "x", now=S.NOW)
+    _, commands, handled = keypress.press(loaded(), "x", now=S.NOW)
     assert (commands, handled) == ((), False)

@@ -12,7 +12,7 @@ from arr_actors.messages import Action, ActionDone, ActionRequest, PlaybackEnded
 from arr_actors.rows import BuildRow, RunnerRow, VertexRow
 from arr_actors.tables import table
 from arr_actors.timefmt import format_clock
-from arr_actors_ui import health, model, query, screen
+from arr_actors_ui import health, keypress, model, query, screen
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.effects import osc52
 from arr_actors_ui.model import UiState
@@ -28,7 +28,7 @@ def loaded(**changes) -> UiState:
 
 def press(state: UiState, *keys: str) -> UiState:
     for key in keys:
-        state, _out, _handled = model.press(state, key, now=S.NOW)
+        state, _out, _handled = keypress.press(state, key, now=S.NOW)
     return state
 
 
@@ -153,7 +153,7 @@ def test_a_table_emptied_by_the_filters_says_which() -> None:
 
 def test_c_copies_the_selected_rows_id_and_shows_it_whole() -> None:
     state = press(loaded(focus="builds"), "down")
-    state, out, handled = model.press(state, "c", now=S.NOW)
+    state, out, handled = keypress.press(state, "c", now=S.NOW)
     assert handled and out == (model.Copy("b4f0c0de"),)
     assert "copied: b4f0c0de" in text(state)[-2]
 
@@ -162,7 +162,7 @@ def test_a_long_url_is_shown_whole_over_several_footer_lines() -> None:
     url = "https://console.cloud.google.com/cloud-build/builds;region=global/" + "f" * 36 + "?project=demo-project"
     row = BuildRow("b9", "SUCCESS", "img", "global", S.NOW - 10, log_url=url)
     state = model.receive(loaded(focus="builds"), S.ok_snapshot("builds", rows=(row,)), now=S.NOW)
-    state, out, _ = model.press(state, "C", now=S.NOW)
+    state, out, _ = keypress.press(state, "C", now=S.NOW)
     assert out == (model.Copy(url),)
     lines = text(state, (40, 24))
     toast = lines[-5:-1]  # four lines over the status line, cut anywhere, nothing dropped
@@ -172,12 +172,12 @@ def test_a_long_url_is_shown_whole_over_several_footer_lines() -> None:
 
 def test_copy_from_the_detail_view_and_with_nothing_to_copy() -> None:
     state = press(loaded(focus="vertex"), "enter")
-    _state, out, _ = model.press(state, "c", now=S.NOW)
+    _state, out, _ = keypress.press(state, "c", now=S.NOW)
     assert out == (model.Copy("1234567890123456789"),)
-    state, out, _ = model.press(state, "C", now=S.NOW)
+    state, out, _ = keypress.press(state, "C", now=S.NOW)
     assert out == () and "has no URL to copy" in state.toasts[-1].text
     empty = model.receive(UiState(), S.ok_snapshot("runner", rows=()), now=S.NOW)
-    state, out, _ = model.press(empty, "c", now=S.NOW)
+    state, out, _ = keypress.press(empty, "c", now=S.NOW)
     assert out == () and state.toasts[-1].text == "nothing to copy: no row selected"
 
 
@@ -282,7 +282,7 @@ def test_region_health_counts_per_window_and_group_healthiest_first() -> None:
 
 def test_h_opens_region_health_from_remembered_rows_and_esc_closes_it() -> None:
     state = press(loaded(), "h")
-    assert state.health_open and model.context(state) == "health"
+    assert state.health_open and keypress.context(state) == "health"
     lines = text(state, (140, 24), now=S.NOW)
     assert "Region health" in lines[0]
     eu = line_with(lines, "europe-west4")
@@ -322,22 +322,22 @@ def test_a_throttled_table_says_so_and_until_when_in_its_title() -> None:
 
 
 def test_ctrl_k_asks_first_and_n_sends_nothing() -> None:
-    state, out, _ = model.press(loaded(focus="vertex"), "ctrl k", now=S.NOW)
+    state, out, _ = keypress.press(loaded(focus="vertex"), "ctrl k", now=S.NOW)
     assert out == () and state.confirm is not None
     assert state.confirm.action == Action(
         "cancel", "vertex", "us-central1/1234567890123456789", "Vertex AI job train-llama-7b (1234567890123456789)",
         "us-central1", "1234567890123456789",
     )
     assert "Cancel Vertex AI job train-llama-7b (1234567890123456789)?" in text(state, (120, 24))[-2]
-    state, out, handled = model.press(state, "j", now=S.NOW)  # other keys wait for the answer
+    state, out, handled = keypress.press(state, "j", now=S.NOW)  # other keys wait for the answer
     assert handled and out == () and state.confirm is not None
-    state, out, _ = model.press(state, "esc", now=S.NOW)
+    state, out, _ = keypress.press(state, "esc", now=S.NOW)
     assert out == () and state.confirm is None and state.cancelling == {}
 
 
 def test_y_sends_the_action_and_the_row_shows_cancelling_until_the_service_confirms() -> None:
     state = press(loaded(focus="vertex"), "ctrl k")
-    state, out, _ = model.press(state, "y", now=S.NOW)
+    state, out, _ = keypress.press(state, "y", now=S.NOW)
     assert out == (ActionRequest(state.cancelling["vertex/us-central1/1234567890123456789"]),)
     assert model.visible_rows(state, "vertex")[0].state == "CANCELLING"
     assert "CANCELLING" in line_with(text(state, (120, 24)), "train-llama-7b")
@@ -356,21 +356,21 @@ def test_a_refused_cancel_clears_the_mark() -> None:
 
 
 def test_only_running_items_of_the_three_tables_can_be_cancelled() -> None:
-    state, out, _ = model.press(press(loaded(focus="vertex"), "down"), "ctrl k", now=S.NOW)
+    state, out, _ = keypress.press(press(loaded(focus="vertex"), "down"), "ctrl k", now=S.NOW)
     assert state.confirm is None and "is not running (FAILED)" in state.toasts[-1].text
-    state, out, _ = model.press(loaded(focus="active"), "ctrl k", now=S.NOW)
+    state, out, _ = keypress.press(loaded(focus="active"), "ctrl k", now=S.NOW)
     assert state.confirm is None and "only runner executions, Vertex AI jobs and builds" in state.toasts[-1].text
 
 
 def test_read_only_and_replay_disable_actions_and_replay_refreshes_visibly() -> None:
-    state, out, _ = model.press(loaded(focus="vertex", actions_disabled="read-only"), "ctrl k", now=S.NOW)
+    state, out, _ = keypress.press(loaded(focus="vertex", actions_disabled="read-only"), "ctrl k", now=S.NOW)
     assert out == () and state.confirm is None and state.toasts[-1].text == "read-only: actions are disabled"
     assert "READ-ONLY" in text(state, (120, 24))[-1]
     replay = loaded(actions_disabled="replay", replay=True)
-    state, out, _ = model.press(replay, "ctrl k", now=S.NOW)
+    state, out, _ = keypress.press(replay, "ctrl k", now=S.NOW)
     assert out == () and state.toasts[-1].text == "replay: actions are disabled"
     for key in ("r", "R"):
-        state, out, _ = model.press(replay, key, now=S.NOW)
+        state, out, _ = keypress.press(replay, key, now=S.NOW)
         assert out == () and state.toasts[-1].text == "replay: the recording cannot be refreshed"
     assert "r/R" not in text(replay, (160, 24))[-1]
 

@@ -9,7 +9,7 @@ from urwid_testing import render_runs, render_text, resolve_attr
 
 from arr_actors.messages import DetailField, Notice, PauseChanged, TableSnapshot, WandbRunRow
 from arr_actors.tables import TABLES, Column, TableSpec, table
-from arr_actors_ui import keys, model, palette, screen
+from arr_actors_ui import keypress, keys, model, palette, screen
 from arr_actors_ui.canvas import Lines
 from arr_actors_ui.columns import column_widths, table_widths
 from arr_actors_ui.context import SPINNER_FPS, UTF8_GLYPHS, RenderContext
@@ -217,7 +217,7 @@ def test_help_lists_every_key(size: tuple[int, int]) -> None:
     for _ in range(100):
         pages.append("\n".join(text(state, size)))
         measured = screen.measure(state, now=S.NOW, size=size, ctx=CTX)
-        after, _, _ = model.press(
+        after, _, _ = keypress.press(
             state, "page down", now=S.NOW, page=measured.page, detail_max_scroll=measured.detail_max_scroll,
             help_max_scroll=measured.help_max_scroll,
         )
@@ -275,7 +275,7 @@ def test_focused_table_gets_more_rows() -> None:
     lines = text(state)
     shown = sum(1 for line in lines if re.search(r"\brun-\d+\b", line))
     assert shown >= 5
-    state, _, _ = model.press(state, "end", now=S.NOW)
+    state, _, _ = keypress.press(state, "end", now=S.NOW)
     assert "run-11" in "".join(text(state))  # the selection scrolls into view
 
 

@@ -7,7 +7,7 @@ from urwid.testing import render_text
 
 from arr_actors.messages import WandbRunRow
 from arr_actors.tables import TABLES
-from arr_actors_ui import model, screen
+from arr_actors_ui import keypress, model, screen
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.model import UiState
 
@@ -29,7 +29,7 @@ def text(state: UiState, size=(80, 24)) -> str:
 
 def press(state: UiState, *keys: str) -> UiState:
     for key in keys:
-        state, _, handled = model.press(state, key, now=S.NOW)
+        state, _, handled = keypress.press(state, key, now=S.NOW)
         assert handled, key
     return state
 

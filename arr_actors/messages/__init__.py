@@ -1,0 +1,131 @@
+"""Every value that crosses an actor or process boundary, and their JSON codec.
+
+Messages are frozen, slotted dataclasses holding tuples, so a snapshot handed to
+the UI can never be changed behind its back. The rows of the tables are
+messages too, declared in ``arr_actors.rows`` and re-exported here. The codec
+is the only way these values are written to pipes, recordings and warm-start
+files: it is versioned and strict, so a bad document fails here with a message
+naming the field, never later inside a widget. One snapshot's journey through
+these types, from the fetch process to the screen, is told in
+:mod:`arr_actors.runtime`.
+
+One module per kind: ``base`` (schema version, number limits, ``TableStatus``),
+``fetch`` (the fetch round trip), ``launcher`` (the launcher's typed protocol),
+``events`` (what subscribers receive and the actors' commands) and ``codec``.
+Import them from here.
+"""
+
+from __future__ import annotations
+
+from arr_actors.messages.base import (
+    MAX_EPOCH,
+    MAX_INT,
+    MAX_SECONDS,
+    NOTICE_LEVELS,
+    SCHEMA_VERSION,
+    TOO_DEEP,
+    CodecError,
+    TableStatus,
+)
+from arr_actors.messages.codec import (
+    LAUNCHER_MESSAGE_TYPES,
+    LAUNCHER_REPORT_TYPES,
+    MESSAGE_TYPES,
+    TEMPLATE_MESSAGE_TYPES,
+    TEMPLATE_REPORT_TYPES,
+    UI_MESSAGE_TYPES,
+    decode,
+    encode,
+    from_json,
+    is_moment,
+    parse_json,
+    row_to_plain,
+    to_json,
+)
+from arr_actors.messages.events import (
+    ActionDone,
+    ActionRequest,
+    FetchStarted,
+    Notice,
+    PauseChanged,
+    PlaybackEnded,
+    RefreshRequest,
+    SetPaused,
+    Subscriber,
+    TableSnapshot,
+    Tick,
+)
+from arr_actors.messages.fetch import ACTION_KINDS, Action, FetchReady, FetchResult, StartFetch, TableData
+from arr_actors.messages.launcher import (
+    ChildAdopted,
+    ChildExited,
+    ChildSpawned,
+    ChildSpawnFailed,
+    KillChild,
+    LauncherInit,
+    LauncherReady,
+    SpawnChild,
+    StopLauncher,
+    TemplateFailed,
+    TemplateReady,
+)
+from arr_actors.rows import BuildRow, DetailField, FieldKind, Row, RunnerRow, VertexRow, WandbRunRow
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "NOTICE_LEVELS",
+    "TableStatus",
+    "DetailField",
+    "FieldKind",
+    "CodecError",
+    "RunnerRow",
+    "BuildRow",
+    "VertexRow",
+    "WandbRunRow",
+    "Row",
+    "TableData",
+    "ACTION_KINDS",
+    "Action",
+    "ActionRequest",
+    "ActionDone",
+    "PlaybackEnded",
+    "StartFetch",
+    "FetchResult",
+    "FetchReady",
+    "LauncherInit",
+    "LauncherReady",
+    "SpawnChild",
+    "KillChild",
+    "StopLauncher",
+    "ChildSpawned",
+    "ChildSpawnFailed",
+    "ChildExited",
+    "LAUNCHER_MESSAGE_TYPES",
+    "LAUNCHER_REPORT_TYPES",
+    "TEMPLATE_MESSAGE_TYPES",
+    "TEMPLATE_REPORT_TYPES",
+    "ChildAdopted",
+    "TemplateFailed",
+    "TemplateReady",
+    "Subscriber",
+    "TableSnapshot",
+    "FetchStarted",
+    "Notice",
+    "PauseChanged",
+    "RefreshRequest",
+    "SetPaused",
+    "Tick",
+    "MESSAGE_TYPES",
+    "UI_MESSAGE_TYPES",
+    "MAX_INT",
+    "MAX_EPOCH",
+    "MAX_SECONDS",
+    "TOO_DEEP",
+    "is_moment",
+    "parse_json",
+    "encode",
+    "decode",
+    "to_json",
+    "from_json",
+    "row_to_plain",
+]
