@@ -37,6 +37,12 @@ FAULT_KINDS = tuple("slow:SECONDS" if kind == "slow" else kind for kind in runti
 
 EXIT_OK, EXIT_TROUBLE, EXIT_USAGE = 0, 1, 2
 
+#: Without a project every Google Cloud table fails; say how to set one before anything starts.
+NO_PROJECT = (
+    "no Google Cloud project set: add `project = \"YOUR-PROJECT\"` to arr_actors.toml, or set ARR_PROJECT "
+    "(e.g. `export ARR_PROJECT=$(gcloud config get-value project)`); --demo runs against the built-in emulator"
+)
+
 
 class UsageError(Exception):
     """A flag or value the user gave is wrong; the message says which and why."""
@@ -125,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             faults=tuple(args.fault),
             deadline=args.deadline,
         )
+        if not settings.project and not settings.demo:
+            raise UsageError(NO_PROJECT)
     except (UsageError, config.ConfigError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -400,6 +401,43 @@ def _build(
         demo=demo,
         config_file=config_file,
     )
+
+
+# ------------------------------------------------------------------ on-disk scope
+
+#: The endpoint part of the scope of the real Google Cloud APIs.
+REAL_ENDPOINT = "googleapis"
+
+
+def scope_name(settings: Settings) -> str:
+    """The name that keys everything kept on disk by project and endpoint (``demo-project@demo``).
+
+    The demo has its own endpoint name whatever port its emulator gets, so two
+    demo runs share their state while a demo and a real project never do; any
+    other emulator is keyed by its address, and a W&B server other than the
+    default by its URL. Only letters, digits and ``-_.@`` remain, so the name
+    is a plain directory name.
+    """
+    if settings.demo:
+        endpoint = "demo"
+    elif settings.emulator:
+        endpoint = "emulator-" + settings.emulator
+    else:
+        endpoint = REAL_ENDPOINT
+    if settings.wandb_base_url and not settings.demo:
+        endpoint += "+wandb-" + settings.wandb_base_url.split("://", 1)[-1]
+    name = f"{settings.project or 'no-project'}@{endpoint}"
+    return re.sub(r"[^A-Za-z0-9_.@-]", "_", name.strip("/"))
+
+
+def project_state_dir(settings: Settings) -> str:
+    """``{state_dir}/projects/{scope}``: warm start and the Cloud Logging limiter of this project and endpoint."""
+    return os.path.join(settings.state_dir, "projects", scope_name(settings))
+
+
+def project_cache_dir(settings: Settings) -> str:
+    """``{cache_dir}/projects/{scope}``: the terminal-state memory of this project and endpoint."""
+    return os.path.join(settings.cache_dir, "projects", scope_name(settings))
 
 
 def defaults(**changes: Any) -> Settings:

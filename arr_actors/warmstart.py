@@ -49,7 +49,10 @@ class WarmStartError(ValueError):
 
 
 def warm_start_path(settings: Settings) -> str:
-    return os.path.join(settings.state_dir, FILE_NAME)
+    # Keyed by project and endpoint: a demo's or another project's tables never show in this one.
+    from arr_actors.config import project_state_dir
+
+    return os.path.join(project_state_dir(settings), FILE_NAME)
 
 
 def has_data(snapshot: TableSnapshot) -> bool:

@@ -937,7 +937,7 @@ def measure_runner_refresh(plan: Plan, workdir: str, report: Report, say: Progre
         fetch = open_source(warm, "runner")
         first = fetch()
         say(f"  first refresh: {len(first.rows)} rows, {first.log_reads} log reads")
-        remembered = TerminalMemory(warm.cache_dir, warm.project)
+        remembered = TerminalMemory(config.project_cache_dir(warm), warm.project)
         terminal = [row for row in first.rows if row.status in TERMINAL_STATUSES]
         known = remembered.get_many(row.execution for row in terminal)
         candidates = [row for row in terminal if row.execution in known]
@@ -968,7 +968,7 @@ def measure_runner_refresh(plan: Plan, workdir: str, report: Report, say: Progre
 
         def memory_without_fresh(name: str) -> config.Settings:
             settings = emulated_settings(emu, home=os.path.join(workdir, name), regions=regions)
-            with TerminalMemory(settings.cache_dir, settings.project) as memory:
+            with TerminalMemory(config.project_cache_dir(settings), settings.project) as memory:
                 for row in terminal:
                     if row.execution in kept:
                         memory.put(row.execution, row.status, known[row.execution])
