@@ -337,3 +337,64 @@ def read_execution_logs(
         limiter=limiter,
     )
     return {name: list(lines) for name, lines in found.lines.items()}
+
+
+class ExecutionNotFound(SourceError):
+    """Cloud Run has no such execution of the runner job in that region."""
+
+
+#: Pages ``diagnose --execution`` may read for one execution (it waits for limiter slots).
+ONE_EXECUTION_MAX_PAGES = 20
+
+
+def read_one_execution(
+    settings: Settings,
+    *,
+    execution: str,
+    region: str,
+    wait_s: float = 60.0,
+    max_pages: int = ONE_EXECUTION_MAX_PAGES,
+    clients: Clients | None = None,
+) -> LogRead:
+    """One execution's log, the search bounded by when it ran (``diagnose --execution``).
+
+    Cloud Run's ``GetExecution`` gives its create and completion times; the
+    search covers that span with a margin either side (up to now while it
+    runs). Raises :class:`ExecutionNotFound` when Cloud Run does not know it.
+    """
+    from arr_actors.sources.common import epoch
+
+    if not settings.project:
+        raise project_missing()
+    own_clients = clients is None
+    if clients is None:
+        from arr_actors.sources.clients import Clients
+
+        clients = Clients(settings)
+    try:
+        name = f"projects/{settings.project}/locations/{region}/jobs/{settings.runner_job}/executions/{execution}"
+        try:
+            found = clients.executions().get_execution(name=name, timeout=settings.call_timeout_s, retry=None)
+        except Exception as exc:
+            if any(c.__name__ == "NotFound" for c in type(exc).__mro__):
+                raise ExecutionNotFound(
+                    f"Cloud Run has no execution {execution} of job {settings.runner_job} in {region}"
+                ) from exc
+            raise translate(exc, service="run", timeout_s=settings.call_timeout_s, where=region) from exc
+        created = epoch(found.create_time) or time.time()
+        completed = epoch(found.completion_time)
+        since = created - LOOKBACK_S
+        return read_logs(
+            settings,
+            region=region,
+            executions=[execution],
+            starts={execution: since},
+            since=since,
+            until=None if completed is None else completed + SETTLE_S,
+            wait_s=wait_s,
+            max_pages=max_pages,
+            clients=clients,
+        )
+    finally:
+        if own_clients:
+            clients.close()
