@@ -81,6 +81,7 @@ class Settings:
     # API budgets
     call_timeout_s: float
     logging_reads_per_minute: int
+    vertex_window_hours: float
     # places
     cache_dir: str
     state_dir: str
@@ -192,6 +193,7 @@ def _keys() -> tuple[Key, ...]:
         Key("supervision.max_result_bytes", "int", 8 * 1024 * 1024, "largest fetch result accepted", _positive),
         Key("api.call_timeout_s", "float", 20.0, "timeout of every single cloud call", _positive),
         Key("api.logging_reads_per_minute", "int", 60, "Cloud Logging entries.list calls per minute", _positive),
+        Key("api.vertex_window_hours", "float", 24.0, "Vertex AI jobs created this many hours back are listed", _positive),
         Key("paths.cache_dir", "str", "", "terminal-state memory (default $XDG_CACHE_HOME/arr_actors)"),
         Key("paths.state_dir", "str", "", "event log, warm start, limiter (default $XDG_STATE_HOME/arr_actors)"),
         Key("emulator.address", "str", "", "host:port of a local emulator (gRPC); empty = real Google Cloud"),
@@ -391,6 +393,7 @@ def _build(
         max_result_bytes=values["supervision.max_result_bytes"],
         call_timeout_s=values["api.call_timeout_s"],
         logging_reads_per_minute=values["api.logging_reads_per_minute"],
+        vertex_window_hours=values["api.vertex_window_hours"],
         cache_dir=os.path.expanduser(values["paths.cache_dir"] or _xdg("XDG_CACHE_HOME", ".cache")),
         state_dir=os.path.expanduser(values["paths.state_dir"] or _xdg("XDG_STATE_HOME", ".local/state")),
         emulator=values["emulator.address"],

@@ -137,3 +137,24 @@ def test_settings_are_frozen():
     with pytest.raises(AttributeError):
         s.project = "x"  # type: ignore[misc]
     assert s.replace(project="x").project == "x" and s.project == ""
+
+
+def test_on_disk_state_is_keyed_by_project_and_endpoint(tmp_path):
+    from arr_actors import warmstart
+    from arr_actors.sources import limiter, runner_memory
+
+    dirs = dict(state_dir=str(tmp_path / "state"), cache_dir=str(tmp_path / "cache"))
+    real = config.defaults(project="p", **dirs)
+    other = config.defaults(project="q", **dirs)
+    demo = config.defaults(project="p", demo=True, **dirs)
+    demo_again = demo.replace(emulator="127.0.0.1:4711", wandb_base_url="http://127.0.0.1:4712")
+    emulated = config.defaults(project="p", emulator="127.0.0.1:4711", **dirs)
+    emulated_elsewhere = emulated.replace(emulator="127.0.0.1:4800")
+    scopes = [real, other, demo, emulated, emulated_elsewhere]
+    for where in (warmstart.warm_start_path, lambda s: str(limiter.for_settings(s).path), config.project_cache_dir):
+        places = [where(s) for s in scopes]
+        assert len(set(places)) == len(places), places
+        assert where(demo) == where(demo_again)  # a demo's emulator port changes every run
+    with runner_memory.open_memory(real) as a, runner_memory.open_memory(demo) as b:
+        assert a.path != b.path
+    assert config.scope_name(real) == "p@googleapis" and config.scope_name(demo) == "p@demo"
