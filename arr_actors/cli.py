@@ -30,6 +30,7 @@ SUBCOMMANDS = {
     "launch": ("arr_actors.launch", "start the runner job and follow it until the training job exists"),
     "diagnose": ("arr_actors.diagnostics.cli", "find the real error in a runner execution's log"),
     "emulator": ("arr_actors.emulator", "serve the local fake cloud used by --demo and the tests"),
+    "doctor": ("arr_actors.doctor", "check credentials, project, APIs, permissions, regions and W&B, with fixes"),
 }
 
 #: runtime fault kinds --fault TABLE=KIND accepts (injected in that table's fetch process)
