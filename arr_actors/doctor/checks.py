@@ -364,7 +364,9 @@ def check_runner_job(probe: Probe) -> Result:
             raise
         return True
 
-    deployed, absent, failed = [], [], []
+    deployed: list[str] = []
+    absent: list[str] = []
+    failed: list[tuple[str, BaseException]] = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(32, len(settings.regions))) as pool:
         futures = {region: pool.submit(ask, region) for region in settings.regions}
         for region, future in futures.items():
