@@ -14,11 +14,13 @@ import json
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from arr_actors import config
+from arr_actors.messages import TableStatus
 from arr_actors.runtime import faults as runtime_faults
 from arr_actors.tables import TABLE_KEYS
+from arr_actors.usage import EXIT_USAGE, Parser, UsageError, seconds
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -36,24 +38,13 @@ SUBCOMMANDS = {
 #: runtime fault kinds --fault TABLE=KIND accepts (injected in that table's fetch process)
 FAULT_KINDS = tuple("slow:SECONDS" if kind == "slow" else kind for kind in runtime_faults.FAULT_KINDS)
 
-EXIT_OK, EXIT_TROUBLE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_TROUBLE = 0, 1
 
 #: Without a project every Google Cloud table fails; say how to set one before anything starts.
 NO_PROJECT = (
     "no Google Cloud project set: add `project = \"YOUR-PROJECT\"` to arr_actors.toml, or set ARR_PROJECT "
     "(e.g. `export ARR_PROJECT=$(gcloud config get-value project)`); --demo runs against the built-in emulator"
 )
-
-
-class UsageError(Exception):
-    """A flag or value the user gave is wrong; the message says which and why."""
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error in one line instead of usage + message."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see {self.prog} --help)")
 
 
 def _fault(text: str) -> tuple[str, str]:
@@ -67,16 +58,6 @@ def _fault(text: str) -> tuple[str, str]:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
     return table, kind
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds greater than 0")
-    return value
 
 
 def monitor_parser() -> Parser:
@@ -96,7 +77,7 @@ def monitor_parser() -> Parser:
     parser.add_argument("--record", metavar="FILE", help="append every message the screen receives to FILE as JSON lines; '-' runs headless and streams to stdout")
     parser.add_argument("--fault", action="append", type=_fault, default=[], metavar="TABLE=KIND", help=f"inject a fault into a table's fetch process (repeatable; kinds: {', '.join(FAULT_KINDS)})")
     parser.add_argument("--scenario", metavar="NAME", default="", help="emulator scenario with --demo (default, launch-ok, launch-runner-fails, launch-no-job)")
-    parser.add_argument("--deadline", type=_positive_seconds, metavar="SECONDS", help="override every table's refresh deadline")
+    parser.add_argument("--deadline", type=seconds, metavar="SECONDS", help="override every table's refresh deadline")
     parser.add_argument("--no-warm-start", action="store_true", help="do not show the previous run's tables at start")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     return parser
@@ -191,7 +172,7 @@ def _run_once(settings: Settings, *, as_json: bool) -> int:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         print(format_once_text(doc))
-    return EXIT_OK if all(t["state"] == "ok" for t in doc["tables"].values()) else EXIT_TROUBLE
+    return EXIT_OK if all(t["state"] == TableStatus.OK for t in doc["tables"].values()) else EXIT_TROUBLE
 
 
 def format_once_text(doc: dict[str, Any]) -> str:

@@ -345,9 +345,9 @@ def load(
             raise ConfigError(f"--deadline: {deadline!r} is not valid; expected a number of seconds greater than 0")
         for spec in TABLES:
             values[f"tables.{spec.key}.deadline"] = float(deadline)
-    for key, kind in faults:
-        if key not in TABLE_KEYS:
-            raise ConfigError(f"--fault {key}={kind}: unknown table {key!r} (tables: {', '.join(TABLE_KEYS)})")
+    for table, kind in faults:
+        if table not in TABLE_KEYS:
+            raise ConfigError(f"--fault {table}={kind}: unknown table {table!r} (tables: {', '.join(TABLE_KEYS)})")
     if demo and not values["project"]:
         values["project"] = DEMO_PROJECT
     return _build(values, demo=demo, scenario=scenario, faults=faults, config_file=str(path or ""))

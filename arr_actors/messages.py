@@ -1,15 +1,17 @@
 """Every value that crosses an actor or process boundary, and their JSON codec.
 
 Messages are frozen, slotted dataclasses holding tuples, so a snapshot handed to
-the UI can never be changed behind its back. The codec is the only way these
-values are written to pipes, recordings and warm-start files: it is versioned and
-strict, so a bad document fails here with a message naming the field, never
-later inside a widget.
+the UI can never be changed behind its back. The rows of the tables are
+messages too, declared in ``arr_actors.rows`` and re-exported here. The codec
+is the only way these values are written to pipes, recordings and warm-start
+files: it is versioned and strict, so a bad document fails here with a message
+naming the field, never later inside a widget.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import math
 import types
@@ -17,10 +19,10 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Union
 
+from arr_actors.rows import BuildRow, DetailField, FieldKind, Row, RunnerRow, VertexRow, WandbRunRow
+
 SCHEMA_VERSION = 1
 
-#: States a table snapshot can be in.
-TABLE_STATES = ("ok", "stale", "error", "timeout", "restarting", "circuit_open")
 NOTICE_LEVELS = ("info", "warning", "error")
 
 
@@ -28,89 +30,33 @@ class CodecError(ValueError):
     """A document could not be turned into a message; the text says where and why."""
 
 
-# --------------------------------------------------------------------------- rows
+class TableStatus(str, enum.Enum):
+    """What a table's latest snapshot says about its rows; documents hold the value."""
 
+    OK = "ok"
+    STALE = "stale"  # the refresh failed: the rows are the last known good
+    ERROR = "error"  # the refresh failed and no rows were ever fetched
+    TIMEOUT = "timeout"  # the refresh passed its deadline and was killed
+    RESTARTING = "restarting"  # a new fetch process is starting after a failure
+    CIRCUIT_OPEN = "circuit_open"  # too many failures: retrying later
 
-@dataclass(frozen=True, slots=True)
-class RunnerRow:
-    """One Cloud Run execution of the runner job."""
-
-    execution: str
-    region: str
-    queue: str
-    status: str  # RUNNING, FINISHED, FAILED, CANCELLED, PENDING
-    runs: int | None
-    created_at: float
-    started_at: float | None = None
-    completed_at: float | None = None
-    note: str = ""
-    category: str = ""
-    pattern: str = ""
-    context: tuple[str, ...] = ()
+    def __str__(self) -> str:
+        # The value, on every Python version (a plain str-mixin enum formats
+        # as "TableStatus.OK" in f-strings from 3.11 on).
+        return self.value
 
     @property
-    def key(self) -> str:
-        return f"{self.region}/{self.execution}"
+    def failing(self) -> bool:
+        """Whether the last refresh failed (any state but ``ok``)."""
+        return self is not TableStatus.OK
 
 
-@dataclass(frozen=True, slots=True)
-class BuildRow:
-    """One Cloud Build build."""
-
-    build_id: str
-    status: str  # QUEUED, WORKING, SUCCESS, FAILURE, INTERNAL_ERROR, TIMEOUT, CANCELLED, EXPIRED
-    image: str
-    region: str
-    created_at: float
-    started_at: float | None = None
-    finished_at: float | None = None
-    log_url: str = ""
-
-    @property
-    def key(self) -> str:
-        return self.build_id
-
-    @property
-    def active(self) -> bool:
-        return self.status in ("QUEUED", "WORKING", "PENDING")
-
-
-@dataclass(frozen=True, slots=True)
-class VertexRow:
-    """One Vertex AI custom job."""
-
-    job_id: str
-    display_name: str
-    region: str
-    state: str  # PENDING, QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, ... (no JOB_STATE_ prefix)
-    created_at: float
-    started_at: float | None = None
-    ended_at: float | None = None
-    note: str = ""
-
-    @property
-    def key(self) -> str:
-        return f"{self.region}/{self.job_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class WandbRunRow:
-    """One W&B run (active or completed table)."""
-
-    run_id: str
-    name: str
-    state: str  # running, finished, failed, crashed, killed
-    created_at: float
-    runtime_s: float | None = None
-    note: str = ""
-    url: str = ""
-
-    @property
-    def key(self) -> str:
-        return self.run_id
-
-
-Row = RunnerRow | BuildRow | VertexRow | WandbRunRow
+def _table_status(value: object, *, path: str) -> TableStatus:
+    try:
+        return TableStatus(value)
+    except ValueError:
+        choices = ", ".join(status.value for status in TableStatus)
+        raise CodecError(f"{path}: {value!r} is not one of {choices}") from None
 
 
 # ---------------------------------------------------------------- fetch results
@@ -145,7 +91,7 @@ class FetchResult:
     """Child -> parent: the outcome of one fetch. Exactly one of data / error is set.
 
     ``partial`` results carry the rows a fetch has so far; the final result
-    of the same ``seq`` follows (see :mod:`arr_actors.progress`).
+    of the same ``seq`` follows (see :mod:`arr_actors.partial_rows`).
     """
 
     generation: int
@@ -183,7 +129,7 @@ class TableSnapshot:
 
     table: str
     seq: int
-    state: str
+    state: TableStatus
     rows: tuple[Row, ...] = ()
     error: str = ""
     warning: str = ""
@@ -200,10 +146,9 @@ class TableSnapshot:
     fetch_deadline_at: float | None = None
 
     def __post_init__(self) -> None:
-        if self.state not in TABLE_STATES:
-            raise CodecError(
-                f"TableSnapshot.state: {self.state!r} is not one of {', '.join(TABLE_STATES)}"
-            )
+        # Built from a plain string too (the string of a state is its value).
+        if not isinstance(self.state, TableStatus):
+            object.__setattr__(self, "state", _table_status(self.state, path="TableSnapshot.state"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +255,8 @@ def encode(message: Any) -> dict[str, Any]:
 
 
 def _encode_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return encode(value)
     if isinstance(value, tuple):
@@ -365,7 +312,7 @@ def _decode_value(tp: Any, value: Any, *, path: str) -> Any:
             if type(None) in options:
                 return None
             raise CodecError(f"{path}: must not be null")
-        dataclass_options = tuple(o for o in options if dataclasses.is_dataclass(o))
+        dataclass_options = tuple(o for o in options if isinstance(o, type) and dataclasses.is_dataclass(o))
         if dataclass_options and isinstance(value, dict):
             return decode(value, expect=dataclass_options)
         errors = []
@@ -382,8 +329,12 @@ def _decode_value(tp: Any, value: Any, *, path: str) -> Any:
             raise CodecError(f"{path}: expected a list, got {_describe(value)}")
         (item_type, _ellipsis) = typing.get_args(tp)
         return tuple(_decode_value(item_type, v, path=f"{path}[{i}]") for i, v in enumerate(value))
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return decode(value, expect=(tp,))
+    if tp is TableStatus:
+        if not isinstance(value, str):
+            raise CodecError(f"{path}: expected a string, got {_describe(value)}")
+        return _table_status(value, path=path)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise CodecError(f"{path}: expected a number, got {_describe(value)}")
@@ -448,7 +399,9 @@ def row_to_plain(row: Row) -> dict[str, Any]:
 
 __all__ = [
     "SCHEMA_VERSION",
-    "TABLE_STATES",
+    "TableStatus",
+    "DetailField",
+    "FieldKind",
     "CodecError",
     "RunnerRow",
     "BuildRow",

@@ -2,22 +2,35 @@
 
 Adding a table is adding one ``TableSpec`` here (plus its source module): the
 settings, the runtime, the UI and the JSON output all iterate over ``TABLES``.
+A new kind of row is a row type in ``arr_actors.messages`` that answers what
+every row answers (``key``, ``status``, ``is_running``, ``active``,
+``runtime(now)``, ``detail_fields()``); the screen asks nothing else.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Protocol, TypeVar
+
+from arr_actors.messages import BuildRow, RunnerRow, VertexRow, WandbRunRow
+
+#: What a cell shows: ``text`` (the field, ``-`` when empty), ``status`` (styled
+#: by its value), ``note`` (styled as an error when the row failed), ``runtime``
+#: (the row's runtime, counting while it runs; ``field`` only names the column),
+#: ``clock`` (a moment: the time today, the date otherwise), ``basename`` (the
+#: last part of a path such as an image's: the whole path is in the detail view).
+CellKind = Literal["text", "status", "note", "runtime", "clock", "basename"]
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
     """One column of a table as the UI lays it out.
 
-    ``field`` names the row attribute (or a derived value the UI knows:
-    ``runtime``, ``created``, ``duration``). ``width`` is the preferred width;
+    ``field`` names the row attribute, ``kind`` how the cell shows it.
+    ``width`` is the preferred width;
     ``min_width`` is how far it may shrink; columns with higher ``shrink_order``
     give way first on narrow terminals. A note column gives way first, down to
     its minimum: the runner's keeps 22 columns, enough to say why an execution
@@ -31,6 +44,7 @@ class Column:
     min_width: int
     shrink_order: int = 0
     align: str = "left"
+    kind: CellKind = "text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +52,7 @@ class TableSpec:
     key: str
     title: str
     source: str  # "module:function" run in the table's child process
-    row_type: str  # name of the row type in arr_actors.messages
+    row_type: type  # the row type in arr_actors.messages; columns name its fields
     columns: tuple[Column, ...]
     interval: float  # seconds between refreshes
     budget: float  # expected duration of a refresh (seconds)
@@ -48,6 +62,15 @@ class TableSpec:
     # Libraries the table's fetch process loads when it starts, before its first
     # deadline runs (loading them takes seconds; fetching afterwards does not).
     preload: tuple[str, ...] = ()
+    # Tables that list rows still active first name the rule drawn between
+    # them and the finished ones (empty: rows stay in their order, no rule).
+    divider: str = ""
+
+    def __post_init__(self) -> None:
+        fields = {f.name for f in dataclasses.fields(self.row_type)}
+        for column in self.columns:
+            if column.kind != "runtime" and column.field not in fields:
+                raise ValueError(f"table {self.key!r}: column {column.field!r} is not a field of {self.row_type.__name__}")
 
 
 TABLES: tuple[TableSpec, ...] = (
@@ -55,15 +78,15 @@ TABLES: tuple[TableSpec, ...] = (
         key="runner",
         title="W&B Launch agent",
         source="arr_actors.sources.runner:fetch",
-        row_type="RunnerRow",
+        row_type=RunnerRow,
         columns=(
             Column("queue", "Queue", 16, 8, 2),
             Column("region", "Region", 23, 11, 1),
-            Column("status", "Status", 10, 9),
+            Column("status", "Status", 10, 9, kind="status"),
             Column("runs", "Runs", 4, 4, align="right"),
-            Column("runtime", "Runtime", 8, 7, align="right"),
-            Column("created", "Created", 12, 8, 1),
-            Column("note", "Note", 60, 22, 3),
+            Column("runtime", "Runtime", 8, 7, align="right", kind="runtime"),
+            Column("created_at", "Created", 12, 8, 1, kind="clock"),
+            Column("note", "Note", 60, 22, 3, kind="note"),
         ),
         interval=30.0,
         budget=10.0,
@@ -76,14 +99,14 @@ TABLES: tuple[TableSpec, ...] = (
         key="builds",
         title="Cloud Builds",
         source="arr_actors.sources.builds:fetch",
-        row_type="BuildRow",
+        row_type=BuildRow,
         columns=(
             Column("build_id", "Build", 10, 8, 1),
-            Column("status", "Status", 10, 9),
-            Column("image", "Image", 40, 10, 3),
+            Column("status", "Status", 10, 9, kind="status"),
+            Column("image", "Image", 40, 10, 3, kind="basename"),
             Column("region", "Region", 23, 8, 2),
-            Column("duration", "Duration", 8, 7, align="right"),
-            Column("created", "Created", 12, 8, 1),
+            Column("duration", "Duration", 8, 7, align="right", kind="runtime"),
+            Column("created_at", "Created", 12, 8, 1, kind="clock"),
         ),
         interval=30.0,
         budget=5.0,
@@ -91,19 +114,20 @@ TABLES: tuple[TableSpec, ...] = (
         limit=8,
         empty_text="no builds",
         preload=("google.cloud.devtools.cloudbuild_v1",),
+        divider="finished",
     ),
     TableSpec(
         key="vertex",
         title="Vertex AI jobs",
         source="arr_actors.sources.vertex:fetch",
-        row_type="VertexRow",
+        row_type=VertexRow,
         columns=(
             Column("job_id", "Job", 19, 8, 1),
             Column("display_name", "Name", 24, 8, 2),
-            Column("state", "State", 10, 9),
-            Column("runtime", "Runtime", 8, 7, align="right"),
-            Column("created", "Created", 12, 8, 1),
-            Column("note", "Note", 50, 10, 3),
+            Column("state", "State", 10, 9, kind="status"),
+            Column("runtime", "Runtime", 8, 7, align="right", kind="runtime"),
+            Column("created_at", "Created", 12, 8, 1, kind="clock"),
+            Column("note", "Note", 50, 10, 3, kind="note"),
         ),
         interval=30.0,
         budget=10.0,
@@ -116,13 +140,13 @@ TABLES: tuple[TableSpec, ...] = (
         key="active",
         title="Active W&B runs",
         source="arr_actors.sources.wandb_runs:fetch_active",
-        row_type="WandbRunRow",
+        row_type=WandbRunRow,
         columns=(
             Column("run_id", "Run", 10, 8, 1),
             Column("name", "Name", 30, 10, 2),
-            Column("state", "State", 10, 9),
-            Column("runtime", "Runtime", 8, 7, align="right"),
-            Column("created", "Created", 12, 8, 1),
+            Column("state", "State", 10, 9, kind="status"),
+            Column("runtime", "Runtime", 8, 7, align="right", kind="runtime"),
+            Column("created_at", "Created", 12, 8, 1, kind="clock"),
         ),
         interval=30.0,
         budget=5.0,
@@ -135,14 +159,14 @@ TABLES: tuple[TableSpec, ...] = (
         key="completed",
         title="Completed W&B runs",
         source="arr_actors.sources.wandb_runs:fetch_completed",
-        row_type="WandbRunRow",
+        row_type=WandbRunRow,
         columns=(
             Column("run_id", "Run", 10, 8, 1),
             Column("name", "Name", 30, 10, 2),
-            Column("state", "State", 10, 9),
-            Column("runtime", "Runtime", 8, 7, align="right"),
-            Column("note", "Exit / failure", 30, 10, 3),
-            Column("created", "Created", 12, 8, 1),
+            Column("state", "State", 10, 9, kind="status"),
+            Column("runtime", "Runtime", 8, 7, align="right", kind="runtime"),
+            Column("note", "Exit / failure", 30, 10, 3, kind="note"),
+            Column("created_at", "Created", 12, 8, 1, kind="clock"),
         ),
         interval=60.0,
         budget=5.0,
@@ -155,6 +179,20 @@ TABLES: tuple[TableSpec, ...] = (
 
 TABLE_KEYS: tuple[str, ...] = tuple(t.key for t in TABLES)
 _BY_KEY = {t.key: t for t in TABLES}
+
+
+class _Grouped(Protocol):
+    @property
+    def active(self) -> bool: ...
+
+
+_R = TypeVar("_R", bound=_Grouped)
+
+
+def active_first(rows: Iterable[_R]) -> tuple[_R, ...]:
+    """Rows still active (queued, running) before finished ones, each group in its given order."""
+    rows = tuple(rows)
+    return tuple(r for r in rows if r.active) + tuple(r for r in rows if not r.active)
 
 
 def table(key: str) -> TableSpec:
@@ -176,6 +214,6 @@ def load_function(spec: str, *, what: str = "source") -> Callable[..., Any]:
     except ImportError as exc:
         raise ImportError(f"cannot import {what} module {module_name!r}: {exc}") from exc
     try:
-        return getattr(module, attr)  # type: ignore[no-any-return]
+        return getattr(module, attr)
     except AttributeError:
         raise AttributeError(f"{what} module {module_name!r} has no {attr!r}") from None

@@ -15,49 +15,33 @@ Exit status: 0 done, 1 with --once when a table is not ok (as the monitor),
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import json
-import math
 import os
 import sys
 import threading
-from typing import IO, Any, NoReturn
+from typing import IO, Any
 
 try:
     import arr_actors  # noqa: F401
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import contextlib
-
 from arr_actors import config, recording
 from arr_actors.messages import TableSnapshot
-from arr_actors.report import once_document
+from arr_actors.once_document import once_document
+from arr_actors.recording.headless import silence
+from arr_actors.usage import EXIT_USAGE, Parser, UsageError, number
 
 PROG = "replay.py"
-EXIT_OK, EXIT_TROUBLE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_TROUBLE = 0, 1
 
 #: Warnings printed by --once before the rest are only counted.
 MAX_WARNINGS = 20
 
 
-class UsageError(Exception):
-    pass
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see {self.prog} --help)")
-
-
 def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number greater than 0 (e.g. 10 for ten times faster)")
-    return value
+    return number(text, example="e.g. 10 for ten times faster")
 
 
 def parser() -> Parser:
@@ -186,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # Our own output was closed (e.g. piped into head): nothing left to say.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        silence(sys.stdout)
         return EXIT_OK
 
 

@@ -23,6 +23,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     [
         (["--deadline", "soon"], "--deadline: 'soon' is not a number of seconds"),
         (["--deadline", "-1"], "greater than 0"),
+        (["--deadline", "inf"], "--deadline: 'inf' must be a number of seconds greater than 0 and at most 86400"),
         (["--fault", "builds"], "is not TABLE=KIND"),
         (["--fault", "nope=hang"], "unknown table 'nope'"),
         (["--fault", "builds=explode"], "unknown fault kind 'explode'"),

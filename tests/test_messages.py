@@ -41,7 +41,7 @@ snapshots = st.builds(
     m.TableSnapshot,
     table=st.sampled_from(["runner", "builds", "vertex", "active", "completed"]),
     seq=st.integers(min_value=0, max_value=2**40),
-    state=st.sampled_from(m.TABLE_STATES),
+    state=st.sampled_from(m.TableStatus),
     rows=any_rows,
     error=text,
     warning=text,
@@ -131,3 +131,73 @@ def test_row_to_plain_drops_the_tag():
     row = m.BuildRow(build_id="b1", status="SUCCESS", image="img", region="global", created_at=1.0)
     plain = m.row_to_plain(row)
     assert "type" not in plain and plain["build_id"] == "b1"
+
+
+# ------------------------------------------------------------- table status
+
+
+def test_a_table_status_travels_as_its_string():
+    snapshot = m.TableSnapshot(table="runner", seq=1, state=m.TableStatus.CIRCUIT_OPEN)
+    doc = json.loads(m.to_json(snapshot))
+    assert doc["state"] == "circuit_open" and type(doc["state"]) is str
+    assert m.from_json(m.to_json(snapshot)).state is m.TableStatus.CIRCUIT_OPEN
+    # Built from the string, a snapshot holds the member.
+    assert m.TableSnapshot(table="runner", seq=1, state="stale").state is m.TableStatus.STALE  # type: ignore[arg-type]
+    # Formatted like the string on every Python version (the --once text output).
+    assert f"{m.TableStatus.TIMEOUT:<8}|" == "timeout |" and str(m.TableStatus.OK) == "ok"
+    assert [s for s in m.TableStatus if not s.failing] == [m.TableStatus.OK]
+
+
+def test_a_bad_table_status_names_the_choices():
+    with pytest.raises(m.CodecError, match=r"TableSnapshot.state: 'sleepy' is not one of ok, stale, error"):
+        m.TableSnapshot(table="runner", seq=1, state="sleepy")  # type: ignore[arg-type]
+    with pytest.raises(m.CodecError, match="TableSnapshot.state: expected a string"):
+        m.from_json(doc(state=3))
+
+
+# ------------------------------------------------------------ rows' answers
+
+NOW = 10_000.0
+
+
+def test_runtimes_count_while_running_and_stop_at_the_end():
+    running = m.RunnerRow("e1", "r", "q", "RUNNING", 1, created_at=NOW - 100, started_at=NOW - 90)
+    pending = m.RunnerRow("e2", "r", "q", "PENDING", None, created_at=NOW - 100)
+    done = m.VertexRow("j", "n", "r", "FAILED", NOW - 500, started_at=NOW - 400, ended_at=NOW - 100)
+    queued = m.BuildRow("b", "QUEUED", "img", "global", NOW - 50)
+    assert running.is_running and running.runtime(NOW) == 90 and running.runtime(NOW + 5) == 95
+    assert not pending.is_running and pending.runtime(NOW) is None and pending.active
+    assert done.runtime(NOW) == 300 and done.runtime(NOW + 60) == 300 and not done.active
+    assert queued.runtime(NOW) is None and queued.active and not queued.is_running
+    assert (running.status, done.status, queued.status) == ("RUNNING", "FAILED", "QUEUED")
+
+
+def test_a_wandb_runtime_counts_on_from_its_fetch():
+    run = m.WandbRunRow("r1", "n", "running", NOW - 1000, runtime_s=400.0)
+    assert run.runtime(NOW, fetched_at=NOW - 10) == 410.0 and run.runtime(NOW) == 400.0
+    finished = m.WandbRunRow("r2", "n", "finished", NOW - 1000, runtime_s=400.0)
+    assert finished.runtime(NOW, fetched_at=NOW - 10) == 400.0 and finished.status == "finished"
+    assert m.WandbRunRow("r3", "n", "running", NOW - 30).runtime(NOW) == 30
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        m.RunnerRow("e", "r", "q", "FAILED", 2, NOW, note="oom", context=("a", "b")),
+        m.BuildRow("b", "SUCCESS", "img", "global", NOW),
+        m.VertexRow("j", "n", "r", "RUNNING", NOW),
+        m.WandbRunRow("r", "n", "crashed", NOW, runtime_s=3.0),
+    ],
+    ids=lambda row: type(row).__name__,
+)
+def test_detail_fields_show_every_field_once_and_the_runtime(row):
+    fields = row.detail_fields()
+    assert [f.kind for f in fields].count("runtime") == 1
+    assert [f.kind for f in fields].count("status") == 1
+    labels = [f.label for f in fields]
+    assert len(labels) == len(set(labels))
+    # Every value of the row appears (the log context as a whole, times as numbers).
+    values = [f.value for f in fields]
+    for f in dataclasses.fields(row):
+        assert getattr(row, f.name) in values, f.name
+    assert all(f.kind == "time" for f in fields if isinstance(f.value, float) and f.value == NOW)

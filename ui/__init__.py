@@ -1,7 +1,11 @@
 """The terminal screen: five live tables drawn with urwid.
 
 ``ui.app.run`` owns the terminal; ``ui.actor.UiActor`` receives the system's
-messages inside the urwid loop; ``ui.model`` and ``ui.render`` are pure
-functions of the latest snapshots and the local view state; ``ui.keys`` and
+messages inside the urwid loop; ``ui.model`` and ``ui.screen`` are pure
+functions of the latest snapshots and the local view state. ``ui.screen``
+puts together one view per screen element (``ui.views``: tables, title lines,
+detail, help, footer), built from ``ui.columns`` (cells, widths and their
+caches) and ``ui.text`` (measuring and fitting), and drawn by ``ui.canvas``;
+``ui.context`` holds what drawing needs beyond the state. ``ui.keys`` and
 ``ui.palette`` are data. Nothing here imports a cloud or W&B library.
 """

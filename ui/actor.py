@@ -43,7 +43,8 @@ import pykka
 import urwid
 from pykka import ActorRegistry
 
-from ui import model, render
+from ui import model, screen
+from ui.context import RenderContext
 from ui.model import UiState
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ class UiActor(pykka.Actor):
 
     def __init__(
         self,
-        ctx: render.RenderContext,
+        ctx: RenderContext,
         *,
         clock: Callable[[], float] = time.time,
         state: UiState | None = None,
@@ -159,7 +160,7 @@ class UiActor(pykka.Actor):
         self._alarm_due = 0.0
 
     @classmethod
-    def open(cls, ctx: render.RenderContext, **kwargs: Any) -> UiActor:
+    def open(cls, ctx: RenderContext, **kwargs: Any) -> UiActor:
         """Create and register the actor (``start`` without a thread).
 
         Returns the actor itself, for the loop; senders use ``.actor_ref``.
@@ -251,7 +252,7 @@ class UiActor(pykka.Actor):
         if self._loop is None:
             return
         now = self.clock()
-        interval = render.wakeup_interval(self.state, now=now)
+        interval = screen.wakeup_interval(self.state, now=now)
         if interval is None:
             if self._alarm is not None:
                 self._loop.remove_alarm(self._alarm)
@@ -283,7 +284,7 @@ class UiActor(pykka.Actor):
 
     def keypress(self, size: tuple[int, int], key: str) -> str | None:
         now = self.clock()
-        measured = render.measure(self.state, now=now, size=size, ctx=self.ctx)
+        measured = screen.measure(self.state, now=now, size=size, ctx=self.ctx)
         state, commands, handled = model.press(
             self.state, key, now=now, page=measured.page, detail_max_scroll=measured.detail_max_scroll
         )
@@ -334,7 +335,7 @@ class MonitorWidget(urwid.Widget):
 
     def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:  # type: ignore[override]
         actor = self._actor
-        view = render.screen(actor.state, now=actor.clock(), size=size, ctx=actor.ctx)
+        view = screen.screen(actor.state, now=actor.clock(), size=size, ctx=actor.ctx)
         return view.render(size, focus=focus)
 
     def keypress(self, size: tuple[int, int], key: str) -> str | None:  # type: ignore[override]

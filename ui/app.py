@@ -29,7 +29,7 @@ from pykka import ActorDeadError, ActorRegistry
 from arr_actors.messages import Notice
 from ui import model, palette
 from ui.actor import QuitRequested, UiActor
-from ui.render import RenderContext
+from ui.context import RenderContext
 from ui.stderr import divert_stderr
 
 if TYPE_CHECKING:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arr_actors.messages import (
-    BuildRow,
     FetchStarted,
     Notice,
     PauseChanged,
@@ -25,7 +24,7 @@ from arr_actors.messages import (
     SetPaused,
     TableSnapshot,
 )
-from arr_actors.tables import TABLE_KEYS, table
+from arr_actors.tables import TABLE_KEYS, active_first, table
 from ui import keys
 
 #: How long a notice stays in the footer, by level (errors longest).
@@ -158,14 +157,13 @@ def row_matches(row: Row, needle: str) -> bool:
 
 
 def visible_rows(state: UiState, table_key: str) -> tuple[Row, ...]:
-    """The rows a table shows, in order: filtered, limited, builds active first."""
+    """The rows a table shows, in order: filtered, active first in a table with a divider."""
     snapshot = state.snapshots.get(table_key)
     if snapshot is None:
         return ()
     rows = snapshot.rows
-    if rows and isinstance(rows[0], BuildRow):
-        active = tuple(r for r in rows if isinstance(r, BuildRow) and r.active)
-        rows = active + tuple(r for r in rows if not (isinstance(r, BuildRow) and r.active))
+    if table(table_key).divider:
+        rows = active_first(rows)
     needle = state.filter_text.strip().lower()
     if needle:
         rows = tuple(r for r in rows if row_matches(r, needle))

@@ -33,6 +33,13 @@ What clients see:
 - W&B: viewer ``demo-user``, default entity ``WANDB_ENTITY``, one project
   ``WANDB_PROJECT`` whose runs are the Vertex AI jobs that reached RUNNING.
 
+Layout: ``world`` (the entities over time, a package), ``services`` (one
+module per gRPC API, with ``common`` for names, filters and pages),
+``wandb_api`` + ``graphql`` (W&B), ``filters`` and ``graphql`` on one
+scanner (``lexing``), ``paging``, ``faults``/``latency``/``control`` (what
+goes wrong and how slowly), ``server`` (one running emulator), ``cli`` and
+``options`` (the command), ``process`` (``spawn``).
+
 Importing this package is cheap: names load on first use, and the protocol
 stacks load only in the emulator's own process.
 """

@@ -23,16 +23,17 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from arr_actors.emulator.options import PROG, OptionsError, parse_args
+from arr_actors.emulator.options import PROG, parse_args
+from arr_actors.usage import EXIT_USAGE, UsageError
 
-EXIT_OK, EXIT_TROUBLE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_TROUBLE = 0, 1
 _PR_SET_PDEATHSIG = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         options = parse_args(sys.argv[1:] if argv is None else argv)
-    except OptionsError as exc:
+    except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except SystemExit as exc:  # --help

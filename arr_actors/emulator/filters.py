@@ -15,6 +15,7 @@ Build share the subset implemented here::
 As in both real languages, OR has higher precedence than AND. Fields are
 checked against a schema per API, so a filter the emulator cannot answer
 faithfully is rejected with a message instead of being half understood.
+Tokens come from the scanner shared with the GraphQL parser (lexing.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+
+from arr_actors.emulator import lexing
+from arr_actors.emulator.lexing import Token
 
 
 class FilterError(ValueError):
@@ -50,7 +54,7 @@ SEVERITIES: tuple[str, ...] = (
 _OPS = ("!=", ">=", "<=", "=", ">", "<", ":")
 _TOKEN = re.compile(
     r"""
-    (?P<space>\s+)
+    (?P<skip>\s+)
   | (?P<string>"(?:[^"\\]|\\.)*")
   | (?P<op>!=|>=|<=|=~|!~|=|>|<|:)
   | (?P<paren>[()])
@@ -61,25 +65,11 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    kind: str  # string, op, paren, dot, word
-    text: str
-    pos: int
-
-
 def tokenize(text: str) -> list[Token]:
-    tokens: list[Token] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            raise FilterError(f"unexpected character {text[pos]!r} at position {pos}")
-        kind = match.lastgroup or ""
-        if kind != "space":
-            tokens.append(Token(kind, match.group(), pos))
-        pos = match.end()
-    return tokens
+    try:
+        return lexing.tokenize(text, _TOKEN)
+    except lexing.UnexpectedCharacter as exc:
+        raise FilterError(f"unexpected character {exc.char!r} at position {exc.pos}") from None
 
 
 def _unquote(text: str) -> str:

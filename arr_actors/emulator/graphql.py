@@ -16,6 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from arr_actors.emulator import lexing
+from arr_actors.emulator.lexing import Token
+
 
 class GraphQLError(Exception):
     """A syntax or execution error; the message goes back to the client."""
@@ -48,25 +51,11 @@ _LEX = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Tok:
-    kind: str
-    text: str
-    pos: int
-
-
-def _lex(source: str) -> list[_Tok]:
-    out: list[_Tok] = []
-    pos = 0
-    while pos < len(source):
-        m = _LEX.match(source, pos)
-        if m is None:
-            raise GraphQLError(f"Syntax Error: unexpected character {source[pos]!r} at offset {pos}")
-        kind = m.lastgroup or ""
-        if kind != "skip":
-            out.append(_Tok(kind, m.group(), pos))
-        pos = m.end()
-    return out
+def _lex(source: str) -> list[Token]:
+    try:
+        return lexing.tokenize(source, _LEX)
+    except lexing.UnexpectedCharacter as exc:
+        raise GraphQLError(f"Syntax Error: unexpected character {exc.char!r} at offset {exc.pos}") from None
 
 
 # ------------------------------------------------------------------- syntax tree
@@ -128,18 +117,18 @@ class _Parser:
         self.toks = _lex(source)
         self.i = 0
 
-    def peek(self, offset: int = 0) -> _Tok | None:
+    def peek(self, offset: int = 0) -> Token | None:
         j = self.i + offset
         return self.toks[j] if j < len(self.toks) else None
 
-    def next(self) -> _Tok:
+    def next(self) -> Token:
         tok = self.peek()
         if tok is None:
             raise GraphQLError("Syntax Error: unexpected end of document")
         self.i += 1
         return tok
 
-    def expect(self, text: str) -> _Tok:
+    def expect(self, text: str) -> Token:
         tok = self.next()
         if tok.text != text:
             raise GraphQLError(f"Syntax Error: expected {text!r}, found {tok.text!r} at offset {tok.pos}")

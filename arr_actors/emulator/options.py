@@ -6,17 +6,13 @@ import argparse
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NoReturn
 
 from arr_actors.config import DEFAULT_REGIONS, DEMO_PROJECT
 from arr_actors.emulator import faults, latency
 from arr_actors.emulator.world import SCENARIOS
+from arr_actors.usage import Parser, UsageError
 
 PROG = "python -m arr_actors emulator"
-
-
-class OptionsError(ValueError):
-    """A flag or value is wrong; the message names it and what is allowed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,41 +30,36 @@ class Options:
 
 
 def validate(options: Options) -> Options:
-    """Check every field; raises OptionsError naming the first bad one."""
+    """Check every field; raises UsageError naming the first bad one."""
     for name, port in (("--port", options.port), ("--http-port", options.http_port)):
         if not 0 <= port <= 65535:
-            raise OptionsError(f"{name} {port}: a port must be 0-65535 (0 picks a free one)")
+            raise UsageError(f"{name} {port}: a port must be 0-65535 (0 picks a free one)")
     if not options.project or not all(c.isalnum() or c in "-_." for c in options.project):
-        raise OptionsError(f"--project {options.project!r}: use letters, digits, '-', '_' or '.'")
+        raise UsageError(f"--project {options.project!r}: use letters, digits, '-', '_' or '.'")
     if options.scenario not in SCENARIOS:
-        raise OptionsError(f"--scenario {options.scenario!r}: unknown (scenarios: {', '.join(SCENARIOS)})")
+        raise UsageError(f"--scenario {options.scenario!r}: unknown (scenarios: {', '.join(SCENARIOS)})")
     try:
         faults.build_table(list(options.faults))
     except faults.FaultError as exc:
-        raise OptionsError(f"--fault: {exc}") from None
+        raise UsageError(f"--fault: {exc}") from None
     try:
         latency.check_profile(options.latency)
     except latency.LatencyError as exc:
-        raise OptionsError(f"--latency: {exc}") from None
+        raise UsageError(f"--latency: {exc}") from None
     if not math.isfinite(options.speed) or options.speed <= 0:
-        raise OptionsError(f"--speed {options.speed!r}: must be a number greater than 0 (1 = real time)")
+        raise UsageError(f"--speed {options.speed!r}: must be a number greater than 0 (1 = real time)")
     if not options.regions:
-        raise OptionsError("--regions: give at least one region, e.g. us-central1,europe-west4")
+        raise UsageError("--regions: give at least one region, e.g. us-central1,europe-west4")
     for region in options.regions:
         if not region or not all(c.isalnum() or c == "-" for c in region) or region != region.lower():
-            raise OptionsError(f"--regions: {region!r} is not a region name (lower case letters, digits and dashes)")
+            raise UsageError(f"--regions: {region!r} is not a region name (lower case letters, digits and dashes)")
     if len(set(options.regions)) != len(options.regions):
-        raise OptionsError("--regions: a region is listed twice")
+        raise UsageError("--regions: a region is listed twice")
     return options
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise OptionsError(f"{message} (see {self.prog} --help)")
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = Parser(
         prog=PROG,
         description=(
             "Serve a local fake Google Cloud (Cloud Run, Vertex AI, Cloud Build, Cloud Logging over gRPC) "

@@ -25,7 +25,8 @@ from typing import Any
 
 from arr_actors.config import DEFAULT_REGIONS, DEMO_PROJECT
 from arr_actors.emulator import faults as faults_mod
-from arr_actors.emulator.options import Options, OptionsError, to_argv, validate
+from arr_actors.emulator.options import Options, to_argv, validate
+from arr_actors.usage import UsageError
 
 _HEADER_KEYS = ("grpc", "wandb", "project", "wandb-entity", "wandb-project")
 
@@ -167,7 +168,7 @@ def spawn(
                 parent_pid=os.getpid(),
             )
         )
-    except (OptionsError, faults_mod.FaultError, TypeError, ValueError) as exc:
+    except (UsageError, faults_mod.FaultError, TypeError, ValueError) as exc:
         raise EmulatorError(str(exc)) from None
     fd, stderr_path = tempfile.mkstemp(prefix="arr-emulator-", suffix=".log")
     env = dict(os.environ)

@@ -46,11 +46,11 @@ class Emulator:
 
     def start(self) -> None:
         # Imported here: the world and the options are light, the protocol stacks are not.
-        from arr_actors.emulator import grpc_api, http_api, protos
+        from arr_actors.emulator import http_api, protos, services
 
         types = protos.load(light=self._light)
-        services = grpc_api.Services(self.world, self.control, types, clock=self._clock)
-        self._grpc, self.grpc_port = grpc_api.start_server(services, port=self.options.port)
+        handlers = services.Services(self.world, self.control, types, clock=self._clock)
+        self._grpc, self.grpc_port = services.start_server(handlers, port=self.options.port)
         try:
             app = http_api.HttpApp(self.world, self.control, clock=self._clock, info=self.info())
             self._http, _, self.http_port = app.start(self.options.http_port)

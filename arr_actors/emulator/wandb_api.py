@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import operator
 import re
 import time
 from collections.abc import Callable
@@ -51,6 +52,8 @@ def _connection(nodes: list[Obj], *, cursors: list[str], has_next: bool, typenam
 
 # ------------------------------------------------------------------- runs filters
 
+#: Whether a run matches, at a moment.
+RunTest = Callable[[WandbRun, float], bool]
 
 _FILTER_KEYS: dict[str, Callable[[WandbRun, float], Any]] = {
     "state": lambda r, now: r.state(now),
@@ -75,7 +78,7 @@ _ORDER_KEYS: dict[str, Callable[[WandbRun, float], Any]] = {
 }
 
 
-def compile_run_filter(raw: Any) -> Callable[[WandbRun, float], bool]:
+def compile_run_filter(raw: Any) -> RunTest:
     """The MongoDB-style filters of ``api.runs(filters=...)``: a strict subset, errors name what is wrong."""
     if raw in (None, "", "{}"):
         return lambda run, now: True
@@ -89,19 +92,13 @@ def compile_run_filter(raw: Any) -> Callable[[WandbRun, float], bool]:
     return _compile_doc(raw)
 
 
-def _compile_doc(doc: dict[str, Any]) -> Callable[[WandbRun, float], bool]:
-    tests: list[Callable[[WandbRun, float], bool]] = []
+def _compile_doc(doc: dict[str, Any]) -> RunTest:
+    tests: list[RunTest] = []
     for key, cond in doc.items():
         if key in ("$and", "$or", "$nor"):
             if not isinstance(cond, list) or not all(isinstance(c, dict) for c in cond):
                 raise GraphQLError(f"{key} needs a list of filter objects")
-            parts = [_compile_doc(c) for c in cond]
-            if key == "$and":
-                tests.append(lambda r, now, parts=parts: all(p(r, now) for p in parts))
-            elif key == "$or":
-                tests.append(lambda r, now, parts=parts: any(p(r, now) for p in parts))
-            else:
-                tests.append(lambda r, now, parts=parts: not any(p(r, now) for p in parts))
+            tests.append(_logical(key, [_compile_doc(c) for c in cond]))
             continue
         getter = _FILTER_KEYS.get(key)
         if getter is None:
@@ -110,42 +107,54 @@ def _compile_doc(doc: dict[str, Any]) -> Callable[[WandbRun, float], bool]:
     return lambda r, now: all(t(r, now) for t in tests)
 
 
-def _condition(key: str, getter: Callable[[WandbRun, float], Any], *, cond: Any) -> Callable[[WandbRun, float], bool]:
+def _logical(key: str, parts: list[RunTest]) -> RunTest:
+    if key == "$and":
+        return lambda r, now: all(p(r, now) for p in parts)
+    if key == "$or":
+        return lambda r, now: any(p(r, now) for p in parts)
+    return lambda r, now: not any(p(r, now) for p in parts)  # $nor
+
+
+def _condition(key: str, getter: Callable[[WandbRun, float], Any], *, cond: Any) -> RunTest:
     if not isinstance(cond, dict):
         cond = {"$eq": cond}
-    checks: list[Callable[[Any], bool]] = []
-    for op, arg in cond.items():
-        if op == "$eq":
-            checks.append(lambda v, arg=arg: arg in v if isinstance(v, list) else v == arg)
-        elif op == "$ne":
-            checks.append(lambda v, arg=arg: arg not in v if isinstance(v, list) else v != arg)
-        elif op in ("$in", "$nin"):
-            if not isinstance(arg, list):
-                raise GraphQLError(f"{key}: {op} needs a list")
-            wanted = list(arg)
-            if op == "$in":
-                checks.append(lambda v, w=wanted: any(x in w for x in v) if isinstance(v, list) else v in w)
-            else:
-                checks.append(lambda v, w=wanted: not any(x in w for x in v) if isinstance(v, list) else v not in w)
-        elif op in ("$gt", "$gte", "$lt", "$lte"):
-            compare = {
-                "$gt": lambda a, b: a > b,
-                "$gte": lambda a, b: a >= b,
-                "$lt": lambda a, b: a < b,
-                "$lte": lambda a, b: a <= b,
-            }[op]
-            checks.append(lambda v, arg=arg, compare=compare: v is not None and _comparable(v, arg) and compare(v, arg))
-        elif op == "$regex":
-            try:
-                pattern = re.compile(str(arg))
-            except re.error as exc:
-                raise GraphQLError(f"{key}: $regex {arg!r} is not a valid pattern ({exc})") from None
-            checks.append(lambda v, p=pattern: isinstance(v, str) and p.search(v) is not None)
-        elif op == "$exists":
-            checks.append(lambda v, arg=arg: (v is not None) == bool(arg))
-        else:
-            raise GraphQLError(f"{key}: unsupported operator {op!r} (supported: $eq $ne $in $nin $gt $gte $lt $lte $regex $exists)")
+    checks = [_check(key, op, arg) for op, arg in cond.items()]
     return lambda r, now: all(c(getter(r, now)) for c in checks)
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "$gt": operator.gt,
+    "$gte": operator.ge,
+    "$lt": operator.lt,
+    "$lte": operator.le,
+}
+
+
+def _check(key: str, op: str, arg: Any) -> Callable[[Any], bool]:
+    """One operator of a field's condition, as a test of the field's value (a list for tags)."""
+    if op == "$eq":
+        return lambda v: arg in v if isinstance(v, list) else v == arg
+    if op == "$ne":
+        return lambda v: arg not in v if isinstance(v, list) else v != arg
+    if op in ("$in", "$nin"):
+        if not isinstance(arg, list):
+            raise GraphQLError(f"{key}: {op} needs a list")
+        wanted = list(arg)
+        if op == "$in":
+            return lambda v: any(x in wanted for x in v) if isinstance(v, list) else v in wanted
+        return lambda v: not any(x in wanted for x in v) if isinstance(v, list) else v not in wanted
+    if op in _COMPARISONS:
+        compare = _COMPARISONS[op]
+        return lambda v: v is not None and _comparable(v, arg) and compare(v, arg)
+    if op == "$regex":
+        try:
+            pattern = re.compile(str(arg))
+        except re.error as exc:
+            raise GraphQLError(f"{key}: $regex {arg!r} is not a valid pattern ({exc})") from None
+        return lambda v: isinstance(v, str) and pattern.search(v) is not None
+    if op == "$exists":
+        return lambda v: (v is not None) == bool(arg)
+    raise GraphQLError(f"{key}: unsupported operator {op!r} (supported: $eq $ne $in $nin $gt $gte $lt $lte $regex $exists)")
 
 
 def _comparable(a: Any, b: Any) -> bool:

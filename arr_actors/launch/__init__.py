@@ -15,7 +15,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from arr_actors.launch.args import PROG, UsageError
+from arr_actors.launch.args import PROG
+from arr_actors.usage import EXIT_USAGE, UsageError
 
 __all__ = ["PROG", "main"]
 
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     except (UsageError, config.ConfigError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return report.EXIT_USAGE
+        return EXIT_USAGE
 
     from arr_actors.cli import StartupError, cloud_endpoints
 

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+
+from arr_actors.usage import Parser, UsageError, seconds
 
 PROG = "python -m arr_actors launch"
 DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_POLL_S = 5.0
-
-
-class UsageError(Exception):
-    """A flag or value is wrong; the message names it and says what is allowed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,23 +25,6 @@ class Options:
     config: str | None
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error in one line instead of usage + message."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see {self.prog} --help)")
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds greater than 0")
-    return value
-
-
 def _region(text: str) -> str:
     if not text or text != text.lower() or not all(c.isalnum() or c == "-" for c in text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a region name (e.g. us-central1)")
@@ -58,8 +37,8 @@ def _queue(text: str) -> str:
     return text.strip()
 
 
-def parser() -> argparse.ArgumentParser:
-    p = _Parser(
+def parser() -> Parser:
+    p = Parser(
         prog=PROG,
         description=(
             "Start one execution of the runner job (Cloud Run) and follow it until the training job "
@@ -84,14 +63,14 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--timeout",
-        type=_seconds,
+        type=seconds,
         default=DEFAULT_TIMEOUT_S,
         metavar="SECONDS",
         help=f"give up waiting for the training job after this long (default {DEFAULT_TIMEOUT_S:g})",
     )
     p.add_argument(
         "--poll",
-        type=_seconds,
+        type=seconds,
         default=DEFAULT_POLL_S,
         metavar="SECONDS",
         help=f"seconds between looks at Vertex AI and the execution (default {DEFAULT_POLL_S:g})",

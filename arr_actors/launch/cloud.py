@@ -10,27 +10,26 @@ Client libraries are imported here, lazily, never at import time of the package.
 
 from __future__ import annotations
 
-import datetime
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from arr_actors.diagnostics.text import clean_line, one_line
-from arr_actors.launch.watch import CLOUD_LOGGING, CLOUD_RUN, EXECUTION_FAILED, VERTEX, Execution, Job
-from arr_actors.sources.common import epoch, last_segment
+from arr_actors.launch.watch import CLOUD_LOGGING, CLOUD_RUN, EXECUTION_FAILED, VERTEX, ExecutionStatus, Job
+from arr_actors.sources.common import epoch, last_segment, rfc3339
+from arr_actors.sources.errors import SERVICES, translate
+from arr_actors.sources.runner import QUEUE_ENV, execution_status
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
 
-#: Environment variable the runner image reads its W&B Launch queue from.
-QUEUE_ENV = "LAUNCH_QUEUE"
 #: Longest text kept from a cloud message (condition messages, job errors, names).
 TEXT_LIMIT = 300
 #: Pages of Vertex AI jobs read per look; with the server-side filter one page is the norm.
 MAX_PAGES = 5
 PAGE_SIZE = 100
 
-_SERVICE_KEYS = {CLOUD_RUN: "run", VERTEX: "aiplatform", CLOUD_LOGGING: "logging"}
+#: Service title (as CallFailed names it) -> key of errors.SERVICES
+_SERVICE_KEYS = {service.title: key for key, service in SERVICES.items()}
 
 
 class CallFailed(Exception):
@@ -77,8 +76,6 @@ def error_code(exc: BaseException) -> str:
 
 
 def _failed(exc: Exception, *, service: str, timeout_s: float, where: str) -> CallFailed:
-    from arr_actors.sources.errors import translate
-
     code = error_code(exc)
     if code == "DEADLINE_EXCEEDED":
         message = (
@@ -90,21 +87,15 @@ def _failed(exc: Exception, *, service: str, timeout_s: float, where: str) -> Ca
     return CallFailed(service=service, code=code, message=inert(message))
 
 
-def rfc3339(seconds: float) -> str:
-    return datetime.datetime.fromtimestamp(math.floor(seconds), tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def execution_from_proto(execution: Any) -> Execution:
+def execution_status_from_proto(execution: Any) -> ExecutionStatus:
     """The status as the runner table computes it, plus Cloud Run's own word on a failure."""
-    from arr_actors.sources.runner import execution_status
-
     state = execution_status(execution)
     message = ""
     if state in EXECUTION_FAILED:
         for condition in execution.conditions:
             if condition.type_ == "Completed" and condition.message:
                 message = inert(condition.message)
-    return Execution(state, message)
+    return ExecutionStatus(state, message)
 
 
 def job_from_proto(job: Any) -> Job | None:
@@ -167,10 +158,10 @@ class Cloud:
             )
         return Launched(name=execution.name, created_at=epoch(execution.create_time))
 
-    def execution(self, name: str, *, timeout_s: float) -> Execution:
+    def execution(self, name: str, *, timeout_s: float) -> ExecutionStatus:
         try:
             proto = self.clients.executions().get_execution(name=name, retry=None, timeout=timeout_s)
-            return execution_from_proto(proto)
+            return execution_status_from_proto(proto)
         except Exception as exc:
             raise _failed(exc, service=CLOUD_RUN, timeout_s=timeout_s, where=self.region) from None
 

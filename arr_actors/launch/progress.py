@@ -13,7 +13,7 @@ import os
 import shutil
 from typing import TextIO
 
-from arr_actors.launch.report import Target, describe_fault, short_state
+from arr_actors.launch.report import Target, describe_fault, job_note
 from arr_actors.launch.watch import EXECUTION_FAILED, Fault, Watch, awaiting
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -57,8 +57,7 @@ def changes(before: Watch | None, after: Watch, *, target: Target) -> list[str]:
     old_jobs = {(j.id, j.state) for j in before.jobs} if before is not None else set()
     for job in after.jobs:
         if (job.id, job.state) not in old_jobs:
-            note = f"Vertex AI job {job.id} ({job.display_name or 'no display name'}) is {short_state(job.state)}"
-            lines.append(note + (f": {job.error}" if job.error else ""))
+            lines.append(job_note(job))
     old_failing = before.failing if before is not None else ()
     for service in after.failing:
         if service not in old_failing:

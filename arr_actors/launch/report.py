@@ -31,7 +31,6 @@ WATCH_COMMAND = "python -m arr_actors"
 
 EXIT_SUBMITTED = 0
 EXIT_FAILED = 1
-EXIT_USAGE = 2
 EXIT_NO_JOB = 3
 EXIT_INTERRUPTED = 130
 
@@ -145,7 +144,7 @@ def build(
         hints = [f"full log: {target.diagnose_command()}"]
         if log_problem:
             hints.append(f"the log could not be read: {log_problem}")
-        hints += [_job_note(job) for job in other_jobs(watch)]
+        hints += [job_note(job) for job in other_jobs(watch)]
         verb = "was cancelled" if decision.execution.state == "CANCELLED" else "failed"
         return Result(
             "runner_failed",
@@ -160,7 +159,7 @@ def build(
             f"The runner finished without submitting a training job ({summary})",
             hints=(
                 f"the queue {target.queue!r} was probably empty: add a job to it in W&B, then launch again",
-                *(_job_note(job) for job in other_jobs(watch)),
+                *(job_note(job) for job in other_jobs(watch)),
                 f"the runner's log: {target.diagnose_command()}",
                 f"look around: {WATCH_COMMAND}",
             ),
@@ -185,7 +184,8 @@ def _failure_summary(decision: RunnerFailed, diagnosis: Diagnosis | None, log_pr
     return "no error found in its log" if not log_problem else "its log could not be read"
 
 
-def _job_note(job: Job) -> str:
+def job_note(job: Job) -> str:
+    """One line on a Vertex AI job: id, name, state, and its error if it has one."""
     note = f"Vertex AI job {job.id} ({job.display_name or 'no display name'}) is {short_state(job.state)}"
     return note + (f": {job.error}" if job.error else "")
 
@@ -210,7 +210,7 @@ def timeout_hints(watch: Watch, *, target: Target) -> tuple[str, ...]:
         "and submits to Vertex AI only after it has taken a job"
     )
     hints.append(f"the queue {target.queue!r} may be empty: check it in W&B (Launch > queues) and add a job")
-    hints += [_job_note(job) for job in other_jobs(watch)]
+    hints += [job_note(job) for job in other_jobs(watch)]
     hints += [f"{describe_fault(f)} (it answered again later)" for f in watch.faults if f.service not in watch.failing]
     hints.append(f"look at the runner, Vertex AI and W&B: {WATCH_COMMAND}")
     if target.execution:

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from arr_actors.sources.errors import SERVICES
+
 #: Vertex AI states that mean the training job was submitted and is on its way.
 #: SUCCEEDED counts too: a job that already finished was still submitted by this launch.
 SUBMITTED_STATES = frozenset({"JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED"})
@@ -29,9 +31,10 @@ EXECUTION_FAILED = frozenset({"FAILED", "CANCELLED"})
 #: The runner ended on its own (idle timeout, or done).
 EXECUTION_FINISHED = "FINISHED"
 
-VERTEX = "Vertex AI"
-CLOUD_RUN = "Cloud Run"
-CLOUD_LOGGING = "Cloud Logging"
+#: The services a launch calls, named as errors.SERVICES names them to the user.
+VERTEX = SERVICES["aiplatform"].title
+CLOUD_RUN = SERVICES["run"].title
+CLOUD_LOGGING = SERVICES["logging"].title
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +49,9 @@ class Job:
 
 
 @dataclass(frozen=True, slots=True)
-class Execution:
-    """The runner execution's status as last read."""
+class ExecutionStatus:
+    """The state of this launch's execution as last polled (the execution is known by name
+    from RunJob), with Cloud Run's own word on a failure."""
 
     state: str  # PENDING | RUNNING | FINISHED | FAILED | CANCELLED (as the runner table says)
     message: str = ""  # the condition message Cloud Run gives (e.g. why a task failed)
@@ -71,7 +75,7 @@ class Watch:
     since: float  # epoch: jobs created at or after this belong to this launch
     round: int = 0
     round_started: float = 0.0
-    execution: Execution | None = None
+    execution: ExecutionStatus | None = None
     ended_round: int | None = None  # first round in which the execution was seen FINISHED
     jobs: tuple[Job, ...] = ()  # jobs of this launch in the newest successful listing
     jobs_round: int = 0  # round of the newest successful listing (0 = none yet)
@@ -99,14 +103,14 @@ class Submitted:
 
 @dataclass(frozen=True, slots=True)
 class RunnerFailed:
-    execution: Execution
+    execution: ExecutionStatus
 
 
 @dataclass(frozen=True, slots=True)
 class RunnerEnded:
     """The execution finished, and a listing made after that shows no job of this launch."""
 
-    execution: Execution
+    execution: ExecutionStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +136,7 @@ def begin_round(watch: Watch, now: float) -> Watch:
     return replace(watch, round=watch.round + 1, round_started=now)
 
 
-def saw_execution(watch: Watch, execution: Execution) -> Watch:
+def saw_execution(watch: Watch, execution: ExecutionStatus) -> Watch:
     ended = watch.ended_round
     if execution.state == EXECUTION_FINISHED and ended is None:
         ended = watch.round

@@ -39,7 +39,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, NoReturn
 
-from arr_actors import messages, progress
+from arr_actors import messages, partial_rows
 from arr_actors.messages import FetchReady, FetchRequest, FetchResult, TableData
 from arr_actors.runtime import faults
 from arr_actors.tables import load_function
@@ -166,11 +166,11 @@ def serve(
                     if fetch is None:
                         # ... later ones try again (credentials may have been fixed since).
                         fetch = load_function(source_factory)(settings, table)
-                    progress.listen(functools.partial(_send_partial, conn, request, started=started, limit=limit))
+                    partial_rows.listen(functools.partial(_send_partial, conn, request, started=started, limit=limit))
                     try:
                         data = fetch()
                     finally:
-                        progress.listen(None)
+                        partial_rows.listen(None)
                     if not isinstance(data, TableData):
                         raise TypeError(f"the source returned {type(data).__name__}, not TableData")
         except (Exception, SystemExit) as exc:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from arr_actors.messages import TableSnapshot
-from arr_actors.report import once_document
+from arr_actors.once_document import once_document
 from arr_actors.runtime import system
 from arr_actors.tables import TABLE_KEYS
 
@@ -68,7 +68,7 @@ def run_once(
 
     A table with no outcome within ``timeout`` (default: start-up allowance,
     longest deadline and slack; it cannot normally happen, deadlines are enforced) is reported
-    as an error by :func:`arr_actors.report.once_document`.
+    as an error by :func:`arr_actors.once_document.once_document`.
     """
     collector = FirstOutcomes(TABLE_KEYS)
     tree = system._start(settings, [collector], source_factory=source_factory, single_round=True)

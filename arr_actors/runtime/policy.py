@@ -26,7 +26,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from arr_actors.messages import FetchStarted, Notice, Row, TableData, TableSnapshot
+from arr_actors.messages import FetchStarted, Notice, Row, TableData, TableSnapshot, TableStatus
 from arr_actors.tables import table as table_spec
 
 if TYPE_CHECKING:
@@ -37,8 +37,6 @@ IDLE = "idle"  # waiting for due_at (a refresh, a retry or a restart)
 FETCHING = "fetching"  # one fetch in flight
 CIRCUIT_OPEN = "circuit_open"  # too many failures: waiting for the half-open probe at due_at
 DONE = "done"  # single-round mode: the table's first outcome is in, nothing more runs
-
-FAILURE_LABELS = ("stale", "error", "timeout", "circuit_open", "restarting")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +89,8 @@ class TableState:
     startup_by: float | None = None  # a fetch waiting for its child to load: when that allowance ends
     deadline_at: float | None = None
     half_open: bool = False
-    # what the last snapshot said ("" before the first outcome: nothing published yet)
-    label: str = ""
+    # what the last snapshot said (None before the first outcome: nothing published yet)
+    label: TableStatus | None = None
     rows: tuple[Row, ...] = ()
     warning: str = ""
     error: str = ""
@@ -193,6 +191,8 @@ def next_tick_at(state: TableState, *, paused: bool) -> float | None:
 
 
 def snapshot(state: TableState, now: float, *, paused: bool) -> TableSnapshot:
+    if state.label is None:
+        raise ValueError(f"{state.table}: nothing to publish before the first outcome")
     return TableSnapshot(
         table=state.table,
         seq=state.snapshot_seq,
@@ -253,8 +253,8 @@ def start_fetch(state: TableState, now: float, *, limits: Limits, paused: bool, 
         began_at, startup_by = None, now + limits.startup
         deadline_at = startup_by + limits.deadline
     label = state.label
-    if restart and not half_open and label in FAILURE_LABELS:
-        label = "restarting"
+    if restart and not half_open and label is not None and label.failing:
+        label = TableStatus.RESTARTING
     state = dataclasses.replace(
         state,
         phase=FETCHING,
@@ -277,7 +277,7 @@ def start_fetch(state: TableState, now: float, *, limits: Limits, paused: bool, 
     if restart:
         commands.append(_log(state, "restarted", now, detail="half-open probe" if half_open else ""))
     commands.append(_log(state, "started", now, detail=f"fetch {seq}"))
-    if label == "restarting":
+    if label is TableStatus.RESTARTING:
         state, publish = _publish_snapshot(state, now, paused=paused)
         commands.append(publish)
     return state, tuple(commands)
@@ -413,7 +413,7 @@ def fetch_progress(state: TableState, now: float, *, seq: int, data: TableData, 
     if state.phase != FETCHING or seq != state.seq:
         return state, ()
     state = dataclasses.replace(
-        state, label="ok", rows=data.rows, warning=data.warning, error="", fetched_at=now
+        state, label=TableStatus.OK, rows=data.rows, warning=data.warning, error="", fetched_at=now
     )
     state, publish = _publish_snapshot(state, now, paused=paused)
     return state, (publish,)
@@ -449,7 +449,7 @@ def _succeeded(state: TableState, now: float, *, limits: Limits, data: TableData
         startup_by=None,
         deadline_at=None,
         half_open=False,
-        label="ok",
+        label=TableStatus.OK,
         rows=data.rows,
         warning=data.warning,
         error="",
@@ -494,18 +494,18 @@ def _failed(
     opens = not limits.single_round and (state.half_open or len(failure_times) >= limits.circuit_failures)
     if limits.single_round:
         phase, due = DONE, None
-        label = "timeout" if kind == "timeout" else ("stale" if state.fetched_at is not None else "error")
+        label = TableStatus.TIMEOUT if kind == "timeout" else (TableStatus.STALE if state.fetched_at is not None else TableStatus.ERROR)
         text = error
     elif opens:
         phase, due = CIRCUIT_OPEN, now + limits.circuit_cooldown
-        label = "circuit_open"
+        label = TableStatus.CIRCUIT_OPEN
         text = f"{error} (circuit open after {len(failure_times)} failures in {limits.circuit_window:g} s)"
     else:
         phase, due = IDLE, now + backoff_delay(consecutive, limits, rand=rand)
-        label = "timeout" if kind == "timeout" else ("stale" if state.fetched_at is not None else "error")
+        label = TableStatus.TIMEOUT if kind == "timeout" else (TableStatus.STALE if state.fetched_at is not None else TableStatus.ERROR)
         text = error
-    was_failing = state.label in FAILURE_LABELS
-    notify = not was_failing or text != state.error or (opens and state.label != "circuit_open")
+    was_failing = state.label is not None and state.label.failing
+    notify = not was_failing or text != state.error or (opens and state.label is not TableStatus.CIRCUIT_OPEN)
     if opens and not state.half_open:
         why = f"{len(failure_times)} failures in {limits.circuit_window:g} s"
         commands.append(_log(state, "circuit_open", now, detail=why))

@@ -40,4 +40,4 @@ def open_source(settings: Settings, table: str) -> Callable[[], TableData]:
     return functools.partial(fetch, settings, ctx)
 
 
-__all__ = ["SourceError", "open_source", "resolve"]
+__all__ = ["SourceError", "open_source"]

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from arr_actors.messages import BuildRow, TableData
 from arr_actors.sources.clients import require_project
-from arr_actors.sources.common import epoch, fan_out, location_of, where_failed
-from arr_actors.sources.errors import translate
+from arr_actors.sources.common import epoch, fan_out, last_segment, location_of
+from arr_actors.tables import active_first
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -42,7 +42,7 @@ def build_image(build: Any) -> str:
 def build_row(build: Any) -> BuildRow:
     status = getattr(build.status, "name", str(build.status))
     return BuildRow(
-        build_id=build.id or build.name.rsplit("/", 1)[-1],
+        build_id=build.id or last_segment(build.name),
         status=status,
         image=build_image(build),
         region=location_of(build.name, "global"),
@@ -56,9 +56,7 @@ def build_row(build: Any) -> BuildRow:
 def order_rows(rows: Sequence[BuildRow], limit: int) -> tuple[BuildRow, ...]:
     """Active builds first, then finished; each group newest first; ``limit`` rows in all."""
     newest = sorted(rows, key=lambda r: (r.created_at, r.build_id), reverse=True)
-    active = [r for r in newest if r.active]
-    finished = [r for r in newest if not r.active]
-    return tuple((active + finished)[:limit])
+    return active_first(newest)[:limit]
 
 
 def _list_location(ctx: SourceContext, location: str, *, page_size: int) -> list[Any]:
@@ -87,10 +85,6 @@ def fetch(settings: Settings, ctx: SourceContext) -> TableData:
         lambda loc: _list_location(ctx, loc, page_size=page_size),
         timeout_s=settings.call_timeout_s,
     )
-    if outcome.failures and not outcome.results:
-        raise translate(
-            outcome.failures[0][1], service="cloudbuild", timeout_s=settings.call_timeout_s,
-            where=where_failed(outcome.failures),
-        )
+    outcome.raise_if_all_failed(service="cloudbuild", timeout_s=settings.call_timeout_s)
     rows = [build_row(b) for builds in outcome.results.values() for b in builds]
     return TableData(rows=order_rows(rows, limit), warning=outcome.warning(len(locations), noun="locations"))

@@ -63,7 +63,7 @@ class Clients:
                 except Exception as exc:  # credentials lookup happens here for real clients
                     raise translate(exc, service=service) from exc
                 self._cache[key] = client
-            return client  # type: ignore[no-any-return]
+            return client
 
     def _emulator_channel(self) -> grpc.Channel:
         # Called with self._lock held.
@@ -236,4 +236,5 @@ def _wandb_default_base_url() -> str:
     from wandb import env
     from wandb.sdk import wandb_setup
 
-    return env.get_base_url(wandb_setup.singleton().settings.base_url)
+    default = str(wandb_setup.singleton().settings.base_url)
+    return env.get_base_url(default) or default

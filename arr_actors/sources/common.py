@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import concurrent.futures
+import datetime
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from arr_actors.sources.clients import Clients
-from arr_actors.sources.errors import describe
+from arr_actors.sources.errors import describe, shorten, translate
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -72,12 +73,15 @@ class FanOut(Generic[T]):
         """``"2 of 18 regions failed: us-west2 (PermissionDenied: ...), ..."`` or ``""``."""
         if not self.failures:
             return ""
-        parts = [f"{region} ({_short(describe(exc))})" for region, exc in self.failures]
+        parts = [f"{region} ({shorten(describe(exc), _WARNING_DETAIL)})" for region, exc in self.failures]
         return f"{len(self.failures)} of {total} {noun} failed: " + ", ".join(parts)
 
-
-def _short(text: str) -> str:
-    return text if len(text) <= _WARNING_DETAIL else text[: _WARNING_DETAIL - 3] + "..."
+    def raise_if_all_failed(self, *, service: str, timeout_s: float) -> None:
+        """When no region answered, raise the first failure as a SourceError naming where it happened."""
+        if self.failures and not self.results:
+            raise translate(
+                self.failures[0][1], service=service, timeout_s=timeout_s, where=where_failed(self.failures)
+            )
 
 
 class RegionTimeout(TimeoutError):
@@ -125,6 +129,11 @@ def epoch(value: Any) -> float | None:
     stamp = value.timestamp()
     # An unset Timestamp message can come back as the epoch itself.
     return float(stamp) if stamp > 0 else None
+
+
+def rfc3339(epoch: float) -> str:
+    """Epoch seconds as the UTC timestamp Google Cloud filters take, rounded down to the second."""
+    return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def last_segment(name: str) -> str:

@@ -64,14 +64,15 @@ def wandb_project_missing() -> SourceError:
     return SourceError("no W&B project set: set `wandb.project` in the config file or ARR_WANDB_PROJECT")
 
 
-def _short(text: str) -> str:
+def shorten(text: str, limit: int = _MAX_DETAIL) -> str:
+    """``text`` on one line, cut to ``limit`` characters with ``...`` when longer."""
     text = " ".join(str(text).split())
-    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _detail(exc: BaseException) -> str:
     """The exception's own message (api_core keeps it without the status code prefix)."""
-    return _short(getattr(exc, "message", None) or str(exc))
+    return shorten(getattr(exc, "message", None) or str(exc))
 
 
 def _class_names(exc: BaseException) -> set[str]:
@@ -79,7 +80,8 @@ def _class_names(exc: BaseException) -> set[str]:
     return {f"{c.__module__}.{c.__name__}" for c in type(exc).__mro__}
 
 
-def _api_core_name(exc: BaseException) -> str | None:
+def api_core_name(exc: BaseException) -> str | None:
+    """The ``google.api_core.exceptions`` class an exception is (``NotFound``...), or None."""
     for cls in type(exc).__mro__:
         if cls.__module__ == "google.api_core.exceptions":
             return cls.__name__
@@ -124,7 +126,7 @@ def translate(exc: BaseException, *, service: str, timeout_s: float | None = Non
     at = f" ({where})" if where else ""
     if is_credentials_error(exc):
         return SourceError(NO_CREDENTIALS)
-    name = _api_core_name(exc)
+    name = api_core_name(exc)
     text = _error_text(exc)
     if name in ("PermissionDenied", "Forbidden"):
         if any(marker in text for marker in _DISABLED_MARKERS):
@@ -185,9 +187,9 @@ def translate_wandb(exc: BaseException, *, timeout_s: float | None = None) -> So
             f"W&B gave no usable answer{limit} (slow, unreachable or failing server); the next refresh retries"
         )
     if any(marker in lowered for marker in _UNREADABLE_MARKERS):
-        return SourceError(f"W&B sent an answer that could not be read; the next refresh retries. Detail: {_short(text)}")
+        return SourceError(f"W&B sent an answer that could not be read; the next refresh retries. Detail: {shorten(text)}")
     if any(marker in lowered for marker in ("connection refused", "failed to connect", "name or service not known")):
-        return SourceError(f"cannot reach the W&B server; check the network or emulator.wandb_url. Detail: {_short(text)}")
+        return SourceError(f"cannot reach the W&B server; check the network or emulator.wandb_url. Detail: {shorten(text)}")
     if (
         "AuthenticationError" in names
         or "no authentication configured" in lowered
@@ -196,10 +198,10 @@ def translate_wandb(exc: BaseException, *, timeout_s: float | None = None) -> So
         or "invalid api key" in lowered
         or "relogin" in lowered
     ):
-        return SourceError(f"W&B rejected the credentials: {WANDB_LOGIN_HINT}. Detail: {_short(text)}")
+        return SourceError(f"W&B rejected the credentials: {WANDB_LOGIN_HINT}. Detail: {shorten(text)}")
     if re.search(r"\b403\b", text) or "forbidden" in lowered or "permission" in lowered:
         return SourceError(
             "W&B denied access: check that your W&B account may read the configured entity/project. "
-            f"Detail: {_short(text)}"
+            f"Detail: {shorten(text)}"
         )
     return SourceError(f"W&B error: {describe(exc)}")

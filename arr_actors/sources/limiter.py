@@ -11,14 +11,15 @@ descriptor, so a crash cannot wedge the others.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -70,27 +71,27 @@ class LoggingLimiter:
 
     def used(self) -> int:
         """Calls made in the current window (for status lines and tests)."""
-        with self._locked() as fh:
-            return len(self._recent(fh, self._clock()))
+        with self._locked() as file:
+            return len(self._recent(file, self._clock()))
 
     def _attempt(self) -> tuple[bool, float]:
         """(granted, seconds until the oldest call leaves the window)."""
-        with self._locked() as fh:
+        with self._locked() as file:
             now = self._clock()
-            recent = self._recent(fh, now)
+            recent = self._recent(file, now)
             if len(recent) < self.per_minute:
                 recent.append(now)
-                self._write(fh, recent)
+                self._write(file, recent)
                 return True, 0.0
             return False, max(0.0, recent[0] + self.window_s - now)
 
-    def _locked(self) -> _LockedFile:
+    def _locked(self) -> contextlib.AbstractContextManager[TextIO]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        return _LockedFile(self.path)
+        return _locked_file(self.path)
 
-    def _recent(self, fh: _LockedFile, now: float) -> list[float]:
-        fh.file.seek(0)
-        raw = fh.file.read()
+    def _recent(self, file: TextIO, now: float) -> list[float]:
+        file.seek(0)
+        raw = file.read()
         try:
             stamps = json.loads(raw) if raw.strip() else []
         except ValueError:
@@ -102,31 +103,23 @@ class LoggingLimiter:
         # be used to burst past the limit; it ages out once the clock catches up.
         return sorted(float(s) for s in stamps if isinstance(s, (int, float)) and s > now - self.window_s)
 
-    def _write(self, fh: _LockedFile, stamps: list[float]) -> None:
-        fh.file.seek(0)
-        fh.file.truncate()
-        fh.file.write(json.dumps([round(s, 3) for s in stamps]))
-        fh.file.flush()
+    def _write(self, file: TextIO, stamps: list[float]) -> None:
+        file.seek(0)
+        file.truncate()
+        file.write(json.dumps([round(s, 3) for s in stamps]))
+        file.flush()
 
 
-class _LockedFile:
+@contextlib.contextmanager
+def _locked_file(path: Path) -> Iterator[TextIO]:
     """The limiter file opened and exclusively locked for one read-modify-write."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.file = None  # type: ignore[assignment]
-
-    def __enter__(self) -> _LockedFile:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        self.file = os.fdopen(fd, "r+", encoding="utf-8")
-        fcntl.flock(self.file.fileno(), fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "r+", encoding="utf-8") as file:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX)
         try:
-            fcntl.flock(self.file.fileno(), fcntl.LOCK_UN)
+            yield file
         finally:
-            self.file.close()
+            fcntl.flock(file.fileno(), fcntl.LOCK_UN)
 
 
 def for_settings(settings: Settings) -> LoggingLimiter:

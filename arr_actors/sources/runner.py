@@ -22,13 +22,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from arr_actors import progress
+from arr_actors import partial_rows
 from arr_actors.diagnostics import formats
 from arr_actors.messages import RunnerRow, TableData
 from arr_actors.sources import logs, runner_memory
 from arr_actors.sources.clients import require_project
-from arr_actors.sources.common import epoch, fan_out, last_segment, location_of, where_failed
-from arr_actors.sources.errors import SourceError, describe, translate
+from arr_actors.sources.common import epoch, fan_out, last_segment, location_of
+from arr_actors.sources.errors import SourceError, api_core_name, describe
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -36,8 +36,10 @@ if TYPE_CHECKING:
     from arr_actors.sources.common import SourceContext
 
 TERMINAL = ("FINISHED", "FAILED", "CANCELLED")
+#: Environment variable the runner image reads its W&B Launch queue from (``launch`` sets it).
+QUEUE_ENV = "LAUNCH_QUEUE"
 #: Container environment variables that name the W&B Launch queue the runner serves.
-QUEUE_ENV = ("LAUNCH_QUEUE", "WANDB_LAUNCH_QUEUE", "WANDB_QUEUE")
+QUEUE_ENVS = (QUEUE_ENV, "WANDB_LAUNCH_QUEUE", "WANDB_QUEUE")
 #: A terminal execution whose log lacks the wrapper's final stats this soon after it
 #: ended is read again next refresh (Cloud Logging ingests with a delay); after that,
 #: what was read is the answer.
@@ -119,7 +121,7 @@ def execution_queue(execution: Any, *, default: str) -> str:
     """The Launch queue from the container environment (a RunJob override lands there)."""
     for container in execution.template.containers:
         for env in container.env:
-            if env.name in QUEUE_ENV and env.value:
+            if env.name in QUEUE_ENVS and env.value:
                 return str(env.value)
     for key in ("launch-queue", "wandb-launch-queue", "queue"):
         if execution.labels.get(key):
@@ -227,15 +229,13 @@ def list_executions(ctx: SourceContext, *, limit: int) -> tuple[list[Execution],
     outcome = fan_out(
         ctx.pool(), settings.regions, lambda r: _list_region(ctx, r, limit=limit), timeout_s=settings.call_timeout_s
     )
-    failures = list(outcome.failures)
-    if failures and all(_is_not_found(e) for _, e in failures) and not outcome.results:
+    failures = outcome.failures
+    if failures and not outcome.results and all(api_core_name(e) == "NotFound" for _, e in failures):
         raise SourceError(
             f"runner job {settings.runner_job!r} not found in any of the {len(settings.regions)} configured "
             "regions: check `runner_job` and `regions` in the config"
         )
-    if failures and not outcome.results:
-        _region, first = failures[0]
-        raise translate(first, service="run", timeout_s=settings.call_timeout_s, where=where_failed(failures))
+    outcome.raise_if_all_failed(service="run", timeout_s=settings.call_timeout_s)
     executions = [
         parse_execution(item, region=region, default_queue=settings.queue)
         for region, items in outcome.results.items()
@@ -244,10 +244,6 @@ def list_executions(ctx: SourceContext, *, limit: int) -> tuple[list[Execution],
     # A region without the job (NotFound) is named too: `regions` should list only where it is deployed.
     warning = outcome.warning(len(settings.regions))
     return executions, warning
-
-
-def _is_not_found(exc: BaseException) -> bool:
-    return any(c.__name__ == "NotFound" and c.__module__ == "google.api_core.exceptions" for c in type(exc).__mro__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +323,7 @@ def fetch(settings: Settings, ctx: SourceContext) -> TableData:
     if pending:
         # The log read takes seconds: show the executions now, their notes when it is done.
         partial = tuple(build_row(e, remembered.get(e.key), pending_note=READING_NOTE) for e in top)
-        progress.report(TableData(rows=partial, warning=warning))
+        partial_rows.report(TableData(rows=partial, warning=warning))
     read = read_new_terminal(ctx, pending)
     diagnoses: Mapping[str, Diagnosis] = {**remembered, **read.diagnoses}
     pending_note = "log read deferred (Cloud Logging limit)" if read.deferred else "log not read (see table status)"

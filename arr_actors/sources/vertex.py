@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from arr_actors.messages import TableData, VertexRow
 from arr_actors.sources.clients import require_project
-from arr_actors.sources.common import epoch, fan_out, last_segment, location_of, where_failed
-from arr_actors.sources.errors import translate
+from arr_actors.sources.common import epoch, fan_out, last_segment, location_of
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -93,11 +92,7 @@ def fetch(settings: Settings, ctx: SourceContext) -> TableData:
         # Several pages may be read one after the other, each call with its own timeout.
         timeout_s=min(settings.call_timeout_s * MAX_PAGES, settings.policy("vertex").deadline),
     )
-    if outcome.failures and not outcome.results:
-        raise translate(
-            outcome.failures[0][1], service="aiplatform", timeout_s=settings.call_timeout_s,
-            where=where_failed(outcome.failures),
-        )
+    outcome.raise_if_all_failed(service="aiplatform", timeout_s=settings.call_timeout_s)
     rows = [job_row(job, region=region) for region, (jobs, _) in outcome.results.items() for job in jobs]
     rows.sort(key=lambda r: (r.created_at, r.job_id), reverse=True)
     cut = [region for region, (_, whole) in outcome.results.items() if not whole]

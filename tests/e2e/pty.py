@@ -1,15 +1,23 @@
-"""Run a program in a real pseudo-terminal and read its screen, for end-to-end tests.
+"""Run a program in a real pseudo-terminal and read its screen: end-to-end tests and the benchmark.
 
 ``Terminal`` spawns a command with pexpect at a fixed size and feeds everything
-it writes into a pyte screen, so a test can ask what a person would see: the
-text of each row, the attributes of a cell, the window title. Tests wait for a
-condition on the screen with ``wait_for`` (polling the pty with a deadline);
-they never sleep a fixed time.
+it writes into a pyte screen, so a caller can ask what a person would see: the
+text of each row, the attributes of a cell, the window title. Callers wait for
+a condition on the screen with ``wait_for`` (seconds it took) or ``wait_until``
+(the moment the bytes that made it true arrived), polling the pty with a
+deadline; they never sleep a fixed time.
 
     with Terminal([sys.executable, "-m", "arr_actors", "--demo"]) as term:
         term.wait_for(lambda t: "Cloud Builds" in t.text(), timeout=10)
         term.press("q")
         assert term.wait_exit(timeout=5) == 0
+
+This is the one implementation: ``scripts/bench.py`` uses it too. It lives
+with the tests because pexpect and pyte are test extras (so never inside the
+installed packages) and because tests must not depend on a script; the
+benchmark, a repository script that already needs those extras, puts
+``tests/`` on its import path and imports it as ``e2e.pty``, the same name
+the tests use.
 """
 
 from __future__ import annotations
@@ -120,22 +128,46 @@ class Terminal:
         while time.monotonic() < end and self.pump(quiet):
             pass
 
+    def read_for(self, seconds: float) -> None:
+        """Keep reading for ``seconds`` (so the program never blocks on a full pty)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if not self.pump(min(left, 0.1)) and self._eof:
+                time.sleep(min(left, 0.1))  # nothing more can come; the caller asked for this long
+
+    def wait_until(self, predicate: Callable[[Terminal], object], *, timeout: float = 10.0, what: str = "") -> float:
+        """Read the pty until ``predicate(self)`` is true; the monotonic time at which the
+        bytes that made it true had arrived (now, if it is true already).
+
+        A frame reaches the pty in pieces: everything already buffered is read
+        before the predicate judges the screen. Raises ScreenTimeout with the
+        screen's text if it is not true within ``timeout`` or the program exits first.
+        """
+        now = time.monotonic()
+        deadline = now + timeout
+        if predicate(self):
+            return now
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ScreenTimeout(f"not true within {timeout:.1f} s: {what or predicate!r}\n{self.dump()}")
+            arrived = None
+            if self.pump(min(0.05, max(0.001, left))):
+                arrived = time.monotonic()
+                while self.pump(0):
+                    arrived = time.monotonic()
+            if predicate(self):
+                return arrived if arrived is not None else time.monotonic()
+            if self._eof:
+                raise ScreenTimeout(f"program exited while waiting for {what or predicate!r}\n{self.dump()}")
+
     def wait_for(self, predicate: Callable[[Terminal], object], *, timeout: float = 10.0, what: str = "") -> float:
         """Read the pty until ``predicate(self)`` is true; returns the seconds it took.
 
         Raises ScreenTimeout with the screen's text if it is not true within ``timeout``.
         """
         start = time.monotonic()
-        deadline = start + timeout
-        while True:
-            if predicate(self):
-                return time.monotonic() - start
-            if time.monotonic() >= deadline:
-                break
-            self.pump(min(0.05, max(0.001, deadline - time.monotonic())))
-            if self._eof and not predicate(self):
-                raise ScreenTimeout(f"program exited while waiting for {what or predicate!r}\n{self.dump()}")
-        raise ScreenTimeout(f"not true within {timeout:.1f} s: {what or predicate!r}\n{self.dump()}")
+        return self.wait_until(predicate, timeout=timeout, what=what) - start
 
     def wait_text(self, text: str, *, timeout: float = 10.0) -> float:
         return self.wait_for(lambda t: text in t.text(), timeout=timeout, what=f"{text!r} on screen")
@@ -174,8 +206,11 @@ class Terminal:
 
     # --------------------------------------------------------------- input
 
-    def send(self, data: str | bytes) -> None:
+    def send(self, data: str | bytes) -> float:
+        """Send ``data`` as it is; the monotonic time it left."""
+        sent = time.monotonic()
         self.child.send(data)
+        return sent
 
     def press(self, *keys: str) -> None:
         """Send keys by name (``up``, ``tab``, ``enter``, ``esc``...) or as literal text."""
@@ -187,8 +222,7 @@ class Terminal:
         self.drain(quiet=0.0, limit=0.0)
         start = time.monotonic()
         self.press(key)
-        self.wait_for(predicate, timeout=timeout, what=f"screen change after {key!r}")
-        return time.monotonic() - start
+        return self.wait_until(predicate, timeout=timeout, what=f"screen change after {key!r}") - start
 
     def resize(self, cols: int, rows: int) -> None:
         self.cols, self.rows = cols, rows
@@ -228,6 +262,22 @@ class Terminal:
         if self.child.signalstatus is not None:
             return 128 + int(self.child.signalstatus)
         return int(self.child.exitstatus or 0)
+
+    def quit(self, key: str = "q", *, timeout: float = 5.0) -> int | None:
+        """Quit the way a user does (``key``), reading meanwhile; force it if the
+        program has not gone within ``timeout``. Its exit status (None after a signal)."""
+        if self.child.isalive():
+            with contextlib.suppress(OSError):
+                self.child.send(key)
+            deadline = time.monotonic() + timeout
+            while self.child.isalive() and time.monotonic() < deadline:
+                self.pump(0.1)
+                if self._eof:
+                    break
+        with contextlib.suppress(Exception):
+            self.child.close(force=True)
+        self._eof = True
+        return self.child.exitstatus
 
     def close(self) -> None:
         """Kill the program and everything it started (used on test failure)."""

@@ -24,6 +24,7 @@ def test_defaults():
         (["--timeout", "0"], "--timeout: '0' must be a number of seconds greater than 0"),
         (["--poll", "-1"], "--poll: '-1' must be a number of seconds greater than 0"),
         (["--poll", "nan"], "must be a number of seconds greater than 0"),
+        (["--timeout", "90000"], "--timeout: '90000' must be a number of seconds greater than 0 and at most 86400"),
         (["--region", "US Central"], "--region: 'US Central' is not a region name"),
         (["--region", "mars-north1"], "--region mars-north1: not a configured region"),
         (["--queue", ""], "--queue: '' is not a queue name"),

@@ -65,7 +65,7 @@ def test_job_without_a_creation_time_is_skipped():
 )
 def test_execution_status_is_the_runner_tables(fields, state, message):
     proto = run_v2.Execution(name="projects/p/locations/r/jobs/j/executions/e", **fields)
-    execution = cloud.execution_from_proto(proto)
+    execution = cloud.execution_status_from_proto(proto)
     assert (execution.state, execution.message) == (state, message)
 
 

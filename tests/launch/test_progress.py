@@ -6,7 +6,7 @@ import io
 
 from arr_actors.launch import progress, watch
 from arr_actors.launch.report import Target
-from arr_actors.launch.watch import Execution, Job
+from arr_actors.launch.watch import ExecutionStatus, Job
 
 SINCE = 1_700_000_000.0
 TARGET = Target(project="p", region="us-west2", queue="q", runner_job="j", execution="j-abc12")
@@ -14,7 +14,7 @@ TARGET = Target(project="p", region="us-west2", queue="q", runner_job="j", execu
 
 def state(execution: str | None = None) -> watch.Watch:
     w = watch.begin_round(watch.start(now=0, since=SINCE, timeout_s=60, poll_s=1), 0.1)
-    return w if execution is None else watch.saw_execution(w, Execution(execution))
+    return w if execution is None else watch.saw_execution(w, ExecutionStatus(execution))
 
 
 def test_status_line_shows_time_what_is_awaited_and_trouble_within_the_width():
@@ -31,7 +31,7 @@ def test_status_line_shows_time_what_is_awaited_and_trouble_within_the_width():
 
 def test_changes_report_state_changes_new_jobs_new_trouble_and_recovery_once():
     a = state()
-    b = watch.saw_execution(a, Execution("PENDING"))
+    b = watch.saw_execution(a, ExecutionStatus("PENDING"))
     assert progress.changes(a, b, target=TARGET) == ["execution j-abc12 is PENDING: waiting for the runner to start"]
     assert progress.changes(b, b, target=TARGET) == []
     c = watch.call_failed(b, service=watch.VERTEX, code="UNAVAILABLE", message="down", at=SINCE)

@@ -8,7 +8,7 @@ import pytest
 
 from arr_actors.diagnostics.extract import diagnose
 from arr_actors.launch import report, watch
-from arr_actors.launch.watch import Execution, Job
+from arr_actors.launch.watch import ExecutionStatus, Job
 
 SINCE = 1_700_000_000.0
 TARGET = report.Target(
@@ -28,7 +28,7 @@ QUOTA_LINE = (
 def watched(*, execution: str | None = "RUNNING", jobs: tuple[Job, ...] = ()) -> watch.Watch:
     w = watch.begin_round(watch.start(now=0, since=SINCE, timeout_s=120, poll_s=5), 1)
     if execution:
-        w = watch.saw_execution(w, Execution(execution))
+        w = watch.saw_execution(w, ExecutionStatus(execution))
     return watch.saw_jobs(w, jobs)
 
 
@@ -72,7 +72,7 @@ def test_an_unconfirmed_job_says_so_and_how_to_check(refused: str, why: str):
 
 def test_runner_failure_gives_the_diagnosis_and_the_diagnose_command():
     diagnosis = diagnose(["Runs: 0", QUOTA_LINE], status="FAILED")
-    failed = watch.RunnerFailed(Execution("FAILED", "Task failed"))
+    failed = watch.RunnerFailed(ExecutionStatus("FAILED", "Task failed"))
     result = build(failed, watched(execution="FAILED"), diagnosis=diagnosis)
     assert result.exit_code == 1
     doc = json.loads(report.to_json(result))
@@ -89,7 +89,7 @@ def test_runner_failure_gives_the_diagnosis_and_the_diagnose_command():
 
 def test_runner_failure_without_a_readable_log_falls_back_to_cloud_runs_message():
     result = build(
-        watch.RunnerFailed(Execution("FAILED", "Task vertex-ai-launcher-abc12-task0 failed: exit code 1")),
+        watch.RunnerFailed(ExecutionStatus("FAILED", "Task vertex-ai-launcher-abc12-task0 failed: exit code 1")),
         watched(execution="FAILED"),
         log_problem="UNAVAILABLE: Cloud Logging is unavailable",
     )
@@ -127,7 +127,7 @@ def test_timeout_while_pending_says_the_runner_is_still_starting_and_lists_polli
 
 def test_runner_that_finished_without_a_job_exits_3_and_blames_the_queue():
     diagnosis = diagnose(["Runs: 0"], status="FINISHED")
-    result = build(watch.RunnerEnded(Execution("FINISHED")), watched(execution="FINISHED"), diagnosis=diagnosis)
+    result = build(watch.RunnerEnded(ExecutionStatus("FINISHED")), watched(execution="FINISHED"), diagnosis=diagnosis)
     assert result.exit_code == 3 and result.outcome == "runner_finished"
     assert "'gpu-queue' was probably empty" in result.hints[0]
 

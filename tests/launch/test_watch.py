@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from arr_actors.launch import watch
-from arr_actors.launch.watch import Execution, Job
+from arr_actors.launch.watch import ExecutionStatus, Job
 
 T0 = 1000.0  # monotonic
 SINCE = 1_700_000_000.0  # epoch of the launch
@@ -34,7 +34,7 @@ def round_(
     (read only when a new job waits for it, as the driver does)."""
     w = watch.begin_round(w, now)
     if execution is not None:
-        w = watch.saw_execution(w, Execution(execution))
+        w = watch.saw_execution(w, ExecutionStatus(execution))
     if jobs is not None:
         w = watch.saw_jobs(w, jobs)
     if log is not None and watch.needs_log(w):
@@ -74,7 +74,7 @@ def test_a_failed_new_job_is_not_success_but_is_remembered():
 def test_a_failed_execution_ends_at_once_without_waiting_for_the_timeout(state):
     w = round_(fresh(timeout=120), T0 + 3, execution=state, jobs=None)
     decision = watch.decide(w, T0 + 3)
-    assert decision == watch.RunnerFailed(Execution(state))
+    assert decision == watch.RunnerFailed(ExecutionStatus(state))
 
 
 def test_a_submitted_job_wins_over_a_failed_execution_in_the_same_round():
@@ -87,7 +87,7 @@ def test_a_finished_runner_ends_once_vertex_was_listed_after_it_finished():
     w = watch.call_failed(w, service=watch.VERTEX, code="UNAVAILABLE", message="down", at=SINCE + 1)
     assert isinstance(watch.decide(w, T0 + 1), watch.Wait)
     w = round_(w, T0 + 6, execution="FINISHED", jobs=())
-    assert watch.decide(w, T0 + 6) == watch.RunnerEnded(Execution("FINISHED"))
+    assert watch.decide(w, T0 + 6) == watch.RunnerEnded(ExecutionStatus("FINISHED"))
 
 
 def test_a_finished_runner_with_a_job_is_still_success():
@@ -130,7 +130,7 @@ def test_faults_are_counted_per_service_and_code_and_cleared_by_a_good_answer():
     assert w.failing == (watch.VERTEX, watch.CLOUD_RUN)
     w = watch.saw_jobs(w, ())
     assert w.failing == (watch.CLOUD_RUN,)
-    w = watch.saw_execution(w, Execution("RUNNING"))
+    w = watch.saw_execution(w, ExecutionStatus("RUNNING"))
     assert w.failing == ()
     assert len(w.faults) == 3  # the tally stays for the report
 
@@ -155,7 +155,7 @@ def test_faults_alone_never_end_the_watch_before_the_deadline():
     ],
 )
 def test_awaiting_says_what_is_awaited(state, fragment):
-    w = fresh() if state is None else watch.saw_execution(fresh(), Execution(state))
+    w = fresh() if state is None else watch.saw_execution(fresh(), ExecutionStatus(state))
     assert fragment in watch.awaiting(w, region="us-west2")
 
 

@@ -20,7 +20,7 @@ from recording_samples import PYTHON, REPLAY, ROOT, blocked_imports_prelude
 
 from arr_actors import recording as rec
 from arr_actors import warmstart as ws
-from arr_actors.report import once_document
+from arr_actors.once_document import once_document
 from arr_actors.tables import TABLE_KEYS, TABLES
 
 sys.path.insert(0, str(ROOT / "tests"))

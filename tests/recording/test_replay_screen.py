@@ -10,7 +10,8 @@ from recording_samples import NOW, session_messages
 
 from arr_actors import messages as m
 from arr_actors import recording as rec
-from ui import model, render
+from ui import model, screen
+from ui.context import RenderContext
 
 SIZES = ((80, 24), (120, 40), (200, 60))
 
@@ -74,8 +75,8 @@ def replayed_state(settings, messages, tmp_path) -> model.UiState:
 
 def lines(state: model.UiState, *, now: float, size: tuple[int, int]) -> list:
     cols, rows = size
-    ctx = render.RenderContext(regions=18, replay_label="")
-    return render.screen_lines(state, now=now, cols=cols, rows=rows, ctx=ctx)
+    ctx = RenderContext(regions=18, replay_label="")
+    return screen.screen_lines(state, now=now, cols=cols, rows=rows, ctx=ctx)
 
 
 def text_of(markup_lines) -> str:

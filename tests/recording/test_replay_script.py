@@ -22,7 +22,7 @@ from recording_samples import (
 
 from arr_actors import messages as m
 from arr_actors import recording as rec
-from arr_actors.report import once_document
+from arr_actors.once_document import once_document
 
 
 def write_recording(path: Path, settings, messages, *, extra: bytes = b"") -> bytes:

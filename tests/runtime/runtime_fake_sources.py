@@ -102,7 +102,7 @@ GO_FILE = "go"
 def open_progress_source(settings: object, table: str) -> Callable[[], TableData]:
     """Reports a partial row, then finishes with the final row once the test says so
     (``GO_FILE`` appears): the test sees the partial rows while the fetch still runs."""
-    from arr_actors import progress
+    from arr_actors import partial_rows
 
     go = os.path.join(settings.state_dir, GO_FILE)  # type: ignore[attr-defined]
 
@@ -110,7 +110,7 @@ def open_progress_source(settings: object, table: str) -> Callable[[], TableData
         return BuildRow(build_id=name, status="WORKING", image="img", region="global", created_at=time.time())
 
     def fetch() -> TableData:
-        progress.report(TableData(rows=(row("partial"),)))
+        partial_rows.report(TableData(rows=(row("partial"),)))
         end = time.monotonic() + 30
         while not os.path.exists(go) and time.monotonic() < end:
             time.sleep(0.01)

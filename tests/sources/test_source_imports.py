@@ -55,3 +55,12 @@ def test_opening_a_source_preloads_its_own_libraries_only(spec):
         assert module in loaded
     others = {m for other in TABLES if other.key != spec.key for m in other.preload} - set(spec.preload)
     assert not [m for m in others if m in loaded and m.startswith(("google.cloud.", "wandb"))]
+
+
+def test_star_import_gives_every_public_name():
+    import arr_actors.sources as sources
+
+    namespace: dict[str, object] = {}
+    exec("from arr_actors.sources import *", namespace)
+    assert set(sources.__all__) <= namespace.keys()
+    assert namespace["open_source"] is sources.open_source

@@ -72,16 +72,16 @@ def test_runner_all_regions_newest_first(emulated, tmp_path):
 
 def test_runner_shows_its_executions_before_it_reads_their_logs(emulated, tmp_path):
     """The log read takes seconds: the rows go out first, their notes with the final result."""
-    from arr_actors import progress
+    from arr_actors import partial_rows
 
     emu, clock = emulated
     settings = emulator_settings(emu, tmp_path)
     partial: list[tuple[object, int]] = []
-    progress.listen(lambda data: partial.append((data, emu.control.stats().get("ListLogEntries", 0))))
+    partial_rows.listen(lambda data: partial.append((data, emu.control.stats().get("ListLogEntries", 0))))
     try:
         final = open_source(settings, "runner")()
     finally:
-        progress.listen(None)
+        partial_rows.listen(None)
     assert final.log_reads == 1
     ((early, reads_then),) = partial
     assert reads_then == 0  # sent before the log read
@@ -91,11 +91,11 @@ def test_runner_shows_its_executions_before_it_reads_their_logs(emulated, tmp_pa
     assert all(final.rows[i].note != runner.READING_NOTE for i in terminal)
     # Nothing new to read: no partial rows, just the result.
     partial.clear()
-    progress.listen(lambda data: partial.append((data, 0)))
+    partial_rows.listen(lambda data: partial.append((data, 0)))
     try:
         open_source(settings, "runner")()
     finally:
-        progress.listen(None)
+        partial_rows.listen(None)
     assert partial == []
 
 

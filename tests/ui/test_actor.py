@@ -13,7 +13,7 @@ from arr_actors.messages import FetchStarted, PauseChanged, TableSnapshot
 from arr_actors.tables import TABLE_KEYS
 from ui import palette
 from ui.actor import QuitRequested, UiActor
-from ui.render import RenderContext
+from ui.context import RenderContext
 
 CTX = RenderContext()
 

@@ -1,17 +1,25 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pytest
 import ui_samples as S
 from urwid.testing import render_runs, render_text, resolve_attr
 
-from arr_actors.messages import Notice, PauseChanged, TableSnapshot, WandbRunRow
-from arr_actors.tables import TABLES, table
-from ui import keys, model, palette, render
+from arr_actors.messages import DetailField, Notice, PauseChanged, TableSnapshot, WandbRunRow
+from arr_actors.tables import TABLES, Column, TableSpec, table
+from ui import keys, model, palette, screen
+from ui.canvas import Lines
+from ui.columns import column_widths, table_widths
+from ui.context import SPINNER_FPS, UTF8_GLYPHS, RenderContext
 from ui.model import Detail, UiState
+from ui.text import Markup, width_of
+from ui.views.detail import detail_view
+from ui.views.footer import footer_height, footer_lines
+from ui.views.tables import allocate, row_line
 
-CTX = render.RenderContext(regions=18)
+CTX = RenderContext(regions=18)
 ACTIVE = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
@@ -23,7 +31,7 @@ def loaded(*extra: object, **changes) -> UiState:
 
 
 def text(state: UiState, size=(80, 24), *, now: float = S.NOW, ctx=CTX) -> list[str]:
-    lines = render_text(render.screen(state, now=now, size=size, ctx=ctx), size)
+    lines = render_text(screen.screen(state, now=now, size=size, ctx=ctx), size)
     assert len(lines) == size[1]
     assert all(len(line) == size[0] for line in lines), "every line fills the width exactly"
     return lines
@@ -36,7 +44,7 @@ def line_with(lines: list[str], needle: str) -> str:
 
 
 def runs_with(state: UiState, needle: str, size=(80, 24)) -> list[tuple[object, str]]:
-    rows = render_runs(render.screen(state, now=S.NOW, size=size, ctx=CTX), size)
+    rows = render_runs(screen.screen(state, now=S.NOW, size=size, ctx=CTX), size)
     for row in rows:
         if needle in "".join(t for _, t in row):
             return row
@@ -54,7 +62,7 @@ def test_loading_before_any_snapshot() -> None:
     assert sum("waiting for the first refresh…" in line for line in lines) == 4
     line_with(lines, "loading…")
     title = line_with(lines, "W&B Launch agent")
-    assert any(frame in title for frame in render.UTF8_GLYPHS.spinner)
+    assert any(frame in title for frame in UTF8_GLYPHS.spinner)
     assert "3 s" in title  # how long the fetch has been running
 
 
@@ -159,7 +167,7 @@ def test_detail_scrolls() -> None:
     row = S.runner_rows()[1]
     state = loaded(detail=Detail(table="runner", key=row.key, row=row))
     size = (80, 12)
-    view = render.detail_view(state, now=S.NOW, cols=80, rows=11, ctx=CTX)
+    view = detail_view(state, now=S.NOW, cols=80, rows=11, ctx=CTX)
     assert view.max_scroll > 0
     top = text(state, size)
     assert "Execution" in top[1] and "lines 1-10 of" in top[0]
@@ -221,7 +229,7 @@ def test_any_size_renders_exactly(size: tuple[int, int], view: str) -> None:
         "filter": state.replace(filter_editing=True, filter_text="abc", paused=True),
     }[view]
     text(state, size)
-    render.measure(state, now=S.NOW, size=size, ctx=CTX)
+    screen.measure(state, now=S.NOW, size=size, ctx=CTX)
 
 
 # ------------------------------------------------------------------ 80 x 24
@@ -261,21 +269,21 @@ def test_focused_table_gets_more_rows() -> None:
 
 def test_column_widths_shrink_note_first_then_hide() -> None:
     spec = table("runner")
-    wide = render.column_widths(spec.columns, 200)
+    wide = column_widths(spec.columns, 200)
     assert sum(wide) + len(wide) - 1 == 200 and wide[-1] > spec.columns[-1].width
-    narrow = render.column_widths(spec.columns, 80)
+    narrow = column_widths(spec.columns, 80)
     assert sum(narrow) + len(narrow) - 1 <= 80
     assert narrow[-1] == spec.columns[-1].min_width
     assert narrow[2] == spec.columns[2].width  # status kept whole
-    tiny = render.column_widths(spec.columns, 40)
+    tiny = column_widths(spec.columns, 40)
     assert sum(w + 1 for w in tiny if w) - 1 <= 40
     assert tiny[-1] == 0 and tiny[2] > 0
 
 
 def test_allocate_gives_every_table_a_row_and_the_focus_more() -> None:
-    body = render.allocate([10, 10, 10, 10, 10], [2] * 5, avail=23, focus=2)
+    body = allocate([10, 10, 10, 10, 10], [2] * 5, avail=23, focus=2)
     assert sum(body) == 13 and min(body) >= 1 and body[2] == max(body)
-    assert render.allocate([1, 1, 1, 1, 1], [1] * 5, avail=23, focus=0) == [1] * 5
+    assert allocate([1, 1, 1, 1, 1], [1] * 5, avail=23, focus=0) == [1] * 5
 
 
 # ------------------------------------------------------------- time on screen
@@ -284,10 +292,10 @@ def test_allocate_gives_every_table_a_row_and_the_focus_more() -> None:
 def test_spinner_animates_and_stops_at_the_deadline() -> None:
     state = loaded(S.fetch_started("builds", started=S.NOW - 1, deadline=3))
     first = line_with(text(state), "Cloud Builds")
-    second = line_with(text(state, now=S.NOW + 1 / render.SPINNER_FPS), "Cloud Builds")
+    second = line_with(text(state, now=S.NOW + 1 / SPINNER_FPS), "Cloud Builds")
     assert first != second
     after = line_with(text(state, now=S.NOW + 2.5), "Cloud Builds")
-    assert not any(frame in after for frame in render.UTF8_GLYPHS.spinner)
+    assert not any(frame in after for frame in UTF8_GLYPHS.spinner)
 
 
 def test_running_rows_tick_locally() -> None:
@@ -300,11 +308,11 @@ def test_running_rows_tick_locally() -> None:
 
 
 def test_wakeups_only_when_something_moves() -> None:
-    assert render.wakeup_interval(UiState(), now=S.NOW) is None
+    assert screen.wakeup_interval(UiState(), now=S.NOW) is None
     fetching = model.receive(UiState(), S.fetch_started("runner", started=S.NOW, deadline=3), now=S.NOW)
-    assert render.wakeup_interval(fetching, now=S.NOW) == pytest.approx(1 / 8)
-    assert render.wakeup_interval(fetching, now=S.NOW + 4) is None  # past the deadline
-    assert render.wakeup_interval(loaded(), now=S.NOW) == 1.0  # ages count up
+    assert screen.wakeup_interval(fetching, now=S.NOW) == pytest.approx(1 / 8)
+    assert screen.wakeup_interval(fetching, now=S.NOW + 4) is None  # past the deadline
+    assert screen.wakeup_interval(loaded(), now=S.NOW) == 1.0  # ages count up
 
 
 # ---------------------------------------------------------------- attributes
@@ -340,7 +348,7 @@ def test_escape_sequences_and_controls_render_inert() -> None:
     snapshot = S.ok_snapshot("active", rows=rows, error=hostile, state="stale", warning=hostile)
     state = loaded(snapshot, Notice(hostile, level="error"), filter_text="")
     for size in ((80, 24), (120, 40)):
-        widget = render.screen(state, now=S.NOW, size=size, ctx=CTX)
+        widget = screen.screen(state, now=S.NOW, size=size, ctx=CTX)
         canvas_text = "\n".join(render_text(widget, size))
         assert not ACTIVE.search(canvas_text.replace("\n", ""))
         assert "evilnamered" in canvas_text
@@ -356,7 +364,7 @@ def test_escape_sequences_and_controls_render_inert() -> None:
 
 
 def test_ascii_terminal_gets_ascii_only() -> None:
-    ctx = render.RenderContext(ascii=True)
+    ctx = RenderContext(ascii=True)
     named = (WandbRunRow("r1", "naïve ✓ run", "running", S.NOW, runtime_s=1.0),)
     state = loaded(S.fetch_started("runner"), S.ok_snapshot("active", rows=named))
     lines = text(state, (80, 24), ctx=ctx) + text(state, (120, 40), ctx=ctx)
@@ -369,7 +377,7 @@ def test_ascii_terminal_gets_ascii_only() -> None:
 # ------------------------------------------------------- the screen's canvas
 
 
-def reference(lines: list[render.Markup], size: tuple[int, int]):
+def reference(lines: list[Markup], size: tuple[int, int]):
     """What urwid's own widgets make of the same lines, each clipped to the width."""
     import urwid
 
@@ -389,7 +397,7 @@ def reference(lines: list[render.Markup], size: tuple[int, int]):
     ids=["mixed", "too-wide", "too-many", "controls"],
 )
 def test_the_screen_canvas_draws_lines_as_urwid_text_would(
-    lines: list[render.Markup], size: tuple[int, int], encoding: str
+    lines: list[Markup], size: tuple[int, int], encoding: str
 ) -> None:
     """Lines of any width (wide characters included) become exactly the rows,
     text and styles urwid's Text widgets give them, padded to the screen, on a
@@ -397,18 +405,98 @@ def test_the_screen_canvas_draws_lines_as_urwid_text_would(
     from urwid.util import set_temporary_encoding
 
     with set_temporary_encoding(encoding):
-        ours = render_runs(render.Lines(lines), size)
+        ours = render_runs(Lines(lines), size)
         theirs = render_runs(reference(lines, size), size)
     assert [("".join(t for _, t in row)) for row in ours] == [("".join(t for _, t in row)) for row in theirs]
     # Styles per column agree, except that urwid leaves padding unstyled where we say "body".
     for mine, ref in zip(ours, theirs, strict=True):
         expand = lambda row: [a for a, t in row for _ in t]  # noqa: E731
         assert [a or "body" for a in expand(mine)] == [a or "body" for a in expand(ref)]
-    assert len(ours) == size[1] and all(render.width_of("".join(t for _, t in row)) == size[0] for row in ours)
+    assert len(ours) == size[1] and all(width_of("".join(t for _, t in row)) == size[0] for row in ours)
 
 
 def test_every_screen_renders_the_same_through_the_canvas_and_through_urwid_text() -> None:
     state = loaded(Notice("a toast with 漢字", level="error"))
     for size in ((80, 24), (120, 40)):
-        lines = render.screen_lines(state, now=S.NOW, cols=size[0], rows=size[1], ctx=CTX)
-        assert render_text(render.Lines(lines), size) == render_text(reference(lines, size), size)
+        lines = screen.screen_lines(state, now=S.NOW, cols=size[0], rows=size[1], ctx=CTX)
+        assert render_text(Lines(lines), size) == render_text(reference(lines, size), size)
+
+
+# ------------------------------------------------------- rows and measures
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """A row type the screen has never heard of."""
+
+    name: str
+    state: str
+    created_at: float
+    started_at: float | None = None
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+    @property
+    def status(self) -> str:
+        return self.state
+
+    @property
+    def is_running(self) -> bool:
+        return self.state == "RUNNING"
+
+    @property
+    def active(self) -> bool:
+        return self.is_running
+
+    def runtime(self, now: float, *, fetched_at: float | None = None) -> float | None:
+        return None if self.started_at is None else now - self.started_at
+
+    def detail_fields(self) -> tuple[DetailField, ...]:
+        return (DetailField("Name", self.name), DetailField("Runtime", None, "runtime"))
+
+
+def queue_spec(*columns: Column) -> TableSpec:
+    return TableSpec(
+        key="queues", title="Queues", source="nowhere:fetch", row_type=QueueRow, columns=columns,
+        interval=30.0, budget=5.0, deadline=30.0, limit=10, empty_text="no queues",
+    )
+
+
+def test_a_new_row_type_is_drawn_from_its_spec_alone() -> None:
+    spec = queue_spec(
+        Column("name", "Name", 12, 6, 1),
+        Column("state", "State", 10, 9, kind="status"),
+        Column("runtime", "Runtime", 8, 7, align="right", kind="runtime"),
+        Column("created_at", "Created", 12, 8, 1, kind="clock"),
+    )
+    rows = (QueueRow("q-fast", "RUNNING", S.NOW - 100, S.NOW - 75), QueueRow("q-slow", "FAILED", S.NOW - 50))
+    widths = table_widths(spec, rows, cols=60, now=S.NOW, fetched_at=S.NOW, ctx=CTX)
+    running, failed = (
+        row_line(spec, row, now=S.NOW, fetched_at=S.NOW, widths=widths, cols=60, selected=False, ctx=CTX)
+        for row in rows
+    )
+    assert "".join(t for _, t in running).split()[:3] == ["q-fast", "RUNNING", "1m15s"]
+    assert ("status_failed", "FAILED   ") in failed and "".join(t for _, t in failed).split()[2] == "-"
+    assert sum(width_of(t) for _, t in running) == 60
+
+
+def test_a_column_must_name_a_field_of_its_row_type() -> None:
+    with pytest.raises(ValueError, match="'owner' is not a field of QueueRow"):
+        queue_spec(Column("name", "Name", 12, 6), Column("owner", "Owner", 10, 6))
+
+
+@pytest.mark.parametrize("size", [(80, 12), (80, 40), (30, 8), (120, 6)])
+def test_measures_agree_with_what_is_drawn(size: tuple[int, int]) -> None:
+    row = S.runner_rows()[1]
+    for state in (
+        loaded(detail=Detail(table="runner", key=row.key, row=row)),
+        loaded(Notice("toast"), detail=Detail(table="runner", key=row.key, row=row)),
+        loaded(detail=Detail(table="builds")),
+    ):
+        measured = screen.measure(state, now=S.NOW, size=size, ctx=CTX)
+        footer = footer_lines(state, now=S.NOW, cols=size[0], ctx=CTX)
+        assert footer_height(state, now=S.NOW) == len(footer)
+        view = detail_view(state, now=S.NOW, cols=size[0], rows=max(1, size[1] - len(footer)), ctx=CTX)
+        assert (measured.page, measured.detail_max_scroll) == (view.page, view.max_scroll)

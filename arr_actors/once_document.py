@@ -24,7 +24,7 @@ NO_SNAPSHOT_ERROR = "no data: the table produced no snapshot"
 
 def iso8601(epoch: float) -> str:
     """Epoch seconds as an ISO 8601 timestamp in UTC (second precision)."""
-    return datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC).isoformat(timespec="seconds")
+    return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def table_entry(snapshot: TableSnapshot | None) -> dict[str, Any]:

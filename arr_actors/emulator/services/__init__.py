@@ -1,0 +1,13 @@
+"""The emulated Google Cloud APIs on one gRPC server, one module per API.
+
+``run`` (Cloud Run v2 jobs and executions), ``vertex`` (Vertex AI v1
+JobService), ``build`` (Cloud Build v1) and ``logs`` (Cloud Logging v2) each
+declare their methods; ``common`` holds what they share (resource names,
+filters, pages, ``Abort``); ``dispatch`` serves them with faults applied.
+"""
+
+from __future__ import annotations
+
+from arr_actors.emulator.services.dispatch import GARBAGE, Services, start_server
+
+__all__ = ["GARBAGE", "Services", "start_server"]

@@ -1,0 +1,138 @@
+"""The gRPC server over every emulated service: faults, malformed requests and handler errors.
+
+Requests and responses are the real generated message types, (de)serialized
+with ``Type.deserialize`` / ``Type.serialize`` in ``grpc`` generic handlers.
+A request that does not deserialize gets INVALID_ARGUMENT naming the type it
+should have been; an error inside a handler gets INTERNAL with its message.
+Neither stops the server.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from concurrent import futures
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from arr_actors.emulator.control import Stopping
+from arr_actors.emulator.services.build import CloudBuild
+from arr_actors.emulator.services.common import Abort, Service
+from arr_actors.emulator.services.logs import CloudLogging
+from arr_actors.emulator.services.run import CloudRun
+from arr_actors.emulator.services.vertex import VertexAI
+
+if TYPE_CHECKING:
+    from arr_actors.emulator.control import Control
+    from arr_actors.emulator.protos import Protos
+    from arr_actors.emulator.world import World
+
+#: Bytes that are not a valid protobuf message of any type: a truncated varint tag.
+GARBAGE = b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x08"
+
+SERVICE_TYPES: tuple[type[Service], ...] = (CloudRun, VertexAI, CloudBuild, CloudLogging)
+
+
+@dataclass(frozen=True, slots=True)
+class _Malformed:
+    type_name: str
+    error: str
+
+
+class _GarbageReply:
+    """Marks a response the serializer replaces with bytes no client can decode."""
+
+
+_GARBAGE_REPLY = _GarbageReply()
+
+
+class Services:
+    """The handlers of every service, over one world and one control."""
+
+    def __init__(self, world: World, control: Control, protos: Protos, *, clock: Callable[[], float] = time.time) -> None:
+        self.control = control
+        self.services = tuple(kind(world, control, protos, clock=clock) for kind in SERVICE_TYPES)
+
+    def handlers(self) -> list[grpc.GenericRpcHandler]:
+        out: list[grpc.GenericRpcHandler] = []
+        for service in self.services:
+            for service_name, methods in service.methods().items():
+                table = {
+                    name: grpc.unary_unary_rpc_method_handler(
+                        self._wrap(name, service=service.key, body=method.body),
+                        request_deserializer=_lenient(method.request_type),
+                        response_serializer=_serializer(method.serialize),
+                    )
+                    for name, method in methods.items()
+                }
+                out.append(grpc.method_handlers_generic_handler(service_name, table))
+        return out
+
+    def _wrap(self, method: str, *, service: str, body: Callable[[Any], Any]) -> Callable[[Any, grpc.ServicerContext], Any]:
+        def handle(request: Any, context: grpc.ServicerContext) -> Any:
+            try:
+                fault = self.control.admit(method, service, gone=lambda: not context.is_active())
+            except Stopping:
+                context.abort(grpc.StatusCode.UNAVAILABLE, "the emulator is shutting down or the call was cancelled")
+            if isinstance(request, _Malformed):
+                context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"the request is not a valid {request.type_name}: {request.error}",
+                )
+            if fault is not None and fault.kind == "error":
+                context.abort(grpc.StatusCode[fault.grpc_code], f"injected fault: {service}=error:{fault.grpc_code}")
+            try:
+                reply = body(request)
+            except Abort as exc:
+                context.abort(exc.code, exc.message)
+            except Exception as exc:  # a bug must cost one call, not the server
+                traceback.print_exc()
+                context.abort(grpc.StatusCode.INTERNAL, f"emulator error in {method}: {type(exc).__name__}: {exc}")
+            if fault is not None and fault.kind == "garbage":
+                return _GARBAGE_REPLY
+            return reply
+
+        return handle
+
+
+def _lenient(request_type: Any) -> Callable[[bytes], Any]:
+    """Deserialize, or hand the handler a marker so it answers INVALID_ARGUMENT (grpc would say INTERNAL)."""
+    type_name = request_type.pb().DESCRIPTOR.full_name
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return request_type.deserialize(data)
+        except Exception as exc:
+            return _Malformed(type_name, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+
+    return deserialize
+
+
+def _serializer(serialize: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    def write(reply: Any) -> bytes:
+        if reply is _GARBAGE_REPLY:
+            return GARBAGE
+        return serialize(reply)
+
+    return write
+
+
+def start_server(services: Services, *, port: int, max_workers: int = 64) -> tuple[grpc.Server, int]:
+    """A gRPC server on 127.0.0.1 only; returns it (started) and its port."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="emulator-grpc"),
+        handlers=services.handlers(),
+        # Without this, two servers could share a port and split its calls.
+        options=[("grpc.so_reuseport", 0)],
+    )
+    try:
+        bound = server.add_insecure_port(f"127.0.0.1:{port}")
+    except RuntimeError:
+        bound = 0
+    if not bound:
+        raise OSError(f"cannot listen on 127.0.0.1:{port} (is the port in use?)")
+    server.start()
+    return server, bound

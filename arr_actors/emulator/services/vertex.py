@@ -1,0 +1,118 @@
+"""Vertex AI v1: ``JobService.ListCustomJobs`` and ``JobService.GetCustomJob``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from arr_actors.emulator import filters
+from arr_actors.emulator.paging import PageRules, fingerprint
+from arr_actors.emulator.services.common import Abort, Method, MethodTable, Service, compile_filter, ns, page
+from arr_actors.emulator.world import VertexJob
+
+_PAGES = PageRules(default=100, maximum=1000)
+
+_STATES = tuple(
+    "JOB_STATE_" + s
+    for s in ("QUEUED", "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLING", "CANCELLED", "PAUSED", "EXPIRED")
+)
+_S, _T = filters.Field(filters.STRING), filters.Field(filters.TIMESTAMP)
+_FIELDS: filters.Schema = {
+    ("state",): filters.Field(filters.STRING, _STATES),
+    ("display_name",): _S,
+    ("name",): _S,
+    ("create_time",): _T,
+    ("update_time",): _T,
+    ("start_time",): _T,
+    ("end_time",): _T,
+}
+
+
+class VertexAI(Service):
+    key = "vertex"
+
+    def methods(self) -> MethodTable:
+        jobs = self.p.vertex_job_service
+        return {
+            "google.cloud.aiplatform.v1.JobService": {
+                "ListCustomJobs": Method(jobs.ListCustomJobsRequest, jobs.ListCustomJobsResponse.serialize, self.list_custom_jobs),
+                "GetCustomJob": Method(jobs.GetCustomJobRequest, self.p.vertex_custom_job.CustomJob.serialize, self.get_custom_job),
+            },
+        }
+
+    def list_custom_jobs(self, request: Any) -> Any:
+        _, region = self.parse_name("projects/{project}/locations/{region}", request.parent, field="parent")
+        now = self.now()
+        keep = compile_filter(request.filter, _FIELDS, wildcard_maps=("labels",))
+        jobs, token = page(
+            [j for j in self.world.vertex_jobs(region, now) if keep(_getter(j, now))],
+            lambda j: (j.created, j.job_id),
+            rules=_PAGES,
+            request=request,
+            query=fingerprint("ListCustomJobs", request.parent, request.filter),
+        )
+        return self.p.vertex_job_service.ListCustomJobsResponse(
+            custom_jobs=[self._custom_job(j, now) for j in jobs], next_page_token=token
+        )
+
+    def get_custom_job(self, request: Any) -> Any:
+        _, region, job_id = self.parse_name("projects/{project}/locations/{region}/customJobs/{id}", request.name)
+        now = self.now()
+        for job in self.world.vertex_jobs(region, now):
+            if job.job_id == job_id:
+                return self._custom_job(job, now)
+        raise Abort(grpc.StatusCode.NOT_FOUND, f"The CustomJob {request.name!r} does not exist.")
+
+    def _custom_job(self, j: VertexJob, now: float) -> Any:
+        p = self.p
+        ts = self.ts
+        state = j.state(now)
+        cj = p.vertex_custom_job
+        spec = cj.CustomJobSpec(
+            worker_pool_specs=[
+                cj.WorkerPoolSpec(
+                    machine_spec=p.vertex_machine.MachineSpec(
+                        machine_type=j.machine_type,
+                        accelerator_type=j.accelerator_type,
+                        accelerator_count=j.accelerator_count,
+                    ),
+                    replica_count=1,
+                    container_spec=cj.ContainerSpec(image_uri=j.image),
+                    disk_spec=p.vertex_machine.DiskSpec(boot_disk_type="pd-ssd", boot_disk_size_gb=100),
+                )
+            ],
+            service_account=f"arr-training@{self.world.project}.iam.gserviceaccount.com",
+            base_output_directory={"output_uri_prefix": f"gs://{self.world.project}-staging/vertex/{j.job_id}"},
+        )
+        transitions = [t for t in (j.created, j.pending_at, j.started, j.ended) if t <= now]
+        fields: dict[str, Any] = {
+            "name": f"projects/{self.world.project_number}/locations/{j.region}/customJobs/{j.job_id}",
+            "display_name": j.display_name,
+            "job_spec": spec,
+            "state": "JOB_STATE_" + state,
+            "create_time": ts(j.created),
+            "update_time": ts(max(transitions)),
+            "labels": {},
+        }
+        if j.started <= now and j.ended > j.started:
+            fields["start_time"] = ts(j.started)
+        if j.ended <= now:
+            fields["end_time"] = ts(j.ended)
+            if j.error:
+                fields["error"] = p.status_pb2.Status(code=j.error_code, message=j.error)
+        return cj.CustomJob(**fields)
+
+
+def _getter(job: VertexJob, now: float) -> filters.Getter:
+    state = job.state(now)
+    values: dict[tuple[str, ...], object] = {
+        ("state",): "JOB_STATE_" + state,
+        ("display_name",): job.display_name,
+        ("name",): job.job_id,
+        ("create_time",): ns(job.created),
+        ("update_time",): ns(max(t for t in (job.created, job.pending_at, job.started, job.ended) if t <= now)),
+        ("start_time",): ns(job.started) if job.started <= now and job.ended > job.started else None,
+        ("end_time",): ns(job.ended) if job.ended <= now else None,
+    }
+    return values.get

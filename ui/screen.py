@@ -1,0 +1,91 @@
+"""The screen as a pure function of the UI state, the time and the terminal.
+
+Everything here takes plain values (``UiState``, ``now``, a ``RenderContext``
+and a size) and returns lines of markup (``ui.text``) or the widget drawing
+them (``ui.canvas``); nothing reads a clock, the environment or the terminal.
+Every string that came from outside passes through ``ui.safe`` and reaches
+urwid as a plain ``str`` inside markup built here, so it can neither drive the
+terminal nor act as markup.
+
+The screen is one view (``ui.views``: the tables, a detail view or the help)
+over the footer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import urwid
+
+from arr_actors.tables import TABLE_KEYS
+from ui import model
+from ui.canvas import Lines
+from ui.context import SPINNER_FPS, RenderContext
+from ui.model import UiState
+from ui.text import Markup
+from ui.views.detail import detail_max_scroll, detail_page, detail_view
+from ui.views.footer import footer_height, footer_lines
+from ui.views.help import help_lines
+from ui.views.tables import tables_area
+
+
+def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: RenderContext) -> list[Markup]:
+    """Every line of the screen, exactly ``rows`` lines of ``cols`` columns."""
+    footer = footer_lines(state, now=now, cols=cols, ctx=ctx)
+    avail = max(0, rows - len(footer))
+    if state.help_open:
+        body = help_lines(cols=cols, rows=avail, ctx=ctx)
+    elif state.detail is not None:
+        body = detail_view(state, now=now, cols=cols, rows=avail, ctx=ctx).lines
+    else:
+        body = tables_area(state, now=now, cols=cols, rows=avail, ctx=ctx)
+    body = body[:avail]
+    body += [[("body", " " * cols)]] * (avail - len(body))
+    return (body + footer)[-rows:] if rows else []
+
+
+def screen(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderContext) -> urwid.Widget:
+    """The whole screen as a box widget of ``size``."""
+    cols, rows = size
+    return Lines(screen_lines(state, now=now, cols=cols, rows=rows, ctx=ctx))
+
+
+def wakeup_interval(state: UiState, *, now: float) -> float | None:
+    """How soon the screen changes by itself: spinner frames while a fetch runs,
+    once a second while something counts (ages, running rows, countdowns,
+    toasts), never when nothing on screen depends on the time."""
+    if any(model.fetch_in_flight(state, key, now) for key in TABLE_KEYS):
+        return 1.0 / SPINNER_FPS
+    if model.live_toasts(state, now):
+        return 1.0
+    if state.help_open:
+        return None
+    for snapshot in state.snapshots.values():
+        if snapshot.fetched_at is not None or snapshot.next_refresh_at is not None:
+            return 1.0
+        if any(row.is_running for row in snapshot.rows):
+            return 1.0
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """What key handling needs to know about the current layout."""
+
+    page: int
+    detail_max_scroll: int | None
+
+
+def measure(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderContext) -> Measure:
+    """The page size and how far the detail view scrolls, without drawing the screen."""
+    cols, rows = size
+    avail = max(1, rows - footer_height(state, now=now))
+    if state.detail is not None:
+        return Measure(
+            page=detail_page(avail),
+            detail_max_scroll=detail_max_scroll(state, now=now, cols=cols, rows=avail, ctx=ctx),
+        )
+    return Measure(page=max(1, min(10, avail // 3)), detail_max_scroll=None)
+
+
+__all__ = ["Measure", "measure", "screen", "screen_lines", "wakeup_interval"]

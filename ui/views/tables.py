@@ -1,0 +1,160 @@
+"""The table area: every table's title, header and rows, sharing the screen's height.
+
+Each table gets one body line, the focused table up to half of what is left,
+and the others the rest one line at a time; a table keeps its selected row in
+view. A table without rows to show says why instead.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+from arr_actors.messages import Row
+from arr_actors.tables import TABLE_KEYS, TABLES, TableSpec
+from ui import model
+from ui.columns import cell_style, row_cells, table_widths
+from ui.context import RenderContext
+from ui.model import UiState
+from ui.text import Markup, cells, plain, width_of, wrapped
+from ui.views.title import title_line
+
+
+def header_line(spec: TableSpec, *, widths: Sequence[int], cols: int, ctx: RenderContext) -> Markup:
+    pieces = [("header", c.header, w, c.align) for c, w in zip(spec.columns, widths, strict=True)]
+    return cells(pieces, cols=cols, ellipsis=ctx.glyphs.ellipsis, line_style=None)
+
+
+def row_line(
+    spec: TableSpec,
+    row: Row,
+    *,
+    now: float,
+    fetched_at: float | None,
+    widths: Sequence[int],
+    cols: int,
+    selected: bool,
+    ctx: RenderContext,
+) -> Markup:
+    texts = row_cells(spec, row, now=now, fetched_at=fetched_at, ctx=ctx)[0]
+    return list(_row_line(spec, row, texts, tuple(widths), cols, selected, ctx))
+
+
+@functools.lru_cache(maxsize=4096)
+def _row_line(
+    spec: TableSpec, row: Row, texts: tuple[str, ...], widths: tuple[int, ...], cols: int, selected: bool,
+    ctx: RenderContext,
+) -> tuple[tuple[str, str], ...]:
+    pieces = [(cell_style(row, c), text, w, c.align) for c, text, w in zip(spec.columns, texts, widths, strict=True)]
+    return tuple(cells(pieces, cols=cols, ellipsis=ctx.glyphs.ellipsis, line_style="selected" if selected else None))
+
+
+def divider_line(label: str, *, cols: int, ctx: RenderContext) -> Markup:
+    rule = ctx.glyphs.divider
+    text = f"{rule * 2} {label} " if cols > len(label) + 4 else ""
+    return [("divider", text + rule * max(0, cols - width_of(text)))]
+
+
+def body_items(state: UiState, spec: TableSpec) -> list[Row | None]:
+    """The body of a table with rows: its rows, and ``None`` where the
+    table's divider goes (between active and finished rows)."""
+    items: list[Row | None] = []
+    previous: Row | None = None
+    for row in model.visible_rows(state, spec.key):
+        if spec.divider and previous is not None and previous.active and not row.active:
+            items.append(None)
+        items.append(row)
+        previous = row
+    return items
+
+
+def message_lines(state: UiState, spec: TableSpec, *, now: float, cols: int, ctx: RenderContext) -> list[Markup]:
+    """What a table without rows to show says instead."""
+    snapshot = state.snapshots.get(spec.key)
+    dots = ctx.glyphs.dots
+    if snapshot is None:
+        text = (
+            f"loading{dots}" if model.fetch_in_flight(state, spec.key, now) else f"waiting for the first refresh{dots}"
+        )
+        return [plain("  " + text, cols, style="dim")]
+    if snapshot.rows and state.filter_text.strip():
+        return [plain(f"  no rows match '{ctx.text(state.filter_text)}'", cols, style="dim")]
+    if not snapshot.state.failing or not snapshot.error:
+        return [plain("  " + spec.empty_text.format(regions=ctx.regions), cols, style="dim")]
+    return [[("error", piece)] for piece in wrapped(f"  no data: {ctx.text(snapshot.error)}", cols, indent=4)]
+
+
+def table_lines(
+    state: UiState, spec: TableSpec, *, body_rows: int, now: float, cols: int, ctx: RenderContext
+) -> list[Markup]:
+    """Title, header and ``body_rows`` lines of one table (the selected row kept in view)."""
+    focused = state.focus == spec.key
+    snapshot = state.snapshots.get(spec.key)
+    items = body_items(state, spec)
+    rows = tuple(row for row in items if row is not None)
+    started = model.fetch_in_flight(state, spec.key, now)
+    lines = [title_line(spec, snapshot, started, now=now, focused=focused, shown=len(rows), cols=cols, ctx=ctx)]
+    if not items:
+        return lines + message_lines(state, spec, now=now, cols=cols, ctx=ctx)[:body_rows]
+    fetched_at = snapshot.fetched_at if snapshot is not None else None
+    widths = table_widths(spec, rows, cols=cols, now=now, fetched_at=fetched_at, ctx=ctx)
+    lines.append(header_line(spec, widths=widths, cols=cols, ctx=ctx))
+    selected = model.selected_index(state, spec.key, rows)
+    selected_row = rows[selected] if selected is not None else None
+    position = next((i for i, row in enumerate(items) if row is selected_row), 0)
+    start = 0 if position < body_rows else position - body_rows + 1
+    for row in items[start : start + body_rows]:
+        if row is None:
+            lines.append(divider_line(spec.divider, cols=cols, ctx=ctx))
+        else:
+            lines.append(
+                row_line(
+                    spec,
+                    row,
+                    now=now,
+                    fetched_at=fetched_at,
+                    widths=widths,
+                    cols=cols,
+                    selected=focused and row is selected_row,
+                    ctx=ctx,
+                )
+            )
+    return lines
+
+
+def allocate(wants: Sequence[int], fixed: Sequence[int], *, avail: int, focus: int) -> list[int]:
+    """Body rows per table: one each, then the focused table up to half of
+    what is left, then one at a time round the others."""
+    body = [1] * len(wants)
+    left = avail - sum(fixed) - sum(body)
+    if left <= 0:
+        return body
+    extra = min(
+        max(0, wants[focus] - 1), max(left // 2, left - sum(max(0, w - 1) for i, w in enumerate(wants) if i != focus))
+    )
+    body[focus] += extra
+    left -= extra
+    order = [i for i in range(len(wants)) if i != focus] + [focus]
+    while left > 0 and any(body[i] < wants[i] for i in order):
+        for i in order:
+            if left > 0 and body[i] < wants[i]:
+                body[i] += 1
+                left -= 1
+    return body
+
+
+def tables_area(state: UiState, *, now: float, cols: int, rows: int, ctx: RenderContext) -> list[Markup]:
+    """Every table in ``rows`` lines (or fewer)."""
+    wants, fixed = [], []
+    for spec in TABLES:
+        items = body_items(state, spec)
+        wants.append(len(items) if items else len(message_lines(state, spec, now=now, cols=cols, ctx=ctx)))
+        fixed.append(2 if items else 1)
+    body = allocate(wants, fixed, avail=rows, focus=TABLE_KEYS.index(state.focus))
+    lines: list[Markup] = []
+    for spec, n in zip(TABLES, body, strict=True):
+        lines.extend(table_lines(state, spec, body_rows=n, now=now, cols=cols, ctx=ctx))
+    return lines
+
+
+__all__ = ["allocate", "body_items", "divider_line", "header_line", "message_lines", "row_line", "table_lines", "tables_area"]
