@@ -1,4 +1,16 @@
-"""Vertex AI v1: ``JobService.ListCustomJobs`` and ``JobService.GetCustomJob``."""
+"""Vertex AI v1: ``JobService.ListCustomJobs`` and ``JobService.GetCustomJob``.
+
+As strict as ``ListCustomJobsRequest`` documents: the filter takes only
+``display_name`` (``=``, ``!=``, ``:``), ``state`` (``=``, ``!=``),
+``create_time`` (``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``) and ``labels``
+(``labels.key=value``, ``labels.key:*``); anything else is INVALID_ARGUMENT.
+The exact wording the real service uses for such a refusal is not documented;
+the emulator's text names the field and what is allowed.
+
+The list documents no order and the request has no ``order_by``, so the
+emulator lists jobs by job id (numeric ids are random, so this is not the
+creation order), never newest first.
+"""
 
 from __future__ import annotations
 
@@ -17,15 +29,11 @@ _STATES = tuple(
     "JOB_STATE_" + s
     for s in ("QUEUED", "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLING", "CANCELLED", "PAUSED", "EXPIRED")
 )
-_S, _T = filters.Field(filters.STRING), filters.Field(filters.TIMESTAMP)
+# The fields and operators ListCustomJobsRequest.filter documents (labels.KEY: any key, = and ':').
 _FIELDS: filters.Schema = {
-    ("state",): filters.Field(filters.STRING, _STATES),
-    ("display_name",): _S,
-    ("name",): _S,
-    ("create_time",): _T,
-    ("update_time",): _T,
-    ("start_time",): _T,
-    ("end_time",): _T,
+    ("state",): filters.Field(filters.STRING, _STATES, ops=("=", "!=")),
+    ("display_name",): filters.Field(filters.STRING, ops=("=", "!=", ":")),
+    ("create_time",): filters.Field(filters.TIMESTAMP, ops=("=", "!=", "<", "<=", ">", ">=")),
 }
 
 
@@ -46,11 +54,12 @@ class VertexAI(Service):
         now = self.now()
         keep = compile_filter(request.filter, _FIELDS, wildcard_maps=("labels",))
         jobs, token = page(
-            [j for j in self.world.vertex_jobs(region, now) if keep(_getter(j, now))],
-            lambda j: (j.created, j.job_id),
+            sorted((j for j in self.world.vertex_jobs(region, now) if keep(_getter(j, now))), key=_listed_order),
+            _listed_order,
             rules=_PAGES,
             request=request,
             query=fingerprint("ListCustomJobs", request.parent, request.filter),
+            descending=False,
         )
         return self.p.vertex_job_service.ListCustomJobsResponse(
             custom_jobs=[self._custom_job(j, now) for j in jobs], next_page_token=token
@@ -104,15 +113,16 @@ class VertexAI(Service):
         return cj.CustomJob(**fields)
 
 
+def _listed_order(job: VertexJob) -> tuple[str, ...]:
+    # Not the creation order: the real list documents none, so nothing may rely on one.
+    return (job.job_id,)
+
+
 def _getter(job: VertexJob, now: float) -> filters.Getter:
     state = job.state(now)
     values: dict[tuple[str, ...], object] = {
         ("state",): "JOB_STATE_" + state,
         ("display_name",): job.display_name,
-        ("name",): job.job_id,
         ("create_time",): ns(job.created),
-        ("update_time",): ns(max(t for t in (job.created, job.pending_at, job.started, job.ended) if t <= now)),
-        ("start_time",): ns(job.started) if job.started <= now and job.ended > job.started else None,
-        ("end_time",): ns(job.ended) if job.ended <= now else None,
     }
     return values.get
