@@ -29,8 +29,11 @@ class Stopping(Exception):
 
 
 class Control:
-    def __init__(self, *, scenario: str, faults: FaultSpec | None, latency_profile: str, seed: int) -> None:
+    def __init__(
+        self, *, scenario: str, faults: FaultSpec | None, latency_profile: str, seed: int, log_gaps: float = 0.0
+    ) -> None:
         self._lock = threading.Lock()
+        self._log_gaps = log_gaps
         self._scenario = check_scenario(scenario)
         self._faults: dict[str, Fault] = build_table(faults)
         self._latency = latency.check_profile(latency_profile)
@@ -63,13 +66,29 @@ class Control:
         with self._lock:
             self._latency = profile
 
+    @property
+    def log_gaps(self) -> float:
+        with self._lock:
+            return self._log_gaps
+
+    def set_log_gaps(self, share: float) -> None:
+        if not (isinstance(share, (int, float)) and not isinstance(share, bool) and 0 <= share < 1):
+            raise ValueError(f"log_gaps must be a share from 0 to below 1, got {share!r}")
+        with self._lock:
+            self._log_gaps = float(share)
+
     def fault(self, service: str) -> Fault | None:
         with self._lock:
             return self._faults.get(service)
 
     def describe(self) -> dict[str, Any]:
         with self._lock:
-            return {"scenario": self._scenario, "faults": table_to_plain(self._faults), "latency": self._latency}
+            return {
+                "scenario": self._scenario,
+                "faults": table_to_plain(self._faults),
+                "latency": self._latency,
+                "log_gaps": self._log_gaps,
+            }
 
     # -- statistics
 
@@ -141,9 +160,15 @@ def parse_control(doc: Mapping[str, Any], control: Control) -> None:
     Everything is validated before anything changes, so a bad request
     leaves the emulator as it was.
     """
-    unknown = set(doc) - {"faults", "scenario", "latency"}
+    unknown = set(doc) - {"faults", "scenario", "latency", "log_gaps"}
     if unknown:
-        raise ValueError(f"unknown control keys: {', '.join(sorted(unknown))} (known: faults, scenario, latency)")
+        raise ValueError(
+            f"unknown control keys: {', '.join(sorted(unknown))} (known: faults, scenario, latency, log_gaps)"
+        )
+    if "log_gaps" in doc:
+        share = doc["log_gaps"]
+        if not (isinstance(share, (int, float)) and not isinstance(share, bool) and 0 <= share < 1):
+            raise ValueError("log_gaps must be a share from 0 to below 1")
     if "faults" in doc:
         build_table(doc["faults"])
     if "scenario" in doc:
@@ -160,3 +185,5 @@ def parse_control(doc: Mapping[str, Any], control: Control) -> None:
         control.set_scenario(doc["scenario"])
     if "latency" in doc:
         control.set_latency(doc["latency"])
+    if "log_gaps" in doc:
+        control.set_log_gaps(doc["log_gaps"])

@@ -48,6 +48,7 @@ def _check_diagnosed(rows, executions, now):
 
 def test_runner_table_reads_past_empty_pages(emulated, tmp_path):
     emu, clock = emulated
+    emu.control.set_log_gaps(0.0)  # the front below decides the empty pages, exactly
     now = clock()
     terminal = _terminal_shown(emu, now)
     assert terminal, "the default world shows finished executions"
@@ -61,6 +62,7 @@ def test_runner_table_reads_past_empty_pages(emulated, tmp_path):
 
 def test_an_unfinished_search_is_not_remembered_and_is_read_again(emulated, tmp_path):
     emu, clock = emulated
+    emu.control.set_log_gaps(0.0)  # the front below decides the empty pages, exactly
     now = clock()
     terminal = _terminal_shown(emu, now)
     with PartialPages(emu.grpc_address, empty_pages=logs.MAX_PAGES) as front:
@@ -82,6 +84,7 @@ def test_an_unfinished_search_is_not_remembered_and_is_read_again(emulated, tmp_
 def test_a_chatty_execution_does_not_starve_the_others(emulated, tmp_path):
     """The newest entries of all executions together, one shared page, would serve only some of them."""
     emu, clock = emulated
+    emu.control.set_log_gaps(0.0)  # empty pages are the other tests' subject; here every page has entries
     now = clock()
     terminal = _terminal_shown(emu, now)
     limit = 3
@@ -106,6 +109,7 @@ def _stamps(text: str, op: str) -> list[float]:
 
 def test_diagnose_execution_reads_past_empty_pages_within_the_execution_s_time(emulated, tmp_path):
     emu, clock = emulated
+    emu.control.set_log_gaps(0.0)  # the front below decides the empty pages, exactly
     now = clock()
     failed = next(e for e in _terminal_shown(emu, now, limit=30) if e.status(now) == "FAILED")
     with PartialPages(emu.grpc_address, empty_pages=2) as front:
@@ -131,3 +135,21 @@ def test_diagnose_execution_reads_past_empty_pages_within_the_execution_s_time(e
         (since,), (until,) = _stamps(text, ">="), _stamps(text, "<=")
         assert failed.created - 3600 <= since <= failed.created
         assert failed.ended <= until <= failed.ended + 3600
+
+
+def test_the_emulator_s_own_empty_pages_are_read_past(emulated, tmp_path):
+    """The strict emulator answers some pages empty with a token (on by default): the table still finds every error."""
+    emu, clock = emulated
+    emu.control.set_log_gaps(0.99)
+    now = clock()
+    terminal = _terminal_shown(emu, now)
+    settings = emulator_settings(emu, tmp_path)
+    data = open_source(settings, "runner")()
+    assert data.log_reads == emu.control.stats().get("ListLogEntries", 0) > 1
+    by_name = {row.execution: row for row in data.rows}
+    complete = [e for e in terminal if by_name[e.name].note != runner.INCOMPLETE_NOTE]
+    assert complete, "a few empty pages leave the page cap room to finish"
+    _check_diagnosed(data.rows, complete, now)
+    with runner_memory.open_memory(settings) as memory:
+        remembered = set(memory.get_many(e.name for e in terminal))
+    assert remembered <= {e.name for e in complete}

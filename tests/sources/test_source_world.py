@@ -58,6 +58,7 @@ def _check_runner_row(row, e, now):
 
 def test_runner_all_regions_newest_first(emulated, tmp_path):
     emu, clock = emulated
+    emu.control.set_log_gaps(0.0)  # one read exactly; the documented empty pages: test_source_log_pages
     now = clock()
     settings = emulator_settings(emu, tmp_path)
     data = open_source(settings, "runner")()
