@@ -92,6 +92,10 @@ class EmulatorProcess:
     def set_latency(self, profile: str) -> None:
         self._request("/_control", {"latency": profile})
 
+    def set_denied_permissions(self, permissions: Iterable[str]) -> None:
+        """IAM permissions the emulated account lacks (``[]`` grants everything again)."""
+        self._request("/_control", {"denied_permissions": list(permissions)})
+
     def set_log_gaps(self, share: float) -> None:
         """How often a Cloud Logging page is first answered empty with a token (0 = never)."""
         self._request("/_control", {"log_gaps": share})
