@@ -17,20 +17,7 @@ from typing import Any
 
 import grpc
 
-from arr_actors.emulator.services.common import Abort, Method, MethodTable, Service, match_name
-
-
-class _Pb2:
-    """A plain protobuf message class with the two methods the dispatcher uses of proto-plus types."""
-
-    def __init__(self, cls: Any) -> None:
-        self._cls = cls
-
-    def pb(self) -> Any:
-        return self._cls
-
-    def deserialize(self, data: bytes) -> Any:
-        return self._cls.FromString(data)
+from arr_actors.emulator.services.common import Abort, Method, MethodTable, Pb2Request, Service, match_name
 
 
 class ResourceManager(Service):
@@ -45,7 +32,7 @@ class ResourceManager(Service):
             "google.cloud.resourcemanager.v3.Projects": {
                 "GetProject": Method(projects.GetProjectRequest, projects.Project.serialize, self.get_project),
                 "TestIamPermissions": Method(
-                    _Pb2(iam.TestIamPermissionsRequest), lambda m: m.SerializeToString(), self.test_iam_permissions
+                    Pb2Request(iam.TestIamPermissionsRequest), lambda m: m.SerializeToString(), self.test_iam_permissions
                 ),
             },
         }
