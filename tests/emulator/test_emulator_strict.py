@@ -92,3 +92,16 @@ def test_custom_jobs_are_not_listed_newest_first(clients) -> None:
             assert created != sorted(created, reverse=True), short(jobs[0].name)
             return
     pytest.fail("no region with enough jobs to tell an order")
+
+
+def test_vertex_read_mask_is_honoured(clients) -> None:
+    parent = f"projects/{PROJECT}/locations/{REGIONS[0]}"
+    full = next(iter(clients.vertex.list_custom_jobs(request={"parent": parent}, timeout=T)))
+    assert full.job_spec.worker_pool_specs
+    masked = next(iter(clients.vertex.list_custom_jobs(
+        request={"parent": parent, "read_mask": {"paths": ["name", "state"]}}, timeout=T
+    )))
+    assert masked.name == full.name and masked.state == full.state
+    assert not masked.job_spec.worker_pool_specs and not masked.display_name and not masked.create_time
+    with pytest.raises(gexc.InvalidArgument):
+        clients.vertex.list_custom_jobs(request={"parent": parent, "read_mask": {"paths": ["no_such_field"]}}, timeout=T)
