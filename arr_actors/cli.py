@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from arr_actors import config
 from arr_actors.messages import TableStatus
-from arr_actors.runtime import faults as runtime_faults
+from arr_actors.runtime import injected as runtime_faults
 from arr_actors.tables import TABLE_KEYS
 from arr_actors.usage import EXIT_USAGE, Parser, UsageError, seconds
 
@@ -79,6 +79,7 @@ def monitor_parser() -> Parser:
     parser.add_argument("--scenario", metavar="NAME", default="", help="emulator scenario with --demo (default, launch-ok, launch-runner-fails, launch-no-job)")
     parser.add_argument("--deadline", type=seconds, metavar="SECONDS", help="override every table's refresh deadline")
     parser.add_argument("--no-warm-start", action="store_true", help="do not show the previous run's tables at start")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", metavar="WHEN", help="colour on screen: auto (what the terminal says it can do, and NO_COLOR), always or never")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     return parser
 
@@ -121,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not args.once and args.record != "-":
             # The screen comes first; the emulator (with --demo) and the system start behind it.
-            return _run_monitor(settings, record=args.record, warm_start=not args.no_warm_start)
+            return _run_monitor(settings, record=args.record, warm_start=not args.no_warm_start, color=args.color)
         with cloud_endpoints(settings) as settings:
             if args.once:
                 return _run_once(settings, as_json=args.json)
@@ -150,17 +151,19 @@ def cloud_endpoints(settings: Settings) -> Iterator[Settings]:
             scenario=settings.scenario or "default",
             project=settings.project,
             regions=settings.regions,
-            speed=settings.emulator_speed,
+            speed=settings.emulator.speed,
         )
     except Exception as exc:
         raise StartupError(f"could not start the demo emulator: {exc}") from None
     with emu:
-        yield settings.replace(
-            emulator=emu.grpc_address,
-            wandb_base_url=emu.wandb_url,
-            project=emu.project,
-            wandb_entity=settings.wandb_entity or emu.wandb_entity,
-            wandb_project=settings.wandb_project or emu.wandb_project,
+        yield settings.with_values(
+            {
+                "project": emu.project,
+                "emulator.address": emu.grpc_address,
+                "emulator.wandb_url": emu.wandb_url,
+                "wandb.entity": settings.wandb.entity or emu.wandb_entity,
+                "wandb.project": settings.wandb.project or emu.wandb_project,
+            }
         )
 
 
@@ -199,9 +202,10 @@ def _run_headless_record(settings: Settings) -> int:
     )
 
 
-def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool) -> int:
+def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool, color: str = "auto") -> int:
     # Only light modules here: the first frame must appear before any heavy import.
     from arr_actors import warmstart
+    from arr_actors.messages import TableSnapshot
     from ui import app
 
     writers: list[Any] = []  # subscribers beside the screen
@@ -224,12 +228,13 @@ def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool) ->
         screen_feed.append(recorder)
 
     def start_system(ui_subscriber: Any) -> Any:
-        # Until a table has fresh rows, a failed refresh keeps the warm-start rows on screen.
-        screen = warmstart.CarryOver(ui_subscriber, *screen_feed, initial=initial)
-        return BackgroundSystem(settings, [screen, *writers])
+        # The runtime starts from the warm-start rows: until a table has fresh
+        # rows, a failed refresh keeps them on screen.
+        warm = [m for m in initial if isinstance(m, TableSnapshot)]
+        return BackgroundSystem(settings, [ui_subscriber, *screen_feed, *writers], warm=warm)
 
     try:
-        return app.run(settings, start_system=start_system, initial_messages=initial)
+        return app.run(settings, start_system=start_system, initial_messages=initial, color=color)
     finally:
         for subscriber in (*writers, *screen_feed):
             with contextlib.suppress(Exception):
@@ -247,9 +252,10 @@ class BackgroundSystem:
 
     STOP_TIMEOUT_S = 2.0
 
-    def __init__(self, settings: Settings, subscribers: list[Any]) -> None:
+    def __init__(self, settings: Settings, subscribers: list[Any], *, warm: Sequence[Any] = ()) -> None:
         self._settings = settings
         self._subscribers = subscribers
+        self._warm = tuple(warm)
         self._lock = threading.Lock()
         self._pending: list[Any] | None = []
         self._system: Any = None
@@ -266,7 +272,7 @@ class BackgroundSystem:
             with cloud_endpoints(self._settings) as live:
                 if self._stop.is_set():
                     return
-                system = runtime_system.start(live, self._subscribers)
+                system = runtime_system.start(live, self._subscribers, warm=self._warm)
                 with self._lock:
                     self._system, pending, self._pending = system, self._pending or [], None
                 for command in pending:

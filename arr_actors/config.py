@@ -57,15 +57,13 @@ class TablePolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class WandbSettings:
+    entity: str  # "" = the API key's default entity
     project: str
-    regions: tuple[str, ...]
-    runner_job: str
-    queue: str
-    wandb_entity: str
-    wandb_project: str
-    tables: tuple[tuple[str, TablePolicy], ...]
-    # supervision policy
+
+
+@dataclass(frozen=True, slots=True)
+class Supervision:
     backoff_initial_s: float
     backoff_max_s: float
     backoff_jitter: float
@@ -78,17 +76,52 @@ class Settings:
     start_batch_size: int
     start_batch_delay_s: float
     max_result_bytes: int
-    # API budgets
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
     call_timeout_s: float
     logging_reads_per_minute: int
     vertex_window_hours: float
-    # places
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
     cache_dir: str
     state_dir: str
-    # emulator / demo
-    emulator: str  # "host:port" of a gRPC endpoint speaking the Google APIs, or ""
-    wandb_base_url: str  # e.g. "http://127.0.0.1:PORT" for the emulator, "" = W&B default
-    emulator_speed: float  # world speed of the --demo emulator
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorSettings:
+    address: str  # "host:port" of a gRPC endpoint speaking the Google APIs, or ""
+    wandb_url: str  # e.g. "http://127.0.0.1:PORT" for the emulator, "" = W&B default
+    speed: float  # world speed of the --demo emulator
+
+
+#: A dotted setting ``SECTION.FIELD`` lands in ``Settings.SECTION.FIELD``; the
+#: fields of each section class are exactly the names after the dot in ``KEYS``.
+SECTIONS: dict[str, type] = {
+    "wandb": WandbSettings,
+    "supervision": Supervision,
+    "api": ApiSettings,
+    "paths": Paths,
+    "emulator": EmulatorSettings,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    project: str
+    regions: tuple[str, ...]
+    runner_job: str
+    queue: str
+    wandb: WandbSettings
+    supervision: Supervision
+    api: ApiSettings
+    paths: Paths
+    emulator: EmulatorSettings
+    tables: tuple[tuple[str, TablePolicy], ...]
+    # how this run was asked for (flags, not settings)
     scenario: str
     faults: tuple[tuple[str, str], ...]  # (table, kind) injected into that table's child
     demo: bool
@@ -109,13 +142,29 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
+    def with_values(self, values: Mapping[str, Any]) -> Settings:
+        """These settings with some changed, named as in the TOML file (``{"api.call_timeout_s": 5.0}``)."""
+        sections: dict[str, dict[str, Any]] = {}
+        top: dict[str, Any] = {}
+        for name, value in values.items():
+            section, dot, field = name.partition(".")
+            if dot and section in SECTIONS and field in {f.name for f in dataclasses.fields(SECTIONS[section])}:
+                sections.setdefault(section, {})[field] = value
+            elif not dot and name in _TOP_LEVEL:
+                top[name] = value
+            else:
+                raise KeyError(f"unknown setting {name!r}")
+        for section, changes in sections.items():
+            top[section] = dataclasses.replace(getattr(self, section), **changes)
+        return dataclasses.replace(self, **top)
+
     def summary(self) -> dict[str, Any]:
         """What a recording header and logs say about these settings (no secrets)."""
         return {
             "project": self.project,
             "regions": len(self.regions),
             "runner_job": self.runner_job,
-            "wandb": f"{self.wandb_entity}/{self.wandb_project}",
+            "wandb": f"{self.wandb.entity}/{self.wandb.project}",
             "demo": self.demo,
             "tables": {k: dataclasses.asdict(p) for k, p in self.tables},
         }
@@ -211,6 +260,7 @@ def _keys() -> tuple[Key, ...]:
 
 
 KEYS: tuple[Key, ...] = _keys()
+_TOP_LEVEL = frozenset(k.name for k in KEYS if "." not in k.name)
 _BY_NAME = {k.name: k for k in KEYS}
 _BY_ENV = {k.env: k for k in KEYS}
 
@@ -356,49 +406,32 @@ def load(
 def _build(
     values: dict[str, Any], *, demo: bool, scenario: str, faults: tuple[tuple[str, str], ...], config_file: str
 ) -> Settings:
-    tables = []
-    for spec in TABLES:
-        p = f"tables.{spec.key}."
-        policy = TablePolicy(
-            interval=values[p + "interval"],
-            budget=values[p + "budget"],
-            deadline=values[p + "deadline"],
-            limit=values[p + "limit"],
-        )
-        tables.append((spec.key, policy))
     if values["supervision.backoff_max_s"] < values["supervision.backoff_initial_s"]:
         raise ConfigError(
             "supervision.backoff_max_s: must be at least supervision.backoff_initial_s "
             f"({values['supervision.backoff_max_s']} < {values['supervision.backoff_initial_s']})"
         )
+    values = {
+        **values,
+        "paths.cache_dir": os.path.expanduser(values["paths.cache_dir"] or _xdg("XDG_CACHE_HOME", ".cache")),
+        "paths.state_dir": os.path.expanduser(values["paths.state_dir"] or _xdg("XDG_STATE_HOME", ".local/state")),
+    }
+    top: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    policies: dict[str, dict[str, Any]] = {spec.key: {} for spec in TABLES}
+    for key in KEYS:
+        head, _, rest = key.name.partition(".")
+        if head == "tables":
+            table, _, field = rest.partition(".")
+            policies[table][field] = values[key.name]
+        elif head in SECTIONS:
+            sections[head][rest] = values[key.name]
+        else:
+            top[key.name] = values[key.name]
     return Settings(
-        project=values["project"],
-        regions=tuple(values["regions"]),
-        runner_job=values["runner_job"],
-        queue=values["queue"],
-        wandb_entity=values["wandb.entity"],
-        wandb_project=values["wandb.project"],
-        tables=tuple(tables),
-        backoff_initial_s=values["supervision.backoff_initial_s"],
-        backoff_max_s=values["supervision.backoff_max_s"],
-        backoff_jitter=values["supervision.backoff_jitter"],
-        healthy_reset_s=values["supervision.healthy_reset_s"],
-        circuit_failures=values["supervision.circuit_failures"],
-        circuit_window_s=values["supervision.circuit_window_s"],
-        circuit_cooldown_s=values["supervision.circuit_cooldown_s"],
-        kill_grace_s=values["supervision.kill_grace_s"],
-        startup_deadline_s=values["supervision.startup_deadline_s"],
-        start_batch_size=values["supervision.start_batch_size"],
-        start_batch_delay_s=values["supervision.start_batch_delay_s"],
-        max_result_bytes=values["supervision.max_result_bytes"],
-        call_timeout_s=values["api.call_timeout_s"],
-        logging_reads_per_minute=values["api.logging_reads_per_minute"],
-        vertex_window_hours=values["api.vertex_window_hours"],
-        cache_dir=os.path.expanduser(values["paths.cache_dir"] or _xdg("XDG_CACHE_HOME", ".cache")),
-        state_dir=os.path.expanduser(values["paths.state_dir"] or _xdg("XDG_STATE_HOME", ".local/state")),
-        emulator=values["emulator.address"],
-        wandb_base_url=values["emulator.wandb_url"],
-        emulator_speed=values["emulator.speed"],
+        **top,
+        **{name: SECTIONS[name](**fields) for name, fields in sections.items()},
+        tables=tuple((table, TablePolicy(**fields)) for table, fields in policies.items()),
         scenario=scenario,
         faults=tuple(faults),
         demo=demo,
@@ -423,28 +456,34 @@ def scope_name(settings: Settings) -> str:
     """
     if settings.demo:
         endpoint = "demo"
-    elif settings.emulator:
-        endpoint = "emulator-" + settings.emulator
+    elif settings.emulator.address:
+        endpoint = "emulator-" + settings.emulator.address
     else:
         endpoint = REAL_ENDPOINT
-    if settings.wandb_base_url and not settings.demo:
-        endpoint += "+wandb-" + settings.wandb_base_url.split("://", 1)[-1]
+    if settings.emulator.wandb_url and not settings.demo:
+        endpoint += "+wandb-" + settings.emulator.wandb_url.split("://", 1)[-1]
     name = f"{settings.project or 'no-project'}@{endpoint}"
     return re.sub(r"[^A-Za-z0-9_.@-]", "_", name.strip("/"))
 
 
 def project_state_dir(settings: Settings) -> str:
     """``{state_dir}/projects/{scope}``: warm start and the Cloud Logging limiter of this project and endpoint."""
-    return os.path.join(settings.state_dir, "projects", scope_name(settings))
+    return os.path.join(settings.paths.state_dir, "projects", scope_name(settings))
 
 
 def project_cache_dir(settings: Settings) -> str:
     """``{cache_dir}/projects/{scope}``: the terminal-state memory of this project and endpoint."""
-    return os.path.join(settings.cache_dir, "projects", scope_name(settings))
+    return os.path.join(settings.paths.cache_dir, "projects", scope_name(settings))
 
 
-def defaults(**changes: Any) -> Settings:
-    """Settings from defaults only (no file, no environment), with optional changes — for tests and tools."""
-    values = {k.name: (tuple(k.default) if k.kind == "list" else k.default) for k in KEYS}
-    settings = _build(values, demo=False, scenario="", faults=(), config_file="")
+def defaults(values: Mapping[str, Any] | None = None, **changes: Any) -> Settings:
+    """Settings from defaults only (no file, no environment) — for tests and tools.
+
+    ``values`` changes settings by their dotted names (``{"paths.state_dir": ...}``);
+    ``changes`` replaces whole fields of :class:`Settings` (``project=``, ``faults=``...).
+    """
+    base = {k.name: (tuple(k.default) if k.kind == "list" else k.default) for k in KEYS}
+    settings = _build(base, demo=False, scenario="", faults=(), config_file="")
+    if values:
+        settings = settings.with_values(values)
     return settings.replace(**changes) if changes else settings

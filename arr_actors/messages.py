@@ -5,7 +5,9 @@ the UI can never be changed behind its back. The rows of the tables are
 messages too, declared in ``arr_actors.rows`` and re-exported here. The codec
 is the only way these values are written to pipes, recordings and warm-start
 files: it is versioned and strict, so a bad document fails here with a message
-naming the field, never later inside a widget.
+naming the field, never later inside a widget. One snapshot's journey through
+these types, from the fetch process to the screen, is told in
+:mod:`arr_actors.runtime`.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import math
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Protocol, Union
 
+# Settings travel to the fetch processes through this codec (LauncherInit).
+from arr_actors.config import SECTIONS, Settings, TablePolicy
 from arr_actors.rows import BuildRow, DetailField, FieldKind, Row, RunnerRow, VertexRow, WandbRunRow
 
 SCHEMA_VERSION = 1
@@ -78,25 +82,36 @@ class TableData:
     deferred: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class FetchRequest:
-    """Parent -> child: run one fetch."""
+# ------------------------------------------------------- the fetch round trip
 
+
+@dataclass(frozen=True, slots=True)
+class StartFetch:
+    """Run fetch ``seq`` of ``table`` in its child of incarnation ``generation``.
+
+    Decided by the policy, carried out by the table's fetcher (which starts the
+    child if needed) and sent on, as it is, to the fetch process.
+    """
+
+    table: str
     generation: int
     seq: int
 
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
-    """Child -> parent: the outcome of one fetch. Exactly one of data / error is set.
+    """The answer to one StartFetch: rows or an error text (``data`` None).
 
-    ``partial`` results carry the rows a fetch has so far; the final result
-    of the same ``seq`` follows (see :mod:`arr_actors.partial_rows`).
+    The fetch process sends it; the fetcher passes it on to the watchdog as it
+    is, or makes one itself when the process could not answer (it could not be
+    started, sent something invalid or too large). ``partial`` results carry
+    the rows a fetch has so far; the final result of the same ``seq`` follows
+    (see :mod:`arr_actors.partial_rows`).
     """
 
+    table: str
     generation: int
     seq: int
-    duration_s: float
     data: TableData | None = None
     error: str = ""
     partial: bool = False
@@ -104,14 +119,85 @@ class FetchResult:
 
 @dataclass(frozen=True, slots=True)
 class FetchReady:
-    """Child -> parent, once, before any result: the source is loaded, fetches can start.
+    """Fetch process -> watchdog, once, before any result: the source is loaded, fetches can start.
 
     ``startup_s`` is how long loading the source's libraries and clients took;
     ``error`` says why building the source failed (the first fetch reports it too).
     """
 
+    table: str
+    generation: int
     startup_s: float
     error: str = ""
+
+
+# ------------------------------------------------ the fetch process launcher
+# The UI process's process-starter thread and the launcher process talk in these
+# (one message per packet). ``token`` names one child incarnation (a pid can be
+# reused, a token is not).
+
+
+@dataclass(frozen=True, slots=True)
+class LauncherInit:
+    """Starter -> launcher, first: what every fetch process needs."""
+
+    settings: Settings
+    source_factory: str  # "module:function" a child calls as factory(settings, table)
+    sys_path: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LauncherReady:
+    """Launcher -> starter, once, after LauncherInit."""
+
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpawnChild:
+    """Starter -> launcher: fork a fetch process; its socket end comes with the packet (SCM_RIGHTS)."""
+
+    token: int
+    table: str
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class KillChild:
+    """Starter -> launcher: SIGTERM the child's group, SIGKILL after ``grace`` (0: at once)."""
+
+    token: int
+    grace: float
+
+
+@dataclass(frozen=True, slots=True)
+class StopLauncher:
+    """Starter -> launcher: kill every child, reap them all, exit."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSpawned:
+    token: int
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSpawnFailed:
+    token: int
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChildExited:
+    """The launcher reaped the child (``returncode`` < 0: killed by that signal).
+
+    ``returncode`` (and ``pid``, if it never got one) is None when the launcher
+    itself went away and took its children with it; the starter says so.
+    """
+
+    token: int
+    pid: int | None
+    returncode: int | None
 
 
 # -------------------------------------------------------------- to the UI etc.
@@ -205,6 +291,13 @@ class Tick:
     now: float
 
 
+class Subscriber(Protocol):
+    """Anything messages are told to: the UI actor, a recorder, the warm-start
+    writer, the runtime system (commands), an actor ref. ``tell`` never blocks."""
+
+    def tell(self, message: Any, /) -> None: ...
+
+
 # ------------------------------------------------------------------- codec
 
 #: Every type the codec knows, by the name written in documents.
@@ -216,9 +309,20 @@ MESSAGE_TYPES: dict[str, type] = {
         VertexRow,
         WandbRunRow,
         TableData,
-        FetchRequest,
+        StartFetch,
         FetchResult,
         FetchReady,
+        LauncherInit,
+        LauncherReady,
+        SpawnChild,
+        KillChild,
+        StopLauncher,
+        ChildSpawned,
+        ChildSpawnFailed,
+        ChildExited,
+        Settings,
+        *SECTIONS.values(),
+        TablePolicy,
         TableSnapshot,
         FetchStarted,
         Notice,
@@ -231,6 +335,9 @@ MESSAGE_TYPES: dict[str, type] = {
 
 #: Messages the UI receives; the ones a recording holds.
 UI_MESSAGE_TYPES = (TableSnapshot, FetchStarted, Notice, PauseChanged)
+#: What the process-starter thread sends the launcher, and what it answers.
+LAUNCHER_MESSAGE_TYPES = (LauncherInit, SpawnChild, KillChild, StopLauncher)
+LAUNCHER_REPORT_TYPES = (LauncherReady, ChildSpawned, ChildSpawnFailed, ChildExited)
 
 _HINTS: dict[type, dict[str, Any]] = {}
 
@@ -327,8 +434,13 @@ def _decode_value(tp: Any, value: Any, *, path: str) -> Any:
     if origin is tuple:
         if not isinstance(value, list):
             raise CodecError(f"{path}: expected a list, got {_describe(value)}")
-        (item_type, _ellipsis) = typing.get_args(tp)
-        return tuple(_decode_value(item_type, v, path=f"{path}[{i}]") for i, v in enumerate(value))
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode_value(args[0], v, path=f"{path}[{i}]") for i, v in enumerate(value))
+        # A pair or other fixed shape, e.g. Settings.tables' (table, policy).
+        if len(value) != len(args):
+            raise CodecError(f"{path}: expected a list of {len(args)} items, got {len(value)}")
+        return tuple(_decode_value(t, v, path=f"{path}[{i}]") for i, (t, v) in enumerate(zip(args, value, strict=True)))
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return decode(value, expect=(tp,))
     if tp is TableStatus:
@@ -409,9 +521,20 @@ __all__ = [
     "WandbRunRow",
     "Row",
     "TableData",
-    "FetchRequest",
+    "StartFetch",
     "FetchResult",
     "FetchReady",
+    "LauncherInit",
+    "LauncherReady",
+    "SpawnChild",
+    "KillChild",
+    "StopLauncher",
+    "ChildSpawned",
+    "ChildSpawnFailed",
+    "ChildExited",
+    "LAUNCHER_MESSAGE_TYPES",
+    "LAUNCHER_REPORT_TYPES",
+    "Subscriber",
     "TableSnapshot",
     "FetchStarted",
     "Notice",

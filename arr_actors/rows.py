@@ -41,14 +41,19 @@ def _elapsed(start: float | None, end: float | None, *, running: bool, now: floa
 
 
 def _every_field(row: Any, *, runtime_label: str) -> tuple[DetailField, ...]:
-    """Every field of a row under its own name, then its runtime."""
+    """Every field of a row under its own name, then its runtime.
+
+    A reported runtime (``runtime_s``) is not listed on its own: the runtime
+    line shows it (counting on from the fetch while the row runs), and two
+    runtimes that disagree would say nothing.
+    """
     out = []
     for f in dataclasses.fields(row):
+        if f.name == "runtime_s":
+            continue
         kind: FieldKind = "text"
         if f.name.endswith("_at"):
             kind = "time"
-        elif f.name == "runtime_s":
-            kind = "span"
         elif f.name in ("status", "state"):
             kind = "status"
         out.append(DetailField(f.name.replace("_", " ").capitalize(), getattr(row, f.name), kind))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
-from arr_actors.messages import BuildRow, RunnerRow, VertexRow, WandbRunRow
+from arr_actors.rows import BuildRow, RunnerRow, VertexRow, WandbRunRow
 
 #: What a cell shows: ``text`` (the field, ``-`` when empty), ``status`` (styled
 #: by its value), ``note`` (styled as an error when the row failed), ``runtime``

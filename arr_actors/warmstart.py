@@ -5,7 +5,10 @@ every table in ``{state_dir}/last-snapshots.json`` (written atomically from its
 own thread, at most once per ``debounce_s`` and once more on stop). At the next
 start :func:`load_warm_start` turns that file into messages for the first
 frame: the same rows, state ``stale``, with their original ``fetched_at`` so the
-age shows, until fresh data replaces them.
+age shows, until fresh data replaces them. The runtime starts from the same
+snapshots (``system.start(..., warm=...)``): until a table has rows of its own,
+a failed refresh keeps showing the previous run's rows under its error, as a
+failed refresh later in the run keeps the last good ones.
 
 A table that has not fetched successfully in this run keeps the previous run's
 snapshot in the file, so one bad start does not erase yesterday's failures.
@@ -20,10 +23,10 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from arr_actors.messages import CodecError, Notice, TableSnapshot, decode, encode
+from arr_actors.messages import CodecError, Notice, TableSnapshot, TableStatus, decode, encode
 from arr_actors.tables import TABLE_KEYS
 
 if TYPE_CHECKING:
@@ -70,7 +73,7 @@ def as_stale(snapshot: TableSnapshot) -> TableSnapshot:
     return dataclasses.replace(
         snapshot,
         seq=0,
-        state="stale",
+        state=TableStatus.STALE,
         error="",
         warning=STALE_WARNING,
         attempts=0,
@@ -80,11 +83,10 @@ def as_stale(snapshot: TableSnapshot) -> TableSnapshot:
     )
 
 
-def carry_over(incoming: TableSnapshot, warm: TableSnapshot) -> TableSnapshot:
-    """A failed first refresh keeps showing the previous run's rows (with its own error and state)."""
-    if has_data(incoming) or incoming.state == "ok":
-        return incoming
-    return dataclasses.replace(incoming, rows=warm.rows, fetched_at=warm.fetched_at)
+def shows_previous_run(snapshot: TableSnapshot, stored: TableSnapshot) -> bool:
+    """Whether ``snapshot`` still shows the previous run's rows (those of ``stored``):
+    its table has no rows of this run yet, so it is nothing new to keep."""
+    return snapshot.state != "ok" and snapshot.fetched_at == stored.fetched_at
 
 
 def document(snapshots: Mapping[str, TableSnapshot], *, saved_at: float) -> dict[str, Any]:
@@ -215,6 +217,8 @@ class WarmStartWriter:
             stored = read_file(self.path)
         except WarmStartError:
             stored = {}  # the monitor already told the user; the first write replaces it
+        # The runtime started from these (the warm start): tables that show them still.
+        previous = dict(stored)
         while True:
             with self._cond:
                 while not self._incoming and not self._stopping:
@@ -223,6 +227,10 @@ class WarmStartWriter:
                 stopping = self._stopping
             changed = False
             for table, snapshot in incoming.items():
+                if table in previous:
+                    if shows_previous_run(snapshot, previous[table]):
+                        continue
+                    del previous[table]  # rows of this run from now on
                 kept = keep(stored.get(table), snapshot)
                 if kept is not None and kept is not stored.get(table):
                     stored[table] = kept
@@ -240,34 +248,6 @@ class WarmStartWriter:
                 self._cond.wait_for(lambda: self._stopping, timeout=self._debounce_s)
 
 
-class CarryOver:
-    """Wraps the screen's subscribers so a failed first refresh keeps the previous run's rows.
-
-    Until a table has fresh data, a snapshot without rows (an error, a timeout)
-    is passed on over the warm-start rows instead of an empty table: the last
-    known good rows stay on screen with their original age, as they would after
-    a failed refresh later in the run. Every message goes to every subscriber
-    (e.g. the UI and a recorder, so the recording holds what the screen showed).
-    """
-
-    def __init__(self, *subscribers: Any, initial: Iterable[Any]) -> None:
-        self._subscribers = subscribers
-        self._lock = threading.Lock()
-        self._warm = {m.table: m for m in initial if isinstance(m, TableSnapshot)}
-
-    def tell(self, message: Any) -> None:
-        if isinstance(message, TableSnapshot) and self._warm:
-            with self._lock:
-                warm = self._warm.get(message.table)
-                if warm is not None and has_data(message):
-                    del self._warm[message.table]
-                    warm = None
-            if warm is not None:
-                message = carry_over(message, warm)
-        for subscriber in self._subscribers:
-            subscriber.tell(message)
-
-
 __all__ = [
     "WARM_START_KIND",
     "WARM_START_SCHEMA",
@@ -277,12 +257,11 @@ __all__ = [
     "has_data",
     "keep",
     "as_stale",
-    "carry_over",
+    "shows_previous_run",
     "document",
     "parse_document",
     "read_file",
     "write_file",
     "load_warm_start",
     "WarmStartWriter",
-    "CarryOver",
 ]

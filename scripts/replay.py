@@ -52,6 +52,8 @@ def parser() -> Parser:
     p.add_argument("--follow", action="store_true",
                    help="keep reading as the file grows (a pipe is read until it closes)")
     p.add_argument("--once", action="store_true", help="print the final state of every table and exit")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto", metavar="WHEN",
+                   help="colour on screen: auto (what the terminal says it can do, and NO_COLOR), always or never")
     p.add_argument("--json", action="store_true",
                    help="with --once: print the same JSON document as the monitor's --once --json")
     return p
@@ -135,12 +137,13 @@ def run_once(rec: recording.Recording, *, name: str, as_json: bool) -> int:
     return EXIT_OK if all(t["state"] == "ok" for t in doc["tables"].values()) else EXIT_TROUBLE
 
 
-def run_ui(rec: recording.Recording, *, speed: float, live: bool, stop: threading.Event) -> int:
+def run_ui(rec: recording.Recording, *, speed: float, live: bool, stop: threading.Event, color: str = "auto") -> int:
     from ui import app
 
     # The screen runs on the player's clock: the recording shows at its own time, clock times included.
     player = recording.Player(rec, speed=speed, live=live, stop=stop, shift=False)
-    return int(app.run(settings_for(rec.header), start_system=player, replay_label="REPLAY", clock=player.clock) or 0)
+    settings = settings_for(rec.header)
+    return int(app.run(settings, start_system=player, replay_label="REPLAY", clock=player.clock, color=color) or 0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                 return EXIT_USAGE
             if args.once:
                 return run_once(rec, name=name, as_json=args.json)
-            return run_ui(rec, speed=args.speed, live=args.follow or args.file == "-", stop=stop)
+            return run_ui(rec, speed=args.speed, live=args.follow or args.file == "-", stop=stop, color=args.color)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

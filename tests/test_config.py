@@ -37,7 +37,7 @@ def test_defaults_match_the_tables_registry():
 def test_example_file_loads_and_sets_every_table():
     s = config.load(config_file=str(EXAMPLE), env={})
     assert s.project == "my-gcp-project"
-    assert s.wandb_entity == "my-team"
+    assert s.wandb.entity == "my-team"
     assert s.config_file == str(EXAMPLE)
     assert [k for k, _ in s.tables] == list(TABLE_KEYS)
 
@@ -139,17 +139,43 @@ def test_settings_are_frozen():
     assert s.replace(project="x").project == "x" and s.project == ""
 
 
+def test_every_key_lands_in_its_section_under_its_own_name():
+    """One loop over KEYS builds the settings: ``SECTION.FIELD`` is ``settings.SECTION.FIELD``."""
+    import functools
+
+    values = {}
+    for key in KEYS:
+        if key.name.startswith("tables.") or key.name.startswith("paths."):
+            continue
+        if key.kind == "float":
+            values[key.name] = float(key.default) + 0.5
+        elif key.kind == "int":
+            values[key.name] = int(key.default) + 3
+        elif key.kind == "str":
+            values[key.name] = "changed-" + key.name.replace(".", "-")
+    s = config.load(env={}, overrides=values)
+    for name, value in values.items():
+        assert functools.reduce(getattr, name.split("."), s) == value, name
+    for spec in TABLES:
+        for field in ("interval", "budget", "deadline", "limit"):
+            key = f"tables.{spec.key}.{field}"
+            assert getattr(s.policy(spec.key), field) == next(k.default for k in KEYS if k.name == key)
+    assert s.with_values({"api.call_timeout_s": 7.0}).api.call_timeout_s == 7.0
+    with pytest.raises(KeyError, match="nosuch"):
+        s.with_values({"api.nosuch": 1})
+
+
 def test_on_disk_state_is_keyed_by_project_and_endpoint(tmp_path):
     from arr_actors import warmstart
     from arr_actors.sources import limiter, runner_memory
 
-    dirs = dict(state_dir=str(tmp_path / "state"), cache_dir=str(tmp_path / "cache"))
-    real = config.defaults(project="p", **dirs)
-    other = config.defaults(project="q", **dirs)
-    demo = config.defaults(project="p", demo=True, **dirs)
-    demo_again = demo.replace(emulator="127.0.0.1:4711", wandb_base_url="http://127.0.0.1:4712")
-    emulated = config.defaults(project="p", emulator="127.0.0.1:4711", **dirs)
-    emulated_elsewhere = emulated.replace(emulator="127.0.0.1:4800")
+    dirs = {"paths.state_dir": str(tmp_path / "state"), "paths.cache_dir": str(tmp_path / "cache")}
+    real = config.defaults(dirs, project="p")
+    other = config.defaults(dirs, project="q")
+    demo = config.defaults(dirs, project="p", demo=True)
+    demo_again = demo.with_values({"emulator.address": "127.0.0.1:4711", "emulator.wandb_url": "http://127.0.0.1:4712"})
+    emulated = config.defaults({**dirs, "emulator.address": "127.0.0.1:4711"}, project="p")
+    emulated_elsewhere = emulated.with_values({"emulator.address": "127.0.0.1:4800"})
     scopes = [real, other, demo, emulated, emulated_elsewhere]
     for where in (warmstart.warm_start_path, lambda s: str(limiter.for_settings(s).path), config.project_cache_dir):
         places = [where(s) for s in scopes]

@@ -164,9 +164,12 @@ def test_a_check_that_hangs_past_its_deadline_is_stopped_and_the_rest_still_run(
 
     fresh.set_faults({"wandb": "hang"})
     settings = config.defaults(
-        project=PROJECT, regions=REGIONS, emulator=fresh.grpc_address, wandb_base_url=fresh.wandb_url,
-        wandb_entity=fresh.wandb_entity, wandb_project=fresh.wandb_project, call_timeout_s=30.0,
-        state_dir=str(tmp_path / "state"),
+        {
+            "emulator.address": fresh.grpc_address, "emulator.wandb_url": fresh.wandb_url,
+            "wandb.entity": fresh.wandb_entity, "wandb.project": fresh.wandb_project, "api.call_timeout_s": 30.0,
+            "paths.state_dir": str(tmp_path / "state"),
+        },
+        project=PROJECT, regions=REGIONS,
     )
     shown = []
     results = guard.run(settings, show=shown.append, deadline_s=8.0)

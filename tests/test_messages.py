@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from arr_actors import config
 from arr_actors import messages as m
 
 text = st.text(max_size=40)
@@ -60,11 +61,20 @@ others = st.one_of(
     st.builds(m.RefreshRequest, table=text, manual=st.booleans()),
     st.builds(m.SetPaused, paused=st.booleans()),
     st.builds(m.Tick, now=times),
-    st.builds(m.FetchRequest, generation=st.integers(0, 10**6), seq=st.integers(0, 10**6)),
-    st.builds(m.FetchResult, generation=st.integers(0, 10**6), seq=st.integers(0, 10**6), duration_s=times,
+    st.builds(m.StartFetch, table=text, generation=st.integers(0, 10**6), seq=st.integers(0, 10**6)),
+    st.builds(m.FetchResult, table=text, generation=st.integers(0, 10**6), seq=st.integers(0, 10**6),
               data=st.none() | st.builds(m.TableData, rows=any_rows, warning=text,
                                          log_reads=st.integers(0, 100), deferred=text),
-              error=text),
+              error=text, partial=st.booleans()),
+    st.builds(m.FetchReady, table=text, generation=st.integers(0, 10**6), startup_s=times, error=text),
+    st.builds(m.SpawnChild, token=st.integers(0, 10**6), table=text, generation=st.integers(0, 10**6)),
+    st.builds(m.KillChild, token=st.integers(0, 10**6), grace=times),
+    st.just(m.StopLauncher()),
+    st.builds(m.LauncherReady, pid=st.integers(1, 2**22)),
+    st.builds(m.ChildSpawned, token=st.integers(0, 10**6), pid=st.integers(1, 2**22)),
+    st.builds(m.ChildSpawnFailed, token=st.integers(0, 10**6), error=text),
+    st.builds(m.ChildExited, token=st.integers(0, 10**6), pid=st.none() | st.integers(1, 2**22),
+              returncode=st.none() | st.integers(-64, 255)),
 )
 
 
@@ -201,3 +211,19 @@ def test_detail_fields_show_every_field_once_and_the_runtime(row):
     for f in dataclasses.fields(row):
         assert getattr(row, f.name) in values, f.name
     assert all(f.kind == "time" for f in fields if isinstance(f.value, float) and f.value == NOW)
+
+
+def test_settings_travel_to_the_launcher_through_the_codec():
+    settings = config.defaults(faults=(("builds", "hang"),), regions=("us-east1", "europe-west4"))
+    init = m.LauncherInit(settings=settings, source_factory="arr_actors.sources:open_source", sys_path=("/x",))
+    assert m.from_json(m.to_json(init), expect=m.LAUNCHER_MESSAGE_TYPES) == init
+
+
+def test_a_pair_of_the_settings_must_be_a_pair():
+    init = m.LauncherInit(settings=config.defaults(), source_factory="a:b", sys_path=())
+    document = json.loads(m.to_json(init))
+    document["settings"]["tables"][0] = ["runner"]
+    with pytest.raises(m.CodecError, match=r"Settings\.tables\[0\]: expected a list of 2 items, got 1"):
+        m.from_json(json.dumps(document))
+    with pytest.raises(m.CodecError, match="not allowed here"):
+        m.from_json(m.to_json(m.StopLauncher()), expect=m.LAUNCHER_REPORT_TYPES)

@@ -286,7 +286,12 @@ class UiActor(pykka.Actor):
         now = self.clock()
         measured = screen.measure(self.state, now=now, size=size, ctx=self.ctx)
         state, commands, handled = model.press(
-            self.state, key, now=now, page=measured.page, detail_max_scroll=measured.detail_max_scroll
+            self.state,
+            key,
+            now=now,
+            page=measured.page,
+            detail_max_scroll=measured.detail_max_scroll,
+            help_max_scroll=measured.help_max_scroll,
         )
         self.state = state
         for command in commands:

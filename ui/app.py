@@ -67,16 +67,50 @@ def terminal_is_utf8(
     return encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8mb4")
 
 
-def make_screen() -> urwid.display.raw.Screen:
+class MonoScreen(urwid.display.raw.Screen):
+    """A raw screen for a terminal without colours: bold, underline and
+    reverse only, and not one colour parameter in what it sends.
+
+    urwid on a one-colour screen still writes "default colour" parameters
+    (39, 49) into every attribute change; a monochrome terminal has no use for
+    them (a real VT100 does not know them), and ``0`` resets colours anyway.
+    """
+
+    def _attrspec_to_escape(self, a: urwid.AttrSpec) -> str:
+        return _without_colour(super()._attrspec_to_escape(a))
+
+
+def _without_colour(sequence: str) -> str:
+    """An SGR sequence without its default-colour parameters (39, 49)."""
+    if not (sequence.startswith("\x1b[") and sequence.endswith("m")):
+        return sequence
+    params = [p for p in sequence[2:-1].split(";") if p not in ("39", "49")]
+    return "\x1b[" + ";".join(params or ["0"]) + "m"
+
+
+def make_screen(mode: str = "color", *, force: bool = False) -> urwid.display.raw.Screen:
     """A raw screen that asks the terminal nothing whose answer it would wait for.
 
     Bracketed paste and focus reporting are switched off outright, so the
     screen does not probe for them (one round trip fewer over slow SSH).
+    ``mode`` is ``mono`` (one colour, see ``MonoScreen``) or ``color`` (as many
+    colours as urwid finds; with ``force`` at least 16, for ``--color=always``
+    on a terminal urwid takes for monochrome).
     """
-    screen = urwid.display.raw.Screen(bracketed_paste_mode=False, focus_reporting=False)
-    if not palette.color_enabled():
+    kind = MonoScreen if mode == "mono" else urwid.display.raw.Screen
+    screen = kind(bracketed_paste_mode=False, focus_reporting=False)
+    if mode == "mono":
         screen.set_terminal_properties(colors=1)
+    elif force and screen.colors == 1:
+        screen.set_terminal_properties(colors=16)
     return screen
+
+
+def color_mode(choice: str) -> str:
+    """``color`` or ``mono`` for this terminal and ``--color=choice``."""
+    if choice == "auto" and palette.color_enabled():
+        return palette.color_mode(choice, colors=palette.terminfo_colors())
+    return palette.color_mode(choice)
 
 
 def run(
@@ -88,6 +122,7 @@ def run(
     screen: urwid.display.BaseScreen | None = None,
     divert: bool = False,
     clock: Callable[[], float] = time.time,
+    color: str = "auto",
 ) -> int:
     """Show the live tables until the user quits; returns the exit code.
 
@@ -98,6 +133,8 @@ def run(
     ``screen`` replaces the terminal (tests); ``divert`` sends descriptor 2 to
     the notices and the log even when it is not a terminal (tests). ``clock``
     is the screen's "now" (a replay shows the recording at its own time).
+    ``color`` is ``--color``: ``auto`` (what the terminal and ``NO_COLOR``
+    say), ``always`` or ``never``.
     """
     utf8 = terminal_is_utf8()
     if not utf8:
@@ -107,13 +144,13 @@ def run(
     now = actor.clock()
     for message in initial_messages:
         actor.state = model.receive(actor.state, message, now=now)
-    screen = screen or make_screen()
-    mode = "color" if palette.color_enabled() else "mono"
+    mode = color_mode(color)
+    screen = screen or make_screen(mode, force=color == "always")
     loop = urwid.MainLoop(actor.widget, palette.entries(mode), screen=screen, handle_mouse=False)
     system: Any = None
     code = 0
     problems: list[str] = []  # reported once the terminal is ours again
-    log_path = os.path.join(settings.state_dir, STDERR_LOG)
+    log_path = os.path.join(settings.paths.state_dir, STDERR_LOG)
 
     def stray_output(text: str) -> None:
         actor.actor_ref.tell(Notice(text=f"stderr: {text}", level="warning"))
@@ -237,4 +274,4 @@ def _log_to_notices(actor: UiActor) -> Iterator[None]:
         root.removeHandler(handler)
 
 
-__all__ = ["QuitRequested", "make_screen", "run", "terminal_is_utf8"]
+__all__ = ["MonoScreen", "QuitRequested", "color_mode", "make_screen", "run", "terminal_is_utf8"]

@@ -67,17 +67,25 @@ def column_widths(columns: tuple[Column, ...], avail: int, natural: tuple[int, .
     needs, when known) within ``min_width``..``width``. Too wide: columns
     shrink toward their minimum, highest ``shrink_order`` first (the note
     column gives way first); if the minimums still do not fit, columns are
-    hidden (width 0) in the same order. Room to spare goes to the column that
-    gives way first, usually the note.
+    hidden (width 0) in the same order. Room to spare goes first to the
+    columns whose content is cut at their preferred width, by priority (lowest
+    ``shrink_order`` first, so an id is shown whole before a note grows), each
+    up to what its content needs; what is left goes to the column that gives
+    way first, usually the note.
     """
     if natural is None:
-        widths = [c.width for c in columns]
-    else:
-        widths = [max(c.min_width, min(c.width, n)) for c, n in zip(columns, natural, strict=True)]
+        natural = tuple(c.width for c in columns)
+    widths = [max(c.min_width, min(c.width, n)) for c, n in zip(columns, natural, strict=True)]
     need = sum(widths) + len(columns) - 1 - avail
     if need < 0:
-        grow = max(range(len(columns)), key=lambda i: (columns[i].shrink_order, i))
-        widths[grow] -= need
+        spare = -need
+        for i in sorted(range(len(columns)), key=lambda i: (columns[i].shrink_order, i)):
+            grow = min(spare, natural[i] - widths[i])
+            if grow > 0:
+                widths[i] += grow
+                spare -= grow
+        last = max(range(len(columns)), key=lambda i: (columns[i].shrink_order, i))
+        widths[last] += spare
         return tuple(widths)
     for order in sorted({c.shrink_order for c in columns}, reverse=True):
         group = [i for i, c in enumerate(columns) if c.shrink_order == order]

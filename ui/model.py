@@ -71,6 +71,7 @@ class UiState:
     filter_editing: bool = False
     detail: Detail | None = None
     help_open: bool = False
+    help_scroll: int = 0  # first line of the help shown (it scrolls on small screens)
 
     def replace(self, **changes: Any) -> UiState:
         return dataclasses.replace(self, **changes)
@@ -217,6 +218,7 @@ def press(
     now: float,
     page: int = 5,
     detail_max_scroll: int | None = None,
+    help_max_scroll: int | None = None,
 ) -> tuple[UiState, tuple[object, ...], bool]:
     """Apply one key: the new state, the commands for the system, and whether
     the key was handled (unhandled keys go back to urwid)."""
@@ -227,7 +229,7 @@ def press(
     action = keys.action_for(key, context(state))
     if action is None:
         return state, (), False
-    return _act(state, action, now=now, page=page, detail_max_scroll=detail_max_scroll)
+    return _act(state, action, now=now, page=page, detail_max_scroll=detail_max_scroll, help_max_scroll=help_max_scroll)
 
 
 def _filter_key(state: UiState, key: str) -> UiState | None:
@@ -243,7 +245,7 @@ def _filter_key(state: UiState, key: str) -> UiState | None:
 
 
 def _act(
-    state: UiState, action: str, *, now: float, page: int, detail_max_scroll: int | None
+    state: UiState, action: str, *, now: float, page: int, detail_max_scroll: int | None, help_max_scroll: int | None
 ) -> tuple[UiState, tuple[object, ...], bool]:
     focus = state.focus
     if action == "quit":
@@ -257,7 +259,7 @@ def _act(
         paused = not state.paused
         return state.replace(paused=paused), (SetPaused(paused),), True
     if action == "help_open":
-        return state.replace(help_open=True), (), True
+        return state.replace(help_open=True, help_scroll=0), (), True
     if action == "help_close":
         return state.replace(help_open=False), (), True
     if action in ("table_next", "table_prev"):
@@ -274,8 +276,11 @@ def _act(
         return _open_detail(state), (), True
     if action == "detail_close":
         return state.replace(detail=None), (), True
+    if action.startswith("scroll_") and state.help_open:
+        return state.replace(help_scroll=_scrolled(state.help_scroll, action, page, help_max_scroll)), (), True
     if action.startswith("scroll_") and state.detail is not None:
-        return state.replace(detail=_scroll(state.detail, action, page, detail_max_scroll)), (), True
+        scroll = _scrolled(state.detail.scroll, action, page, detail_max_scroll)
+        return state.replace(detail=dataclasses.replace(state.detail, scroll=scroll)), (), True
     rows = visible_rows(state, focus)
     current = selected_index(state, focus, rows)
     if current is None:
@@ -302,17 +307,18 @@ def _open_detail(state: UiState) -> UiState:
     return state.replace(detail=Detail(table=state.focus, key=row.key, row=row), filter_editing=False)
 
 
-def _scroll(detail: Detail, action: str, page: int, max_scroll: int | None) -> Detail:
-    top = max_scroll if max_scroll is not None else detail.scroll + page
+def _scrolled(scroll: int, action: str, page: int, max_scroll: int | None) -> int:
+    """The first line shown after a scroll key, within 0..``max_scroll`` (unknown: a page further)."""
+    top = max_scroll if max_scroll is not None else scroll + page
     target = {
-        "scroll_up": detail.scroll - 1,
-        "scroll_down": detail.scroll + 1,
-        "scroll_page_up": detail.scroll - page,
-        "scroll_page_down": detail.scroll + page,
+        "scroll_up": scroll - 1,
+        "scroll_down": scroll + 1,
+        "scroll_page_up": scroll - page,
+        "scroll_page_down": scroll + page,
         "scroll_top": 0,
         "scroll_bottom": top,
     }[action]
-    return dataclasses.replace(detail, scroll=max(0, min(target, top)))
+    return max(0, min(target, top))
 
 
 __all__ = [

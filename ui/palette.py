@@ -3,8 +3,10 @@
 Every style the renderer uses is named in ``STYLES``; each palette maps every
 style to how it is drawn. The colour palette also carries a monochrome setting
 per style (urwid uses it on a one-colour screen), and ``MONO`` is the palette
-used when colour is switched off (``NO_COLOR``) or the terminal has none. Both
-palettes must define every style; a test checks this.
+used when colour is switched off (``--color=never``, ``NO_COLOR``) or the
+terminal has none (its terminfo entry names no colours, as ``tput colors``
+would say: ``vt100``, ``dumb``). Both palettes must define every style; a test
+checks this. ``color_mode`` makes that choice.
 
 Colour entries are ``(foreground, background, foreground_256, background_256)``;
 mono entries are one urwid mono setting (``bold``, ``underline``, ``standout``
@@ -13,6 +15,7 @@ and combinations, or ``default``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 
@@ -122,10 +125,58 @@ def status_style(status: str) -> str:
     return _STATUS_TO_STYLE.get(status, "body")
 
 
+#: Values of ``--color`` (as ``ls`` and ``grep`` take them).
+COLOR_CHOICES = ("auto", "always", "never")
+
+
 def color_enabled(environ: Mapping[str, str] | None = None) -> bool:
     """Whether colour is wanted at all (https://no-color.org)."""
     env = os.environ if environ is None else environ
     return not env.get("NO_COLOR")
+
+
+def terminfo_colors(term: str | None = None) -> int | None:
+    """How many colours the terminal's terminfo entry names (``tput colors``):
+    -1 when it names none, None when nothing can tell (no curses module, no
+    ``TERM``, no entry for it).
+
+    curses loads one entry per process, so this answers for the first ``term``
+    asked about; the screen asks once. Only the terminfo database is read:
+    nothing is sent to the terminal.
+    """
+    name = os.environ.get("TERM", "") if term is None else term
+    if not name:
+        return None
+    try:
+        import curses
+    except ImportError:  # a Python built without curses: the raw display needs none
+        return None
+    fd = os.open(os.devnull, os.O_WRONLY)  # setupterm wants a descriptor; this one is never a terminal
+    try:
+        curses.setupterm(name, fd)
+        return int(curses.tigetnum("colors"))
+    except (curses.error, OSError, ValueError):
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def color_mode(choice: str = "auto", *, environ: Mapping[str, str] | None = None, colors: int | None = None) -> str:
+    """``color`` or ``mono``, from ``--color`` (``choice``), ``NO_COLOR`` and
+    what the terminal says it can do (``colors``: ``terminfo_colors()``).
+
+    ``always`` and ``never`` win over everything; ``auto`` is mono when
+    ``NO_COLOR`` is set or the terminfo entry names fewer than 8 colours, and
+    colour otherwise (also when nothing can tell).
+    """
+    if choice not in COLOR_CHOICES:
+        raise ValueError(f"unknown colour choice {choice!r} (choices: {', '.join(COLOR_CHOICES)})")
+    if choice != "auto":
+        return "color" if choice == "always" else "mono"
+    if not color_enabled(environ):
+        return "mono"
+    return "mono" if colors is not None and colors < 8 else "color"
 
 
 def entries(mode: str = "color") -> list[tuple[str, str, str, str, str, str]]:
@@ -149,4 +200,16 @@ def entries(mode: str = "color") -> list[tuple[str, str, str, str, str, str]]:
     return out
 
 
-__all__ = ["COLOR", "MONO", "PALETTES", "STATUS_STYLES", "STYLES", "color_enabled", "entries", "status_style"]
+__all__ = [
+    "COLOR",
+    "COLOR_CHOICES",
+    "MONO",
+    "PALETTES",
+    "STATUS_STYLES",
+    "STYLES",
+    "color_enabled",
+    "color_mode",
+    "entries",
+    "status_style",
+    "terminfo_colors",
+]

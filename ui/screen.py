@@ -25,7 +25,7 @@ from ui.model import UiState
 from ui.text import Markup
 from ui.views.detail import detail_max_scroll, detail_page, detail_view
 from ui.views.footer import footer_height, footer_lines
-from ui.views.help import help_lines
+from ui.views.help import help_lines, help_max_scroll
 from ui.views.tables import tables_area
 
 
@@ -34,7 +34,7 @@ def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: Rende
     footer = footer_lines(state, now=now, cols=cols, ctx=ctx)
     avail = max(0, rows - len(footer))
     if state.help_open:
-        body = help_lines(cols=cols, rows=avail, ctx=ctx)
+        body = help_lines(cols=cols, rows=avail, ctx=ctx, scroll=state.help_scroll)
     elif state.detail is not None:
         body = detail_view(state, now=now, cols=cols, rows=avail, ctx=ctx).lines
     else:
@@ -74,12 +74,19 @@ class Measure:
 
     page: int
     detail_max_scroll: int | None
+    help_max_scroll: int | None = None
 
 
 def measure(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderContext) -> Measure:
-    """The page size and how far the detail view scrolls, without drawing the screen."""
+    """The page size and how far the detail view or the help scrolls, without drawing the screen."""
     cols, rows = size
     avail = max(1, rows - footer_height(state, now=now))
+    if state.help_open:
+        return Measure(
+            page=detail_page(avail),
+            detail_max_scroll=None,
+            help_max_scroll=help_max_scroll(cols=cols, rows=avail, ctx=ctx),
+        )
     if state.detail is not None:
         return Measure(
             page=detail_page(avail),

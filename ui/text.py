@@ -21,8 +21,10 @@ def width_of(text: str) -> int:
     return calc_width(text, 0, len(text))
 
 
-def fit(text: str, width: int, *, align: str = "left", ellipsis: str = "…") -> str:
-    """``text`` in exactly ``width`` columns: padded, or cut with an ellipsis."""
+def fit(text: str, width: int, *, ellipsis: str, align: str = "left") -> str:
+    """``text`` in exactly ``width`` columns: padded, or cut with ``ellipsis``
+    (the context's glyph: every caller says which, so an ASCII terminal never
+    gets a UTF-8 one)."""
     if width <= 0:
         return ""
     used = width_of(text)
@@ -40,8 +42,9 @@ def fit(text: str, width: int, *, align: str = "left", ellipsis: str = "…") ->
 
 
 def wrap(text: str, width: int, *, words: bool = True) -> list[str]:
-    """Wrap one line into pieces of at most ``width`` columns, at a space when
-    one is near enough (``words``), else anywhere."""
+    """Wrap one line into pieces of at most ``width`` columns: at the last
+    space that fits (``words``), so a word that fits a line (an id, a URL) is
+    never split; a word longer than a whole line is split anywhere."""
     if width <= 0:
         return [""]
     out = []
@@ -50,7 +53,7 @@ def wrap(text: str, width: int, *, words: bool = True) -> list[str]:
         pos = max(pos, 1)
         if words:
             space = text.rfind(" ", 0, pos + 1)
-            if space > pos // 2:
+            if space > len(text) - len(text.lstrip(" ")):  # not the indent
                 out.append(text[:space])
                 text = text[space + 1 :]
                 continue
@@ -63,10 +66,10 @@ def wrap(text: str, width: int, *, words: bool = True) -> list[str]:
 def wrapped(text: str, cols: int, *, indent: int = 0) -> list[str]:
     """``text`` word-wrapped to ``cols``, continuation lines indented, each exactly ``cols`` wide."""
     first, *rest = wrap(text, cols)
-    out = [fit(first, cols)]
+    out = [fit(first, cols, ellipsis="")]
     pad = " " * indent
     for piece in wrap(" ".join(rest), max(1, cols - indent)) if rest else []:
-        out.append(fit(pad + piece, cols))
+        out.append(fit(pad + piece, cols, ellipsis=""))
     return out
 
 
@@ -107,7 +110,7 @@ def clip(line: Markup, cols: int) -> Markup:
     return out
 
 
-def plain(text: str, cols: int, *, style: str = "body", ellipsis: str = "…") -> Markup:
+def plain(text: str, cols: int, *, ellipsis: str, style: str = "body") -> Markup:
     """One line of one style, ``text`` fitted to ``cols``."""
     return [(style, fit(text, cols, ellipsis=ellipsis))]
 

@@ -1,51 +1,43 @@
 """``python -m arr_actors diagnose``: find the real error in a runner execution's log.
 
-Reads a saved log (plain lines, or Cloud Logging entries as ``gcloud logging
-read --format=json`` prints them) or, with ``--execution``, fetches one
-execution's log through the project's Cloud Logging limiter, and prints what the
-runner table would show.
+Reads a saved or pasted log in any of the forms ``readers`` knows (plain lines,
+Cloud Logging entries as JSON, JSON lines or console copies, gcloud YAML,
+Terraform output, Cloud Build console copies, ``kubectl describe``) or, with
+``--execution``, fetches one execution's log through the project's Cloud
+Logging limiter, and prints what the runner table would show. Readable text is
+never refused: a structured reading that fails falls back to plain text.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
-from typing import IO, Any, NoReturn
+from collections.abc import Iterable, Sequence
+from typing import IO, Any
 
 from arr_actors.diagnostics.extract import Diagnosis, diagnose
+from arr_actors.diagnostics.readers import READ_LIMIT, Reading, entries_to_lines, entry_text, read
+from arr_actors.usage import EXIT_USAGE, Parser, UsageError
+
+__all__ = ["entries_to_lines", "entry_text", "format_text", "main", "parser"]
 
 PROG = "python -m arr_actors diagnose"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 
 EPILOG = """\
-input: plain log lines (oldest first; --newest-first if not), or a JSON array of
-Cloud Logging entries (textPayload or jsonPayload.message, sorted by timestamp when
-every entry has one), or one entry per line.
+input: plain log lines (oldest first; --newest-first if not, though a log whose own
+markers show it is newest first is turned around), Cloud Logging entries (a JSON
+array, one per line, or pasted from the console; sorted by timestamp when every
+entry has one), gcloud --format=yaml output, API error bodies, Terraform output,
+Cloud Build console copies, kubectl describe output.
 
 exit status: 0 the log shows a finished or running runner (or nothing known),
-1 the log shows a failure, 2 usage error or unreadable input.
+1 the log shows a failure, 2 usage error or a file that cannot be read.
 """
 
-_JSON_START = re.compile(rb"\A\s*(?:\[\s*[{\]]|\{)")
-_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$")
-
-
-class UsageError(Exception):
-    """The user's arguments or input are wrong; the message says what and what to do."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see {self.prog} --help)")
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = Parser(
         prog=PROG,
         description="Find the real error (or the success note) in a W&B Launch runner execution's log.",
         epilog=EPILOG,
@@ -55,6 +47,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print outcome, summary, category, pattern, runs and context as JSON")
     p.add_argument("--newest-first", action="store_true", help="the input lists the newest line first (gcloud's order)")
     p.add_argument("--context", action="store_true", help="also print the lines around the match")
+    p.add_argument("--format", action="store_true", help="also print which format the input was read as")
     p.add_argument("--status", metavar="STATUS", help="the execution's status when known (FAILED, SUCCEEDED, RUNNING...)")
     p.add_argument("--execution", metavar="NAME", help="fetch this Cloud Run execution's log instead of reading a file")
     p.add_argument("--region", metavar="REGION", help="the execution's region (with --execution)")
@@ -75,7 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             if args.region or args.config:
                 raise UsageError("--region and --config only apply with --execution")
-            diagnosis = _diagnose_input(args.file or "-", newest_first=args.newest_first, status=args.status)
+            reading = _read_input(args.file or "-", newest_first=args.newest_first)
+            diagnosis = diagnose(reading.lines, status=args.status)
+            if args.format:
+                print(f"format:   {reading.format}{' (newest first, turned around)' if reading.reversed else ''}")
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -104,114 +100,24 @@ def format_text(diagnosis: Diagnosis, *, context: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _diagnose_input(name: str, *, newest_first: bool, status: str | None) -> Diagnosis:
+def _read_input(name: str, *, newest_first: bool) -> Reading:
     if name == "-":
-        return _diagnose_stream(sys.stdin.buffer, origin="standard input", newest_first=newest_first, status=status)
+        return _read_stream(sys.stdin.buffer, origin="standard input", newest_first=newest_first)
     try:
         with open(name, "rb") as stream:
-            return _diagnose_stream(stream, origin=name, newest_first=newest_first, status=status)
+            return _read_stream(stream, origin=name, newest_first=newest_first)
     except IsADirectoryError:
         raise UsageError(f"{name}: is a directory; give a log file") from None
     except OSError as exc:
         raise UsageError(f"{name}: cannot read ({exc.strerror or exc})") from None
 
 
-def _diagnose_stream(stream: IO[bytes], *, origin: str, newest_first: bool, status: str | None) -> Diagnosis:
-    reader = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
+def _read_stream(stream: IO[bytes], *, origin: str, newest_first: bool) -> Reading:
     try:
-        head = reader.peek(4096)[:4096]
-        if _JSON_START.match(head):
-            lines = entries_to_lines(_read_entries(reader.read(), origin=origin), newest_first=newest_first)
-            return diagnose(lines, status=status)
-        if newest_first:
-            return diagnose(list(reader)[::-1], status=status)
-        # Streams: plain logs can be larger than memory.
-        return diagnose(reader, status=status)
+        data = stream.read(READ_LIMIT)
     except OSError as exc:
         raise UsageError(f"{origin}: cannot read ({exc.strerror or exc})") from None
-
-
-def _read_entries(data: bytes, *, origin: str) -> list[Any]:
-    text = data.decode("utf-8", "replace")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if exc.msg != "Extra data":
-            raise UsageError(f"{origin}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-        doc = _json_lines(text, origin=origin)
-    except RecursionError:
-        raise UsageError(f"{origin}: JSON nested too deeply") from None
-    if isinstance(doc, dict):
-        doc = doc["entries"] if "entries" in doc else [doc]
-    if not isinstance(doc, list):
-        raise UsageError(f"{origin}: expected a JSON array of log entries, got {type(doc).__name__}")
-    for number, entry in enumerate(doc, start=1):
-        if not isinstance(entry, dict):
-            raise UsageError(f"{origin}: log entry #{number} is not a JSON object")
-    return doc
-
-
-def _json_lines(text: str, *, origin: str) -> list[Any]:
-    entries = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            entries.append(json.loads(line))
-        except (json.JSONDecodeError, RecursionError) as exc:
-            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-            raise UsageError(f"{origin}: line {number} is not a JSON log entry ({reason})") from None
-    return entries
-
-
-def entries_to_lines(entries: Sequence[dict[str, Any]], *, newest_first: bool = False) -> Iterator[str]:
-    """Log lines from Cloud Logging entries, oldest first.
-
-    gcloud prints the newest entry first; when every entry has a timestamp the
-    entries are sorted by it, otherwise their order is taken as given (reversed
-    with ``newest_first``).
-    """
-    stamps = [_epoch(entry.get("timestamp")) for entry in entries]
-    order = list(range(len(entries)))
-    if entries and all(stamp is not None for stamp in stamps):
-        order.sort(key=lambda i: (stamps[i], -i if newest_first else i))
-    elif newest_first:
-        order.reverse()
-    for i in order:
-        text = entry_text(entries[i])
-        if text:
-            yield text
-
-
-def entry_text(entry: dict[str, Any]) -> str:
-    """The text of one Cloud Logging entry (textPayload, jsonPayload.message, or jsonPayload)."""
-    text = entry.get("textPayload")
-    if isinstance(text, str):
-        return text
-    payload = entry.get("jsonPayload")
-    if isinstance(payload, dict):
-        for key in ("message", "textPayload", "msg"):
-            if isinstance(payload.get(key), str):
-                return payload[key]
-        return json.dumps(payload, ensure_ascii=False, sort_keys=True)
-    if isinstance(payload, str):
-        return payload
-    return ""
-
-
-def _epoch(value: Any) -> float | None:
-    """RFC 3339 (as Cloud Logging writes it, up to nanoseconds) to epoch seconds."""
-    if not isinstance(value, str):
-        return None
-    match = _TIMESTAMP.match(value.strip())
-    if match is None:
-        return None
-    whole, fraction, zone = match.groups()
-    try:
-        moment = datetime.fromisoformat(whole + ("+00:00" if zone == "Z" else zone))
-    except ValueError:
-        return None
-    return moment.timestamp() + (float(f"0.{fraction}") if fraction else 0.0)
+    return read(data, newest_first=newest_first)
 
 
 def _execution_lines(execution: str, *, region: str, config_file: str | None) -> list[str]:

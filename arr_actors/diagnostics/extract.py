@@ -147,15 +147,15 @@ class _Scanner:
         index = self.count
         self.count += 1
         if self.open:
-            for capture in self.open:
-                capture.after.append(line)
-            if any(capture.full for capture in self.open):
-                self.open = [capture for capture in self.open if not capture.full]
-        if "Runs: " in line:
+            for waiting in self.open:
+                waiting.after.append(line)
+            if any(waiting.full for waiting in self.open):
+                self.open = [waiting for waiting in self.open if not waiting.full]
+        if "Runs: " in line or (" jobs: " in line or " run: " in line or "processed: " in line):
             self._runs(line)
         elif "Final stats:" in line and formats.FINAL_STATS_RE.match(line):
             self.ended = True
-        elif "Idle timeout: " in line:
+        elif "Idle timeout" in line:  # the wrapper's, or its predecessor's ("⏱️ Idle timeout ...")
             self.ended = True
         if not self.may_match(line.lower()):  # most lines: no needle, not an error
             self.history.append((index, line, None))
@@ -170,7 +170,7 @@ class _Scanner:
         if classified.bailout is not None and self.bailout is None:
             self._start_bailout(index, line, bailout=classified.bailout, error=error)
         elif error is not None:
-            capture = None
+            capture: _Capture | None = None
             if self.best is None or error.priority > self.best.pattern.priority:
                 capture = self._capture(index, line, pattern=error)
                 self.best = capture
@@ -179,14 +179,14 @@ class _Scanner:
         self.history.append((index, line, error))
 
     def _runs(self, line: str) -> None:
-        match = formats.RUNS_RE.search(line)
+        match = formats.ANY_RUNS_RE.search(line)
         if match is None:
             return
         digits = match.group(1)
         if len(digits) <= 9 and int(digits) < _MAX_RUNS:
             self.runs = int(digits)
             self.runner_seen = True
-            if "Runner alive: " in line and formats.RUNNER_ALIVE_RE.search(line):
+            if "Runner alive: " in line and formats.ANY_ALIVE_RE.search(line):
                 self.alive = line.strip()
 
     def _wrapper_error(self, line: str) -> None:
@@ -220,7 +220,7 @@ class _Scanner:
             self.open.append(cause)
             self.cause = cause
         if error is not None:
-            capture = None
+            capture: _Capture | None = None
             if self.cause is None or error.priority > self.cause.pattern.priority:
                 capture = self.cause = self._capture(index, line, pattern=error)
             if self.best is None or error.priority > self.best.pattern.priority:
@@ -264,7 +264,7 @@ class _Scanner:
         if self.alive is not None:
             note = self.alive.replace("Runner alive:", "Runner completed:", 1)
             if self.runs is not None:
-                note = formats.RUNS_RE.sub(f"Runs: {self.runs}", note)
+                note = formats.ANY_RUNS_RE.sub(f"Runs: {self.runs}", note)
             return note
         if self.runs is not None:
             return f"Runner completed with {self.runs} run{'' if self.runs == 1 else 's'}"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from arr_actors.timefmt import human_duration
+
 STARTUP_RUNS = "Runs: {runs}"
 MONITORING = "Monitoring for fatal errors in agent output..."
 JOB_SUBMITTED = "Job submitted to Vertex AI! (Runs: {runs})"
@@ -67,26 +69,25 @@ WRAPPER_FORMATS = (
 #: The newest ``Runs: N`` on a line (every wrapper line that carries a count uses this form).
 RUNS_RE = re.compile(r"\bRuns: (\d+)")
 RUNNER_ALIVE_RE = re.compile(r"Runner alive: (\d+)s lifetime, (\d+)s idle, Runs: (\d+)")
-#: The wrapper's final stats header: the wrapper has exited (cleanly or not).
-FINAL_STATS_RE = re.compile(r"^\s*Final stats:\s*$")
+#: The wrapper's final stats header: the wrapper has exited (cleanly or not). The
+#: predecessor's wrapper put an emoji in front ("📊 Final stats:").
+FINAL_STATS_RE = re.compile(r"^\W*Final stats:\s*$")
+
+#: The predecessor's wrapper (still in users' logs) counted with other words before it
+#: settled on ``Runs: N``: "Job submitted to Vertex AI! (Total jobs: 3)", "   • Jobs
+#: processed: 3", "[08:22:36] Runner alive: ... Jobs run: 3"; and decorated its lines
+#: with emoji and bullets ("📊 Runs: 0", "   • Runs: 3", "🚨 FATAL ERROR DETECTED: ...").
+LEGACY_COUNTS = ("Jobs run: ", "Total jobs: ", "Jobs processed: ")
+#: ``Runs: N`` or one of the legacy counts.
+ANY_RUNS_RE = re.compile(r"\b(?:Runs|Jobs run|Total jobs|Jobs processed): (\d+)")
+#: A ``Runner alive`` line in the current or the legacy form.
+ANY_ALIVE_RE = re.compile(r"Runner alive: .*\b(?:Runs|Jobs run): \d+")
 AGENT_EXITED_RE = re.compile(r"Agent exited with code (\d+)")
 
 
 def printf_format(template: str) -> str:
     """``"Runs: {runs}"`` -> ``"Runs: %s"``: the same line as a shell printf format."""
     return re.sub(r"\{[a-z_]+\}", "%s", template.replace("%", "%%"))
-
-
-def human_duration(seconds: int) -> str:
-    """``3357`` -> ``"55m 57s"``, as the final stats print durations."""
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes}m {secs}s"
-    if minutes:
-        return f"{minutes}m {secs}s"
-    return f"{secs}s"
 
 
 def final_stats(*, runs: int, lifetime_s: int, idle_s: int) -> tuple[str, ...]:

@@ -70,6 +70,8 @@ class TerminalMemory:
                 )
                 for execution, raw in rows:
                     diagnosis = _decode(raw)
+                    if not isinstance(execution, str):
+                        continue
                     if diagnosis is None:
                         self._execute("DELETE FROM terminal WHERE project = ? AND execution = ?", (self.project, execution))
                     else:
@@ -90,7 +92,8 @@ class TerminalMemory:
     def __len__(self) -> int:
         with self._lock:
             rows = self._query("SELECT COUNT(*) FROM terminal WHERE project = ?", (self.project,))
-        return int(rows[0][0]) if rows else 0
+        count = rows[0][0] if rows else 0
+        return count if isinstance(count, int) else 0
 
     def close(self) -> None:
         with self._lock:

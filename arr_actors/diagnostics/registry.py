@@ -6,6 +6,45 @@ runner wrapper bails out on it (``fatal``), how its summary is cut out of the
 line, and example lines that the tests check. Loading validates everything and
 compiles every regex once; errors name the file and the entry.
 
+Categories (``Pattern.category``, and so ``Diagnosis.category``), each in one of
+the groups the monitor's region health and alerts count by (``CATEGORIES``
+maps a category to its group; a category a registry file adds on its own is
+in the group ``other``):
+
+=====================  =============  ==================================================
+category               group          meaning
+=====================  =============  ==================================================
+capacity               capacity       zone/region stockout: no machines of that kind now
+quota                  quota          a quota (or a rate limit) is used up
+service_error          service        a Google API failed (5xx, UNAVAILABLE, INTERNAL)
+wandb_service_error    service        the W&B API failed (5xx, retry loops), not Google
+http_error             service        another HTTP error with its code
+timeout                service        a deadline passed
+memory                 memory         killed for memory: OOMKilled, exit 137, -9, CUDA OOM
+permission_denied      permission     an IAM permission (or W&B 401/403) was refused
+image_pull             image          the image cannot be pulled (manifest unknown, ...)
+image_start            image          the image's entrypoint cannot run (exec format ...)
+machine_type           configuration  machine type and accelerator do not go together
+invalid_argument       configuration  the request is invalid
+invalid_project        configuration  the project is not a project ID (CONSUMER_INVALID)
+not_found              configuration  a named resource does not exist
+wandb_api_error        configuration  the W&B API refused the request (4xx)
+wrapper_config         configuration  the runner's environment is incomplete or invalid
+build_dependency       build          pip cannot install a requirement
+build_failed           build          a Cloud Build step or Docker build command failed
+python_exception       code           an exception in the program
+container_exit         code           a container or replica exited non-zero (a symptom)
+wandb_error            code           the W&B agent reported an error
+agent_exit             runner         the agent exited non-zero
+signal                 runner         the runner was stopped by a signal
+wrapper_bailout        runner         the wrapper bailed out (cause not recognised)
+=====================  =============  ==================================================
+
+Outcome-only categories a ``Diagnosis`` may carry besides: ``completed``,
+``running``, ``unknown``. Priorities follow the same logic: a named cause
+(capacity, memory, permission, image) outranks the symptom it produces (a 503,
+an exit status, an exception line).
+
 Run as a program to export the wrapper's grep patterns::
 
     python -m arr_actors.diagnostics.registry --export-fatal   > launcher-image/fatal-patterns.txt
@@ -29,6 +68,40 @@ import tomllib
 DEFAULT_PATH = Path(__file__).with_name("patterns.toml")
 
 KINDS = ("error", "bailout", "info", "success")
+#: Error category -> the group the monitor counts it in (see the module docstring).
+CATEGORIES: Mapping[str, str] = MappingProxyType({
+    "capacity": "capacity",
+    "quota": "quota",
+    "service_error": "service",
+    "wandb_service_error": "service",
+    "http_error": "service",
+    "timeout": "service",
+    "memory": "memory",
+    "permission_denied": "permission",
+    "image_pull": "image",
+    "image_start": "image",
+    "machine_type": "configuration",
+    "invalid_argument": "configuration",
+    "invalid_project": "configuration",
+    "not_found": "configuration",
+    "wandb_api_error": "configuration",
+    "wrapper_config": "configuration",
+    "build_dependency": "build",
+    "build_failed": "build",
+    "python_exception": "code",
+    "container_exit": "code",
+    "wandb_error": "code",
+    "agent_exit": "runner",
+    "signal": "runner",
+    "wrapper_bailout": "runner",
+})  # fmt: skip
+#: Categories of the non-error kinds.
+OTHER_CATEGORIES = ("info", "job_submitted")
+
+
+def group_of(category: str) -> str:
+    """The group a category is counted in: ``CATEGORIES``, else ``other``."""
+    return CATEGORIES.get(category, "other")
 SOURCES = ("wrapper", "gcp", "k8s", "python", "wandb")
 SCHEMA = 1
 
@@ -147,8 +220,9 @@ class Registry:
         if pattern.summary:
             values: dict[str, str] = {}
             for name, regexes in pattern.fields:
+                # The cut line first; then the whole line (a cut may drop a prefix that names the step).
                 for regex in regexes:
-                    match = regex.search(text)
+                    match = regex.search(text) or regex.search(line)
                     if match is not None and match.group(1):
                         values[name] = match.group(1).strip()
                         break

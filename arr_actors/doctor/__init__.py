@@ -48,8 +48,8 @@ def format_result(result: Result) -> str:
 
 
 def header(settings: Settings) -> str:
-    where = f"the emulator at {settings.emulator}" if settings.emulator else "Google Cloud"
-    wandb = f"{settings.wandb_entity or '(default entity)'}/{settings.wandb_project or '?'}"
+    where = f"the emulator at {settings.emulator.address}" if settings.emulator.address else "Google Cloud"
+    wandb = f"{settings.wandb.entity or '(default entity)'}/{settings.wandb.project or '?'}"
     return f"{PROG}: project {settings.project or '?'} on {where}; W&B {wandb}"
 
 

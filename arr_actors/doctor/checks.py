@@ -3,7 +3,7 @@
 A check is a function of a :class:`Probe` (settings, clients, what earlier
 checks learned) returning a :class:`Result`: passed, failed with the exact
 command that fixes it, or skipped because something it needs failed first.
-Every cloud call carries ``settings.call_timeout_s``; the checks run in a child
+Every cloud call carries ``settings.api.call_timeout_s``; the checks run in a child
 process the parent kills when one overruns (see ``arr_actors.doctor.guard``).
 
 What is asked, and why that call:
@@ -76,7 +76,7 @@ class Probe:
 
     @property
     def emulated(self) -> bool:
-        return bool(self.settings.emulator)
+        return bool(self.settings.emulator.address)
 
     @property
     def project(self) -> str:
@@ -147,7 +147,7 @@ def google_failure(probe: Probe, check: str, exc: BaseException, *, api: str, pe
         return Result(
             check,
             False,
-            f"no answer within {probe.settings.call_timeout_s:g} s",
+            f"no answer within {probe.settings.api.call_timeout_s:g} s",
             "check the network, or raise api.call_timeout_s (ARR_API_CALL_TIMEOUT_S=60)",
         )
     return Result(check, False, f"{name or type(exc).__name__}: {_message(exc)}")
@@ -160,7 +160,7 @@ def check_settings(probe: Probe) -> Result:
     missing = []
     if not probe.project:
         missing.append("`project` (ARR_PROJECT)")
-    if not probe.settings.wandb_project:
+    if not probe.settings.wandb.project:
         missing.append("`wandb.project` (ARR_WANDB_PROJECT)")
     if missing:
         return Result(
@@ -177,7 +177,7 @@ def check_settings(probe: Probe) -> Result:
 def check_credentials(probe: Probe) -> Result:
     if probe.emulated:
         probe.facts["account"] = "emulator"
-        return Result("credentials", True, f"none needed: the emulator at {probe.settings.emulator}")
+        return Result("credentials", True, f"none needed: the emulator at {probe.settings.emulator.address}")
     try:
         import google.auth
         import google.auth.transport.requests
@@ -199,7 +199,7 @@ def check_credentials(probe: Probe) -> Result:
             answer = session.get(
                 "https://oauth2.googleapis.com/tokeninfo",
                 params={"access_token": credentials.token},
-                timeout=probe.settings.call_timeout_s,
+                timeout=probe.settings.api.call_timeout_s,
             )
             account = str(answer.json().get("email", "")) if answer.ok else ""
     except Exception as exc:
@@ -219,7 +219,7 @@ def _resource_manager(probe: Probe) -> Any:
         import grpc
         from google.cloud.resourcemanager_v3.services.projects.transports import ProjectsGrpcTransport
 
-        channel = grpc.insecure_channel(probe.settings.emulator)
+        channel = grpc.insecure_channel(probe.settings.emulator.address)
         return resourcemanager_v3.ProjectsClient(transport=ProjectsGrpcTransport(channel=channel))
     return resourcemanager_v3.ProjectsClient()
 
@@ -231,7 +231,7 @@ def _unimplemented(exc: BaseException) -> bool:
 def check_project(probe: Probe) -> Result:
     try:
         project = _resource_manager(probe).get_project(
-            name=f"projects/{probe.project}", timeout=probe.settings.call_timeout_s, retry=None
+            name=f"projects/{probe.project}", timeout=probe.settings.api.call_timeout_s, retry=None
         )
     except Exception as exc:
         if _unimplemented(exc):
@@ -274,7 +274,7 @@ def _read_run(probe: Probe) -> Any:
     # so this proves the API and the permission whether or not the runner job is deployed there.
     parent = f"projects/{probe.project}/locations/{_first_region(probe)}/jobs/-"
     pager = probe.clients.executions().list_executions(
-        request={"parent": parent, "page_size": 1}, timeout=probe.settings.call_timeout_s, retry=None
+        request={"parent": parent, "page_size": 1}, timeout=probe.settings.api.call_timeout_s, retry=None
     )
     return pager.executions
 
@@ -283,7 +283,7 @@ def _read_vertex(probe: Probe) -> Any:
     region = _first_region(probe)
     pager = probe.clients.job_service(region).list_custom_jobs(
         request={"parent": f"projects/{probe.project}/locations/{region}", "page_size": 1},
-        timeout=probe.settings.call_timeout_s,
+        timeout=probe.settings.api.call_timeout_s,
         retry=None,
     )
     return pager.custom_jobs
@@ -292,7 +292,7 @@ def _read_vertex(probe: Probe) -> Any:
 def _read_build(probe: Probe) -> Any:
     pager = probe.clients.cloud_build().list_builds(
         request={"project_id": probe.project, "parent": f"projects/{probe.project}/locations/global", "page_size": 1},
-        timeout=probe.settings.call_timeout_s,
+        timeout=probe.settings.api.call_timeout_s,
         retry=None,
     )
     return pager.builds
@@ -302,7 +302,7 @@ def _read_logging(probe: Probe) -> Any:
     from arr_actors.sources import limiter as limiter_mod
 
     # One call of the project's 60 per minute, like every other reader.
-    if not limiter_mod.for_settings(probe.settings).acquire(min(10.0, probe.settings.call_timeout_s)):
+    if not limiter_mod.for_settings(probe.settings).acquire(min(10.0, probe.settings.api.call_timeout_s)):
         raise TimeoutError("the project's Cloud Logging read budget is used up for now")
     since = datetime.fromtimestamp(int(time.time()) - 60, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     pager = probe.clients.logging().list_log_entries(
@@ -311,7 +311,7 @@ def _read_logging(probe: Probe) -> Any:
             "filter": f'resource.type="cloud_run_job" AND timestamp>="{since}"',
             "page_size": 1,
         },
-        timeout=probe.settings.call_timeout_s,
+        timeout=probe.settings.api.call_timeout_s,
         retry=None,
     )
     return pager.entries
@@ -328,7 +328,7 @@ def check_permissions(probe: Probe) -> Result:
     try:
         answer = _resource_manager(probe).test_iam_permissions(
             request={"resource": f"projects/{probe.project}", "permissions": wanted},
-            timeout=probe.settings.call_timeout_s,
+            timeout=probe.settings.api.call_timeout_s,
             retry=None,
         )
     except Exception as exc:
@@ -356,7 +356,7 @@ def check_runner_job(probe: Probe) -> Result:
         parent = f"projects/{probe.project}/locations/{region}/jobs/{job}"
         try:
             probe.clients.executions().list_executions(
-                request={"parent": parent, "page_size": 1}, timeout=settings.call_timeout_s, retry=None
+                request={"parent": parent, "page_size": 1}, timeout=settings.api.call_timeout_s, retry=None
             )
         except Exception as exc:
             if _api_error(exc) == "NotFound":
@@ -420,7 +420,7 @@ def _wandb_key(probe: Probe) -> str | None:
     import netrc
     from urllib.parse import urlparse
 
-    host = urlparse(probe.settings.wandb_base_url or WANDB_DEFAULT_URL).hostname or ""
+    host = urlparse(probe.settings.emulator.wandb_url or WANDB_DEFAULT_URL).hostname or ""
     try:
         found = netrc.netrc().authenticators(host)
     except (OSError, netrc.NetrcParseError):
@@ -436,14 +436,14 @@ def wandb_query(probe: Probe, query: str, variables: Mapping[str, Any] | None = 
     if not key:
         raise WandbError("no W&B API key", status=401)
     probe.facts["wandb_key"] = key
-    url = (probe.settings.wandb_base_url or WANDB_DEFAULT_URL).rstrip("/") + "/graphql"
+    url = (probe.settings.emulator.wandb_url or WANDB_DEFAULT_URL).rstrip("/") + "/graphql"
     try:
         answer = requests.post(
             url, json={"query": query, "variables": dict(variables or {})}, auth=("api", key),
-            timeout=probe.settings.call_timeout_s,
+            timeout=probe.settings.api.call_timeout_s,
         )
     except requests.Timeout:
-        raise WandbError(f"no answer from {url} within {probe.settings.call_timeout_s:g} s") from None
+        raise WandbError(f"no answer from {url} within {probe.settings.api.call_timeout_s:g} s") from None
     except requests.RequestException as exc:
         raise WandbError(f"cannot reach {url}: {type(exc).__name__}") from None
     try:
@@ -471,12 +471,12 @@ def check_wandb_key(probe: Probe) -> Result:
         return _wandb_failure("W&B key", exc)
     if not viewer:
         return Result("W&B key", False, "W&B knows no user for this key", "wandb login --relogin")
-    probe.facts["wandb_entity"] = probe.settings.wandb_entity or viewer.get("entity") or ""
+    probe.facts["wandb_entity"] = probe.settings.wandb.entity or viewer.get("entity") or ""
     return Result("W&B key", True, f"user {viewer.get('username')} (default entity {viewer.get('entity')})")
 
 
 def check_wandb_entity(probe: Probe) -> Result:
-    entity = probe.facts.get("wandb_entity") or probe.settings.wandb_entity
+    entity = probe.facts.get("wandb_entity") or probe.settings.wandb.entity
     if not entity:
         return Result("W&B entity", False, "no entity set and the key has no default", "set [wandb] entity in arr_actors.toml")
     try:
@@ -495,8 +495,8 @@ _PROJECT_QUERY = "query Project($entity: String!, $name: String!) { project(enti
 
 
 def check_wandb_project(probe: Probe) -> Result:
-    entity = probe.facts.get("wandb_entity") or probe.settings.wandb_entity
-    name = probe.settings.wandb_project
+    entity = probe.facts.get("wandb_entity") or probe.settings.wandb.entity
+    name = probe.settings.wandb.project
     try:
         found = wandb_query(probe, _PROJECT_QUERY, {"entity": entity, "name": name})
     except Exception as exc:
@@ -516,7 +516,7 @@ _QUEUE_QUERY = (
 
 
 def check_wandb_queue(probe: Probe) -> Result:
-    entity = probe.facts.get("wandb_entity") or probe.settings.wandb_entity
+    entity = probe.facts.get("wandb_entity") or probe.settings.wandb.entity
     queue = probe.settings.queue
     try:
         found = wandb_query(probe, _QUEUE_QUERY, {"entity": entity, "project": LAUNCH_PROJECT, "queue": queue})

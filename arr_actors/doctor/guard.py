@@ -29,7 +29,7 @@ _PR_SET_PDEATHSIG = 1
 
 def check_deadline(settings: Settings) -> float:
     """How long one check may take: two calls and the libraries' import."""
-    return 2 * settings.call_timeout_s + 15.0
+    return 2 * settings.api.call_timeout_s + 15.0
 
 
 def _child(settings: Settings, skip: frozenset[str], failed: frozenset[str], conn: Connection, parent: int) -> None:

@@ -152,6 +152,55 @@ FAILURES: tuple[FailureClass, ...] = (
         _ERROR_RUNNING + "google.api_core.exceptions.DeadlineExceeded: 504 Deadline Exceeded",
     ),
     FailureClass("wandb_error", "wandb_error", "wandb: ERROR Unable to find queue {queue} in entity {entity}"),
+    FailureClass(
+        "zone_stockout",
+        "capacity",
+        _ERROR_RUNNING
+        + "google.api_core.exceptions.ServiceUnavailable: 503 ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS: The zone "
+        "'projects/{project}/zones/{region}-a' does not have enough resources available to fulfill the request.",
+    ),
+    FailureClass(
+        "out_of_memory",
+        "memory",
+        _ERROR_RUNNING + "The replica workerpool0-0 ran out-of-memory and exited with a non-zero status of 9(SIGKILL).",
+    ),
+    FailureClass(
+        "exec_format",
+        "image_start",
+        _ERROR_RUNNING + "terminated: Application failed to start: failed to load /app/entrypoint.sh: exec format error",
+    ),
+    FailureClass(
+        "consumer_invalid",
+        "invalid_project",
+        _ERROR_RUNNING
+        + "google.api_core.exceptions.PermissionDenied: 403 CONSUMER_INVALID: Permission denied on resource project "
+        "My Project.",
+    ),
+    FailureClass(
+        "pip_requirement",
+        "build_dependency",
+        _ERROR_RUNNING + "ERROR: No matching distribution found for torch==2.9.9",
+    ),
+    FailureClass(
+        "docker_build",
+        "build_failed",
+        _ERROR_RUNNING + "The command '/bin/sh -c pip install -r requirements.txt' returned a non-zero code: 1",
+    ),
+    FailureClass(
+        "replica_exit",
+        "container_exit",
+        "Task vertex-ai-launcher-x7k2p-task0 failed with message: The container exited with a non-zero status of 1.",
+    ),
+    FailureClass(
+        "wandb_500",
+        "wandb_service_error",
+        "wandb: ERROR Error while calling W&B API: An internal error occurred. Please contact support. (<Response [500]>)",
+    ),
+    FailureClass(
+        "wandb_400",
+        "wandb_api_error",
+        "wandb: ERROR Error while calling W&B API: Agent user not valid (<Response [400]>)",
+    ),
 )
 
 FAILURES_BY_KEY: Mapping[str, FailureClass] = {f.key: f for f in FAILURES}

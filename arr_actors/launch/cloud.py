@@ -203,7 +203,7 @@ class Cloud:
         """
         from arr_actors.sources.logs import LogReadDeferred, read_execution_logs
 
-        settings = self.settings.replace(call_timeout_s=max(1.0, timeout_s))
+        settings = self.settings.with_values({"api.call_timeout_s": max(1.0, timeout_s)})
         try:
             found = read_execution_logs(
                 settings, region=self.region, executions=[name], since=since, wait_s=timeout_s, clients=self.clients

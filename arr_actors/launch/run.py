@@ -52,7 +52,7 @@ class Clock:
 
 def call_timeout(settings: Settings, *, remaining: float) -> float:
     """The configured call timeout, shortened so a call ends near the launch's deadline."""
-    return min(settings.call_timeout_s, max(MIN_CALL_S, remaining))
+    return min(settings.api.call_timeout_s, max(MIN_CALL_S, remaining))
 
 
 def follow(settings: Settings, options: Options, *, region: str, progress: Progress, clock: Clock = Clock()) -> Result:
@@ -204,7 +204,7 @@ def _diagnose(
     while True:
         remaining = give_up - clock.monotonic()
         try:
-            timeout_s = max(MIN_CALL_S, min(cloud.settings.call_timeout_s, remaining))
+            timeout_s = max(MIN_CALL_S, min(cloud.settings.api.call_timeout_s, remaining))
             lines = cloud.execution_log(execution, timeout_s=timeout_s, since=since)
             diagnosis, problem = diagnose(lines, status=status), ""
             # Done when the error was found, or when the log stopped growing (the newest

@@ -14,13 +14,14 @@ imports gRPC, so the fork is as clean as a fork server's) and then:
 
 Start-up is kept apart from fetching: the child builds its source first — the
 source imports its cloud libraries and makes its clients, which takes seconds —
-and only then says ``FetchReady`` and reads its first request, so a fetch's
+and only then says ``FetchReady`` and reads its first StartFetch, so a fetch's
 deadline measures the fetch. ``supervision.startup_deadline_s`` bounds the
 start-up instead.
 
-Requests and results are codec JSON over a ``multiprocessing`` connection; a
-result larger than ``settings.max_result_bytes`` is replaced by an error here,
-and the parent refuses oversized messages on its side as well.
+StartFetch in, FetchReady and FetchResult out: codec JSON over a
+``multiprocessing`` connection. A result larger than
+``settings.supervision.max_result_bytes`` is replaced by an error here, and the parent
+refuses oversized messages on its side as well.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, NoReturn
 
 from arr_actors import messages, partial_rows
-from arr_actors.messages import FetchReady, FetchRequest, FetchResult, TableData
-from arr_actors.runtime import faults
+from arr_actors.messages import FetchReady, FetchResult, StartFetch, TableData
+from arr_actors.runtime import injected
 from arr_actors.tables import load_function
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ def run(
     *,
     settings: Settings,
     table: str,
+    generation: int,
     source_factory: str,
     launcher_pid: int,
 ) -> NoReturn:
@@ -71,7 +73,14 @@ def run(
     born = time.monotonic()
     try:
         prepare_process(launcher_pid, table=table)
-        code = serve(Connection(conn_fd), settings=settings, table=table, source_factory=source_factory, born=born)
+        code = serve(
+            Connection(conn_fd),
+            settings=settings,
+            table=table,
+            generation=generation,
+            source_factory=source_factory,
+            born=born,
+        )
     except BaseException:  # the process ends here whatever happened; say why first
         import traceback
 
@@ -127,21 +136,28 @@ def _watch_parent(launcher_pid: int) -> None:
 
 
 def serve(
-    conn: Connection, *, settings: Settings, table: str, source_factory: str, born: float | None = None
+    conn: Connection,
+    *,
+    settings: Settings,
+    table: str,
+    generation: int,
+    source_factory: str,
+    born: float | None = None,
 ) -> int:
-    """Build the source, say ready, then answer fetch requests until the parent closes the connection.
+    """Build the source, say ready, then answer StartFetch until the parent closes the connection.
 
     ``born`` (monotonic) is when the process started; the start-up time reported
     with FetchReady counts from there.
     """
     fault = settings.fault(table)
     deadline = settings.policy(table).deadline
-    limit = settings.max_result_bytes
+    limit = settings.supervision.max_result_bytes
     began = time.monotonic() if born is None else born
     fetch, startup_error = open_fetch(settings, table=table, source_factory=source_factory)
     startup_s = round(time.monotonic() - began, 6)
     try:
-        conn.send_bytes(messages.to_json(FetchReady(startup_s=startup_s, error=startup_error)).encode())
+        ready = FetchReady(table=table, generation=generation, startup_s=startup_s, error=startup_error)
+        conn.send_bytes(messages.to_json(ready).encode())
     except OSError:
         return 0  # the parent already gave up on this process
     while True:
@@ -149,15 +165,14 @@ def serve(
             raw = conn.recv_bytes(REQUEST_MAX_BYTES)
         except EOFError:
             return 0
-        request = messages.from_json(bytes(raw), expect=(FetchRequest,))
-        faulthandler.dump_traceback_later(deadline + settings.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True)
-        started = time.monotonic()
+        request = messages.from_json(bytes(raw), expect=(StartFetch,))
+        faulthandler.dump_traceback_later(deadline + settings.supervision.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True)
         data: TableData | None = None
         error = ""
         try:
             # Faults act at fetch time, after start-up: ``hang`` hangs a fetch, not the loading.
             if fault:
-                data = faults.apply_fault(fault, max_result_bytes=limit, send_raw=conn.send_bytes)
+                data = injected.apply_fault(fault, max_result_bytes=limit, send_raw=conn.send_bytes)
             if data is None:
                 if fetch is None and startup_error:
                     # The first fetch reports why the source could not be built ...
@@ -166,7 +181,7 @@ def serve(
                     if fetch is None:
                         # ... later ones try again (credentials may have been fixed since).
                         fetch = load_function(source_factory)(settings, table)
-                    partial_rows.listen(functools.partial(_send_partial, conn, request, started=started, limit=limit))
+                    partial_rows.listen(functools.partial(_send_partial, conn, request, limit=limit))
                     try:
                         data = fetch()
                     finally:
@@ -175,8 +190,7 @@ def serve(
                         raise TypeError(f"the source returned {type(data).__name__}, not TableData")
         except (Exception, SystemExit) as exc:
             data, error = None, describe_error(exc)
-        duration = round(time.monotonic() - started, 6)
-        payload = encode_result(request, data=data, error=error, duration=duration, limit=limit)
+        payload = encode_result(request, data=data, error=error, limit=limit)
         faulthandler.cancel_dump_traceback_later()
         conn.send_bytes(payload)
 
@@ -192,7 +206,7 @@ def open_fetch(
     that failed).
     """
     faulthandler.dump_traceback_later(
-        settings.startup_deadline_s + settings.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True
+        settings.supervision.startup_deadline_s + settings.supervision.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True
     )
     try:
         return load_function(source_factory)(settings, table), ""
@@ -202,24 +216,23 @@ def open_fetch(
         faulthandler.cancel_dump_traceback_later()
 
 
-def _send_partial(conn: Connection, request: FetchRequest, data: TableData, *, started: float, limit: int) -> None:
+def _send_partial(conn: Connection, request: StartFetch, data: TableData, *, limit: int) -> None:
     """Send the rows a fetch has so far; rows that cannot be sent are left for the final result."""
     if not isinstance(data, TableData):
         return
-    duration = round(time.monotonic() - started, 6)
-    result = FetchResult(generation=request.generation, seq=request.seq, duration_s=duration, data=data, partial=True)
+    result = FetchResult(table=request.table, generation=request.generation, seq=request.seq, data=data, partial=True)
     payload, _ = _encoded(result, limit)
     if payload:
         conn.send_bytes(payload)
 
 
-def encode_result(request: FetchRequest, *, data: TableData | None, error: str, duration: float, limit: int) -> bytes:
-    """The result as codec JSON, or an error result when it cannot be sent as it is."""
-    result = FetchResult(generation=request.generation, seq=request.seq, duration_s=duration, data=data, error=error)
+def encode_result(request: StartFetch, *, data: TableData | None, error: str, limit: int) -> bytes:
+    """The answer to ``request`` as codec JSON, or an error result when it cannot be sent as it is."""
+    result = FetchResult(table=request.table, generation=request.generation, seq=request.seq, data=data, error=error)
     payload, problem = _encoded(result, limit)
     if payload:
         return payload
-    result = FetchResult(generation=request.generation, seq=request.seq, duration_s=duration, error=problem)
+    result = FetchResult(table=request.table, generation=request.generation, seq=request.seq, error=problem)
     return messages.to_json(result).encode()
 
 

@@ -1,10 +1,11 @@
 """The fetcher actor of one table: owns that table's child process.
 
 The watchdog decides *when* (StartFetch, KillFetch); the fetcher does the
-process work: start a child through the launcher, send it requests, turn what
-comes back — the child's ready message, results, oversized messages,
-end-of-file, the launcher's exit report — into ChildReady / FetchOutcome /
-ChildGone for the watchdog.
+process work: start a child through the launcher, send it the StartFetch as it
+is, and pass what comes back on to the watchdog — the child's FetchReady and
+FetchResult as they are, once checked; a FetchResult with the error when the
+child cannot answer (it could not be started, sent something invalid or too
+large); ChildGone once the launcher reaped it.
 
 A reader thread per child blocks on the child's connection and forwards every
 message to the actor. Each child has a token; anything from a child that is not
@@ -26,28 +27,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pykka
 
 from arr_actors import messages
-from arr_actors.messages import FetchReady, FetchRequest, FetchResult
-from arr_actors.runtime.protocol import (
-    ChildClosed,
-    ChildExited,
-    ChildGone,
-    ChildLaunched,
-    ChildMessage,
-    ChildOversize,
-    ChildReady,
-    ChildSpawned,
-    ChildSpawnFailed,
-    FetchOutcome,
-    FetchProgress,
-    KillFetch,
-    StartFetch,
-)
+from arr_actors.messages import ChildExited, ChildSpawned, ChildSpawnFailed, FetchReady, FetchResult, StartFetch
+from arr_actors.runtime.protocol import ChildClosed, ChildGone, ChildLaunched, ChildMessage, ChildOversize, KillFetch
 from arr_actors.runtime.starter import LauncherError, ProcessStarter
+
+if TYPE_CHECKING:
+    from arr_actors.runtime.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +138,7 @@ class Fetcher(pykka.ThreadingActor):
         table: str,
         *,
         starter: ProcessStarter,
-        watchdog: Any,
+        watchdog: pykka.ActorRef[Watchdog],
         kill_grace: float,
         max_result_bytes: int,
     ) -> None:
@@ -193,8 +183,7 @@ class Fetcher(pykka.ThreadingActor):
             if child is not None:
                 if child.seq is not None:
                     seq, child.seq = child.seq, None
-                    error = f"could not start the fetch process: {message.error}"
-                    self._tell_watchdog(FetchOutcome(self.table, child.generation, seq, None, error))
+                    self._fail(child.generation, seq, f"could not start the fetch process: {message.error}")
                 self._on_exit(child, f"could not start: {message.error}")
         elif isinstance(message, ChildExited):
             child = self._children.get(message.token)
@@ -219,16 +208,14 @@ class Fetcher(pykka.ThreadingActor):
             try:
                 current = self._spawn(message.generation)
             except LauncherError as exc:
-                error = f"could not start the fetch process: {exc}"
-                self._tell_watchdog(FetchOutcome(self.table, message.generation, message.seq, None, error))
+                self._fail(message.generation, message.seq, f"could not start the fetch process: {exc}")
                 return
         current.seq = message.seq
-        request = messages.to_json(FetchRequest(generation=message.generation, seq=message.seq)).encode()
-        current.reader.send(request)
+        current.reader.send(messages.to_json(message).encode())
 
     def _spawn(self, generation: int) -> _Child:
         deliver = self.actor_ref.tell
-        token, sock = self._starter.spawn(self.table, deliver)
+        token, sock = self._starter.spawn(self.table, deliver, generation=generation)
         reader = ChildReader(sock, token=token, deliver=deliver, max_bytes=self._max_bytes)
         child = _Child(token=token, generation=generation, reader=reader)
         self._children[token] = child
@@ -240,28 +227,29 @@ class Fetcher(pykka.ThreadingActor):
         if child is None or child is not self._current:
             return  # a late answer from a child we gave up on
         try:
-            result = messages.from_json(message.payload, expect=(FetchResult, FetchReady))
+            answer = messages.from_json(message.payload, expect=(FetchResult, FetchReady))
+            if (answer.table, answer.generation) != (self.table, child.generation):
+                raise messages.CodecError(
+                    f"it answered as generation {answer.generation} of {answer.table!r}, "
+                    f"not {child.generation} of {self.table!r}"
+                )
         except messages.CodecError as exc:
             if child.seq is None:
                 return  # nothing waits for it; the next fetch will find out
             seq, child.seq = child.seq, None
-            error = f"the fetch process sent an invalid result: {exc}"
-            self._tell_watchdog(FetchOutcome(self.table, child.generation, seq, None, error))
+            self._fail(child.generation, seq, f"the fetch process sent an invalid result: {exc}")
             self._retire(child, "invalid result")
             return
-        if isinstance(result, FetchReady):
+        if isinstance(answer, FetchReady):
             if not child.ready:
                 child.ready = True
-                self._tell_watchdog(ChildReady(self.table, child.generation, result.startup_s, result.error))
+                self._tell_watchdog(answer)
             return
-        if child.seq is None or result.seq != child.seq:
+        if child.seq is None or answer.seq != child.seq:
             return
-        if result.partial:
-            if result.data is not None:
-                self._tell_watchdog(FetchProgress(self.table, child.generation, result.seq, result.data))
-            return
-        child.seq = None
-        self._tell_watchdog(FetchOutcome(self.table, child.generation, result.seq, result.data, result.error))
+        if not answer.partial:
+            child.seq = None
+        self._tell_watchdog(answer)
 
     def _on_oversize(self, message: ChildOversize) -> None:
         child = self._children.get(message.token)
@@ -273,7 +261,7 @@ class Fetcher(pykka.ThreadingActor):
                 f"result too large: more than {message.limit:,} bytes; fetch process restarted "
                 "(lower the table's row limit or raise supervision.max_result_bytes)"
             )
-            self._tell_watchdog(FetchOutcome(self.table, child.generation, seq, None, error))
+            self._fail(child.generation, seq, error)
         self._retire(child, "oversize")
 
     def _on_exit(self, child: _Child, cause: str) -> None:
@@ -309,6 +297,10 @@ class Fetcher(pykka.ThreadingActor):
             self._starter.kill(child.token, grace=self._kill_grace)
         if self._current is child:
             self._current = None
+
+    def _fail(self, generation: int, seq: int, error: str) -> None:
+        """Answer fetch ``seq`` with ``error``: its child could not."""
+        self._tell_watchdog(FetchResult(table=self.table, generation=generation, seq=seq, error=error))
 
     def _tell_watchdog(self, message: Any) -> None:
         try:

@@ -15,22 +15,19 @@ Why a process of its own rather than starting children from the UI process:
 * When the UI process goes away — quit, crash, SIGKILL — the control socket
   reaches end-of-file and the launcher kills every group, reaps them and exits.
 
-Protocol (JSON over a SOCK_SEQPACKET socket; one message per packet):
-  parent -> launcher: init {settings (pickled, base64), source_factory, sys_path},
-                      spawn {token, table} + the child's socket end (SCM_RIGHTS),
-                      kill {token, grace}, shutdown {}
-  launcher -> parent: ready {pid}, spawned {token, pid}, spawn_failed {token, error},
-                      exited {token, pid, returncode}
+Protocol: messages of :mod:`arr_actors.messages` in its strict, versioned JSON
+codec over a SOCK_SEQPACKET socket, one message per packet:
+  parent -> launcher: LauncherInit (settings, source_factory, sys_path), first;
+                      SpawnChild + the child's socket end (SCM_RIGHTS);
+                      KillChild; StopLauncher
+  launcher -> parent: LauncherReady, then ChildSpawned, ChildSpawnFailed, ChildExited
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import ctypes
-import json
 import os
-import pickle
 import select
 import signal
 import socket
@@ -38,9 +35,27 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
+from arr_actors import messages
+from arr_actors.messages import (
+    LAUNCHER_MESSAGE_TYPES,
+    ChildExited,
+    ChildSpawned,
+    ChildSpawnFailed,
+    KillChild,
+    LauncherInit,
+    LauncherReady,
+    SpawnChild,
+    StopLauncher,
+)
 from arr_actors.runtime import child
+
+if TYPE_CHECKING:
+    from arr_actors.config import Settings
+
+LauncherMessage = LauncherInit | SpawnChild | KillChild | StopLauncher
+Report = LauncherReady | ChildSpawned | ChildSpawnFailed | ChildExited
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -67,47 +82,55 @@ class Launcher:
         self.pid = os.getpid()
         self.parent_pid = parent_pid
         self.wake_fd = wake_fd
-        self.settings: Any = None
+        self.settings: Settings | None = None
         self.source_factory = ""
         self.children: dict[int, Tracked] = {}  # by pid
         self.stopping = False
 
-    def send(self, **message: Any) -> None:
+    def send(self, report: Report) -> None:
         try:
-            self.control.send(json.dumps(message).encode())
+            self.control.send(messages.to_json(report).encode())
         except OSError:
             # The parent is gone; end-of-file on the next receive shuts us down.
             pass
 
-    def receive(self) -> tuple[dict[str, Any] | None, list[int]]:
+    def receive(self) -> tuple[LauncherMessage | None, list[int]]:
+        """The next message and the fds that came with it; None at end-of-file. CodecError (a ValueError) if bad."""
         data, fds, _flags, _addr = socket.recv_fds(self.control, MAX_PACKET, 4)
         if not data:
             for fd in fds:
                 os.close(fd)
             return None, []
-        return json.loads(data), fds
+        try:
+            return messages.from_json(data, expect=LAUNCHER_MESSAGE_TYPES), fds
+        except messages.CodecError:
+            for fd in fds:
+                os.close(fd)
+            raise
 
-    def handle(self, message: dict[str, Any], fds: list[int]) -> None:
-        op = message.get("op")
-        if op == "init":
-            self.settings = pickle.loads(base64.b64decode(message["settings"]))
-            self.source_factory = message["source_factory"]
-            sys.path[:] = message["sys_path"]
-        elif op == "spawn":
-            self.spawn(int(message["token"]), str(message["table"]), fds)
+    def handle(self, message: LauncherMessage, fds: list[int]) -> None:
+        if isinstance(message, LauncherInit):
+            self.settings = message.settings
+            self.source_factory = message.source_factory
+            sys.path[:] = message.sys_path
+        elif isinstance(message, SpawnChild):
+            self.spawn(message, fds)
             fds = []
-        elif op == "kill":
-            self.kill(int(message["token"]), float(message["grace"]))
-        elif op == "shutdown":
+        elif isinstance(message, KillChild):
+            self.kill(message.token, message.grace)
+        elif isinstance(message, StopLauncher):
             self.stopping = True
         for fd in fds:  # anything passed with a message that takes none
             os.close(fd)
 
-    def spawn(self, token: int, table: str, fds: list[int]) -> None:
-        if len(fds) != 1 or self.settings is None:
+    def spawn(self, order: SpawnChild, fds: list[int]) -> None:
+        token, table = order.token, order.table
+        settings = self.settings
+        if len(fds) != 1 or settings is None:
             for fd in fds:
                 os.close(fd)
-            self.send(op="spawn_failed", token=token, error="launcher protocol error: spawn without a socket or init")
+            error = "launcher protocol error: spawn without a socket or init"
+            self.send(ChildSpawnFailed(token=token, error=error))
             return
         (conn_fd,) = fds
         # Until the child has dropped our handlers, a signal sent to it would run
@@ -120,19 +143,19 @@ class Launcher:
         except OSError as exc:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(conn_fd)
-            self.send(op="spawn_failed", token=token, error=f"fork failed: {exc.strerror}")
+            self.send(ChildSpawnFailed(token=token, error=f"fork failed: {exc.strerror}"))
             return
         if pid == 0:
-            self.become_child(conn_fd, table, mask)
+            self.become_child(conn_fd, order, settings, mask)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         # Both sides set the group, so it exists before either can be signalled.
         with contextlib.suppress(OSError):
             os.setpgid(pid, pid)
         os.close(conn_fd)
         self.children[pid] = Tracked(token=token, pid=pid, table=table)
-        self.send(op="spawned", token=token, pid=pid)
+        self.send(ChildSpawned(token=token, pid=pid))
 
-    def become_child(self, conn_fd: int, table: str, mask: set[signal.Signals]) -> None:
+    def become_child(self, conn_fd: int, order: SpawnChild, settings: Settings, mask: Iterable[int]) -> None:
         """In the forked child: drop everything of the launcher, then serve fetches."""
         try:
             signal.set_wakeup_fd(-1)
@@ -144,7 +167,12 @@ class Launcher:
                 os.dup2(conn_fd, 3)
             os.closerange(4, _max_fd())
             child.run(
-                3, settings=self.settings, table=table, source_factory=self.source_factory, launcher_pid=self.pid
+                3,
+                settings=settings,
+                table=order.table,
+                generation=order.generation,
+                source_factory=self.source_factory,
+                launcher_pid=self.pid,
             )
         finally:
             os._exit(child.EXIT_CODE_INTERNAL)
@@ -194,7 +222,8 @@ class Launcher:
             except ChildProcessError:
                 continue
             if tracked is not None:
-                self.send(op="exited", token=tracked.token, pid=pid, returncode=os.waitstatus_to_exitcode(status))
+                returncode = os.waitstatus_to_exitcode(status)
+                self.send(ChildExited(token=tracked.token, pid=pid, returncode=returncode))
                 # What the dead child started outside its group (e.g. wandb-core,
                 # which makes a session of its own) has just been re-parented to us.
                 self.kill_orphans()
@@ -228,7 +257,7 @@ class Launcher:
         poller = select.poll()
         poller.register(self.control, select.POLLIN)
         poller.register(self.wake_fd, select.POLLIN)
-        self.send(op="ready", pid=os.getpid())
+        self.send(LauncherReady(pid=os.getpid()))
         while not self.stopping:
             for fd, _events in poller.poll(self.next_timeout_ms()):
                 if fd == self.wake_fd:
@@ -320,7 +349,7 @@ def main(argv: list[str]) -> int:
         message, fds = launcher.receive()
     except (OSError, ValueError):
         return 1
-    if message is None or message.get("op") != "init":
+    if not isinstance(message, LauncherInit):
         return 1
     launcher.handle(message, fds)
     launcher.run()

@@ -26,7 +26,7 @@ ROUND_SLACK_S = 10.0
 
 
 class FirstOutcomes:
-    """Subscriber keeping each table's first outcome snapshot; thread-safe."""
+    """A Subscriber keeping each table's first outcome snapshot; thread-safe."""
 
     def __init__(self, tables: Sequence[str]) -> None:
         self._tables = tuple(tables)
@@ -55,7 +55,7 @@ class FirstOutcomes:
 def round_timeout(settings: Settings, tables: Sequence[str] = TABLE_KEYS) -> float:
     """The longest a round can take: a child's start-up allowance, then the longest deadline, then the kill."""
     longest = max(settings.policy(t).deadline for t in tables)
-    return settings.startup_deadline_s + longest + settings.kill_grace_s + ROUND_SLACK_S
+    return settings.supervision.startup_deadline_s + longest + settings.supervision.kill_grace_s + ROUND_SLACK_S
 
 
 def run_once(

@@ -1,70 +1,29 @@
-"""Messages between the watchdog and the fetchers (inside the runtime only).
+"""Messages that stay inside the runtime's own process (between its threads and actors).
 
-What the rest of the program sees (snapshots, notices, commands) lives in
-:mod:`arr_actors.messages`; these values never leave the runtime, so they are
-not part of the JSON codec. Like every message they are frozen.
+What crosses a process boundary — StartFetch, FetchResult and FetchReady to and
+from a fetch process, the launcher's protocol — and what the rest of the
+program sees lives in :mod:`arr_actors.messages` with the JSON codec. These
+values never leave the UI process, so they are not part of the codec. Like
+every message they are frozen.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from arr_actors.messages import TableData
 
-
-# Watchdog to fetcher.
-@dataclass(frozen=True, slots=True)
-class StartFetch:
-    """Run fetch ``seq`` in a child of incarnation ``generation`` (started if needed)."""
-
-    generation: int
-    seq: int
-
-
+# Watchdog to fetcher (the policy decides it).
 @dataclass(frozen=True, slots=True)
 class KillFetch:
     """Kill the child of ``generation`` (it is running fetch ``seq``)."""
 
+    table: str
     generation: int
     seq: int
     reason: str  # "deadline", "startup", "oversize", "stop"
 
 
 # Fetcher to watchdog.
-@dataclass(frozen=True, slots=True)
-class FetchOutcome:
-    """A child answered fetch ``seq``: rows or an error text."""
-
-    table: str
-    generation: int
-    seq: int
-    data: TableData | None
-    error: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class FetchProgress:
-    """Fetch ``seq`` is still running and already has these rows."""
-
-    table: str
-    generation: int
-    seq: int
-    data: TableData
-
-
-@dataclass(frozen=True, slots=True)
-class ChildReady:
-    """The child of ``generation`` has loaded its source (in ``startup_s``); its fetch starts now.
-
-    ``error`` is set when the source could not be built; the fetch then reports it.
-    """
-
-    table: str
-    generation: int
-    startup_s: float
-    error: str = ""
-
-
 @dataclass(frozen=True, slots=True)
 class ChildLaunched:
     table: str
@@ -90,34 +49,9 @@ class ChildGone:
     kill_s: float | None = None
 
 
-# Launcher and reader thread to fetcher.
-# ``token`` names one child incarnation inside the System (a pid can be reused,
-# a token is not).
-
-
-@dataclass(frozen=True, slots=True)
-class ChildSpawned:
-    token: int
-    pid: int
-
-
-@dataclass(frozen=True, slots=True)
-class ChildSpawnFailed:
-    token: int
-    error: str
-
-
-@dataclass(frozen=True, slots=True)
-class ChildExited:
-    """The launcher reaped the child (``returncode`` < 0: killed by that signal).
-
-    ``returncode`` is None when the launcher itself went away and took its
-    children with it.
-    """
-
-    token: int
-    pid: int | None
-    returncode: int | None
+# Reader thread to fetcher. ``token`` names one child incarnation inside the
+# System (a pid can be reused, a token is not); the launcher's reports about it
+# (ChildSpawned, ChildSpawnFailed, ChildExited) come from arr_actors.messages.
 
 
 @dataclass(frozen=True, slots=True)

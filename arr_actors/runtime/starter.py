@@ -7,18 +7,17 @@ that created it exits, so that thread must live exactly as long as the System.
 
 Fetchers call :meth:`ProcessStarter.spawn` and :meth:`ProcessStarter.kill` from
 their own threads; each child's reports (spawned, exited) come back to the
-``deliver`` callable given at spawn time — a fetcher actor's ``tell``.
+``deliver`` callable given at spawn time — a fetcher actor's ``tell``. Both
+ways the messages are those of :mod:`arr_actors.messages` (see the protocol in
+:mod:`arr_actors.runtime.launcher`); the reports are delivered as they come.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import itertools
-import json
 import logging
 import os
-import pickle
 import select
 import socket
 import subprocess
@@ -29,7 +28,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from arr_actors.runtime.protocol import ChildExited, ChildSpawned, ChildSpawnFailed
+from arr_actors import messages
+from arr_actors.messages import (
+    LAUNCHER_REPORT_TYPES,
+    ChildExited,
+    ChildSpawned,
+    ChildSpawnFailed,
+    KillChild,
+    LauncherInit,
+    LauncherReady,
+    SpawnChild,
+    StopLauncher,
+)
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -103,8 +113,8 @@ class ProcessStarter:
                     out.setdefault(entry.table, []).append(entry.pid)
         return out
 
-    def spawn(self, table: str, deliver: Callable[[Any], None]) -> tuple[int, socket.socket]:
-        """Ask for a new child of ``table``; returns its token and the parent's end of its socket.
+    def spawn(self, table: str, deliver: Callable[[Any], None], *, generation: int) -> tuple[int, socket.socket]:
+        """Ask for child ``generation`` of ``table``; returns its token and the parent's end of its socket.
 
         Raises LauncherError when the launcher cannot be reached; the child's
         fate is otherwise reported to ``deliver``.
@@ -114,7 +124,7 @@ class ProcessStarter:
         with self._lock:
             self._entries[token] = _Entry(table=table, deliver=deliver)
         try:
-            self._send({"op": "spawn", "token": token, "table": table}, fds=[child_end.fileno()])
+            self._send(SpawnChild(token=token, table=table, generation=generation), fds=[child_end.fileno()])
         except LauncherError:
             with self._lock:
                 self._entries.pop(token, None)
@@ -127,7 +137,7 @@ class ProcessStarter:
     def kill(self, token: int, *, grace: float) -> None:
         """SIGTERM the child's group, SIGKILL after ``grace`` (0: at once). Its exit is reported as usual."""
         try:
-            self._send({"op": "kill", "token": token, "grace": grace})
+            self._send(KillChild(token=token, grace=grace))
         except LauncherError as exc:
             # Without a launcher the child is gone already (PR_SET_PDEATHSIG), or will be with it.
             log.warning("could not ask for the kill of child %d: %s", token, exc)
@@ -142,7 +152,7 @@ class ProcessStarter:
         """Kill every child, let the launcher reap them and exit, and end the thread."""
         self._closing.set()
         with contextlib.suppress(LauncherError):
-            self._send({"op": "shutdown"}, wait=False)
+            self._send(StopLauncher(), wait=False)
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         if self._thread.is_alive():
@@ -155,8 +165,10 @@ class ProcessStarter:
                     proc.kill()
             self._thread.join(1.0)
 
-    def _send(self, message: dict[str, Any], *, fds: list[int] | None = None, wait: bool = True) -> None:
-        data = json.dumps(message).encode()
+    def _send(
+        self, message: SpawnChild | KillChild | StopLauncher, *, fds: list[int] | None = None, wait: bool = True
+    ) -> None:
+        data = messages.to_json(message).encode()
         if wait and not self._closing.is_set():
             self._ready.wait(LAUNCH_TIMEOUT_S)
         with self._lock:
@@ -197,7 +209,7 @@ class ProcessStarter:
             if self._closing.is_set():
                 # close() may have run while the launcher was coming up.
                 with contextlib.suppress(LauncherError):
-                    self._send({"op": "shutdown"}, wait=False)
+                    self._send(StopLauncher(), wait=False)
             self._serve(sock)
             with self._lock:
                 self._sock = None
@@ -214,7 +226,7 @@ class ProcessStarter:
 
     def _launch(self) -> tuple[socket.socket, subprocess.Popen[bytes]]:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        stderr = _open_log(self._settings.state_dir)
+        stderr = _open_log(self._settings.paths.state_dir)
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "arr_actors.runtime.launcher", str(theirs.fileno()), str(os.getpid())],
@@ -235,20 +247,16 @@ class ProcessStarter:
                 os.close(stderr)
         with self._lock:
             self._proc = proc
-        init = {
-            "op": "init",
-            "settings": base64.b64encode(pickle.dumps(self._settings)).decode(),
-            "source_factory": self._source_factory,
-            "sys_path": list(sys.path),
-        }
+        init = LauncherInit(settings=self._settings, source_factory=self._source_factory, sys_path=tuple(sys.path))
         try:
-            ours.send(json.dumps(init).encode())
+            ours.send(messages.to_json(init).encode())
             ours.settimeout(LAUNCH_TIMEOUT_S)
             data = ours.recv(MAX_PACKET)
             ours.settimeout(None)
-            message = json.loads(data) if data else {}
-            if message.get("op") != "ready":
-                raise LauncherError(f"unexpected first message {message!r} (see {LOG_NAME} in the state directory)")
+            try:
+                messages.from_json(data, expect=(LauncherReady,))
+            except messages.CodecError as exc:
+                raise LauncherError(f"unexpected first message ({exc}; see {LOG_NAME} in the state directory)") from None
         except (OSError, ValueError, LauncherError):
             ours.close()
             with contextlib.suppress(OSError):
@@ -269,31 +277,22 @@ class ProcessStarter:
             if not data:
                 return
             try:
-                message = json.loads(data)
-                self._dispatch(message)
+                report = messages.from_json(data, expect=LAUNCHER_REPORT_TYPES)
+                self._dispatch(report)
             except Exception:
                 log.exception("bad report from the fetch process launcher: %r", data[:200])
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        op = message.get("op")
-        token = int(message["token"])
+    def _dispatch(self, report: LauncherReady | ChildSpawned | ChildSpawnFailed | ChildExited) -> None:
+        if isinstance(report, LauncherReady):
+            return  # said once, at start (read by _launch)
         with self._lock:
-            entry = self._entries.get(token)
-            if entry is not None and op == "spawned":
-                entry.pid = int(message["pid"])
-            elif op in ("spawn_failed", "exited"):
-                self._entries.pop(token, None)
-        if entry is None:
-            return
-        if op == "spawned":
-            report: Any = ChildSpawned(token=token, pid=int(message["pid"]))
-        elif op == "spawn_failed":
-            report = ChildSpawnFailed(token=token, error=str(message["error"]))
-        elif op == "exited":
-            report = ChildExited(token=token, pid=int(message["pid"]), returncode=int(message["returncode"]))
-        else:
-            return
-        _deliver(entry, report)
+            entry = self._entries.get(report.token)
+            if entry is not None and isinstance(report, ChildSpawned):
+                entry.pid = report.pid
+            elif isinstance(report, (ChildSpawnFailed, ChildExited)):
+                self._entries.pop(report.token, None)
+        if entry is not None:
+            _deliver(entry, report)
 
     def _orphan_all(self) -> None:
         """The launcher is gone, and every child with it: say so for each."""

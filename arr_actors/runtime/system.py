@@ -26,12 +26,12 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import pykka
 
-from arr_actors.messages import RefreshRequest, SetPaused, Tick
+from arr_actors.messages import RefreshRequest, SetPaused, Subscriber, TableSnapshot, Tick
 from arr_actors.runtime.eventlog import EventLog
 from arr_actors.runtime.fetcher import Fetcher
 from arr_actors.runtime.starter import ProcessStarter
@@ -59,7 +59,7 @@ class System:
         self,
         *,
         starter: ProcessStarter,
-        watchdog: Any,
+        watchdog: pykka.ActorRef[Watchdog],
         ticker: Ticker | None,
         eventlog: EventLog,
     ) -> None:
@@ -122,11 +122,12 @@ class System:
 
 def start(
     settings: Settings,
-    subscribers: Sequence[Any],
+    subscribers: Sequence[Subscriber],
     *,
     source_factory: str = DEFAULT_SOURCE_FACTORY,
     clock: Callable[[], float] = time.time,
     tick_s: float | None = DEFAULT_TICK_S,
+    warm: Iterable[TableSnapshot] = (),
 ) -> System:
     """Start the runtime: every table fetched now, then on its own interval.
 
@@ -134,14 +135,16 @@ def start(
     FetchStarted, Notice and PauseChanged. ``source_factory`` is the
     "module:function" each child calls as ``factory(settings, table)`` to get
     its fetch function. ``tick_s=None`` starts no ticker: the caller sends
-    ``Tick(now)`` itself (tests, with ``clock`` as their own clock).
+    ``Tick(now)`` itself (tests, with ``clock`` as their own clock). ``warm``
+    are the previous run's snapshots (a warm start): until a table has rows of
+    its own, its snapshots show theirs.
     """
-    return _start(settings, subscribers, source_factory=source_factory, clock=clock, tick_s=tick_s)
+    return _start(settings, subscribers, source_factory=source_factory, clock=clock, tick_s=tick_s, warm=warm)
 
 
 def _start(
     settings: Settings,
-    subscribers: Sequence[Any],
+    subscribers: Sequence[Subscriber],
     *,
     source_factory: str = DEFAULT_SOURCE_FACTORY,
     clock: Callable[[], float] = time.time,
@@ -149,18 +152,19 @@ def _start(
     single_round: bool = False,
     tables: Sequence[str] = TABLE_KEYS,
     rand: Callable[[], float] | None = None,
+    warm: Iterable[TableSnapshot] = (),
 ) -> System:
     starter = ProcessStarter(settings, source_factory=source_factory)
     starter.start()
-    eventlog = EventLog(settings.state_dir)
+    eventlog = EventLog(settings.paths.state_dir)
 
-    def make_fetcher(table: str, watchdog_ref: Any) -> Any:
+    def make_fetcher(table: str, watchdog_ref: pykka.ActorRef[Watchdog]) -> pykka.ActorRef[Fetcher]:
         return Fetcher.start(
             table,
             starter=starter,
             watchdog=watchdog_ref,
-            kill_grace=settings.kill_grace_s,
-            max_result_bytes=settings.max_result_bytes,
+            kill_grace=settings.supervision.kill_grace_s,
+            max_result_bytes=settings.supervision.max_result_bytes,
         )
 
     # The first tick waits for the launcher, so its start-up (a fresh
@@ -177,6 +181,7 @@ def _start(
         single_round=single_round,
         rand=rand,
         wakeup=ticker.wake_at if ticker is not None else None,
+        warm={snapshot.table: snapshot for snapshot in warm},
     )
     if ticker is not None:
         ticker.start(watchdog)

@@ -1,9 +1,10 @@
 """The watchdog actor: the one owner of every table's schedule and deadline.
 
-It is a thin shell around :mod:`arr_actors.runtime.policy`: it feeds the pure
-state machine ticks, commands and fetch outcomes, and carries out what comes
-back — tell a fetcher to start or kill, send snapshots to the subscribers,
-write the event log. It also restarts a fetcher actor that died.
+It is a thin shell around :mod:`arr_actors.runtime.policy`: it forwards every
+event — ticks, commands, fetch results, child reports — to the pure state
+machine as it is, and carries out what comes back: hand StartFetch and
+KillFetch to the table's fetcher, send snapshots to the subscribers, write the
+event log. It also restarts a fetcher actor that died.
 
 pykka has no timers, so a :class:`Ticker` thread sends ``Tick(now)``: after
 every message the watchdog tells it when the next deadline, refresh or retry
@@ -17,34 +18,28 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pykka
 
-from arr_actors.messages import PauseChanged, RefreshRequest, SetPaused, Tick
+from arr_actors.messages import Subscriber, TableSnapshot, Tick
 from arr_actors.runtime import policy
 from arr_actors.runtime.eventlog import EventLog
-from arr_actors.runtime.policy import Limits, LogEvent, Publish, Step, TableState
-from arr_actors.runtime.protocol import (
-    ChildGone,
-    ChildLaunched,
-    ChildReady,
-    FetchOutcome,
-    FetchProgress,
-    KillFetch,
-    StartFetch,
-)
+from arr_actors.runtime.policy import Limits, LogEvent, Publish, TableState
+from arr_actors.runtime.protocol import ChildGone
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
+    from arr_actors.runtime.fetcher import Fetcher
+
+    FetcherRef = pykka.ActorRef[Fetcher]
+    FetcherFactory = Callable[[str, pykka.ActorRef["Watchdog"]], FetcherRef]  # (table, watchdog ref) -> fetcher
 
 log = logging.getLogger(__name__)
 
 #: How long stopping waits for each fetcher.
 FETCHER_STOP_S = 0.5
-
-FetcherFactory = Callable[[str, Any], Any]  # (table, watchdog ref) -> fetcher ActorRef
 
 
 class Watchdog(pykka.ThreadingActor):
@@ -55,7 +50,7 @@ class Watchdog(pykka.ThreadingActor):
         settings: Settings,
         *,
         tables: Sequence[str],
-        subscribers: Sequence[Any],
+        subscribers: Sequence[Subscriber],
         make_fetcher: FetcherFactory,
         kill_table: Callable[[str], None],
         clock: Callable[[], float],
@@ -63,6 +58,7 @@ class Watchdog(pykka.ThreadingActor):
         single_round: bool = False,
         rand: Callable[[], float] | None = None,
         wakeup: Callable[[float | None], None] | None = None,
+        warm: Mapping[str, TableSnapshot] | None = None,
     ) -> None:
         super().__init__()
         self._wakeup = wakeup
@@ -74,21 +70,21 @@ class Watchdog(pykka.ThreadingActor):
         self._clock = clock
         self._eventlog = eventlog
         self._rand = rand or random.Random().random
+        self._warm = dict(warm or {})
         self._limits = {t: Limits.from_settings(settings, t, single_round=single_round) for t in self._tables}
         self._states: dict[str, TableState] = {}
-        self._fetchers: dict[str, Any] = {}
-        self._paused = False
+        self._fetchers: dict[str, FetcherRef] = {}
 
     def on_start(self) -> None:
         now = self._clock()
         due = policy.start_times(
             self._tables,
             now,
-            batch_size=self._settings.start_batch_size,
-            batch_delay=self._settings.start_batch_delay_s,
+            batch_size=self._settings.supervision.start_batch_size,
+            batch_delay=self._settings.supervision.start_batch_delay_s,
         )
+        self._states = policy.initial_states(self._tables, due, warm=self._warm)
         for table in self._tables:
-            self._states[table] = policy.initial_state(table, due[table])
             self._fetchers[table] = self._make_fetcher(table, self.actor_ref)
 
     def on_receive(self, message: Any) -> None:
@@ -102,7 +98,7 @@ class Watchdog(pykka.ThreadingActor):
 
     def next_tick_at(self) -> float | None:
         """When a tick next has something to do (the earliest of every table's)."""
-        times = [policy.next_tick_at(state, paused=self._paused) for state in self._states.values()]
+        times = [policy.next_tick_at(state) for state in self._states.values()]
         return min((t for t in times if t is not None), default=None)
 
     def on_stop(self) -> None:
@@ -117,83 +113,27 @@ class Watchdog(pykka.ThreadingActor):
         self._fetchers.clear()
 
     def _handle(self, message: Any) -> None:
+        if not isinstance(message, policy.EVENTS):
+            log.warning("watchdog: unexpected message %r", type(message).__name__)
+            return
+        if not policy.addressed(message, self._tables):
+            log.warning("watchdog: %s for unknown table %r", type(message).__name__, getattr(message, "table", ""))
+            return
         if isinstance(message, Tick):
             self._check_fetchers(message.now)
-            for table in self._tables:
-                state, limits = self._states[table], self._limits[table]
-                self._apply(policy.tick(state, message.now, limits=limits, paused=self._paused, rand=self._rand()))
-        elif isinstance(message, FetchOutcome):
-            self._step(message.table, self._on_outcome, message)
-        elif isinstance(message, FetchProgress):
-            self._step(message.table, self._on_progress, message)
-        elif isinstance(message, ChildReady):
-            self._step(message.table, self._on_child_ready, message)
-        elif isinstance(message, ChildGone):
-            self._step(message.table, self._on_child_gone, message)
-        elif isinstance(message, ChildLaunched):
-            pid = f"pid {message.pid}"
-            self._record(LogEvent(message.table, message.generation, "launched", self._clock(), detail=pid))
-        elif isinstance(message, RefreshRequest):
-            for table in (message.table,) if message.table else self._tables:
-                self._step(table, self._on_refresh, message)
-        elif isinstance(message, SetPaused):
-            self._set_paused(message.paused)
-        else:
-            log.warning("watchdog: unexpected message %r", type(message).__name__)
+        # A tick carries the time it stands for (tests tick a clock of their own).
+        now = message.now if isinstance(message, Tick) else self._clock()
+        self._step(message, now)
 
-    def _step(self, table: str, transition: Callable[[TableState, float, Limits, Any], Step], message: Any) -> None:
-        state = self._states.get(table)
-        if state is None:
-            log.warning("watchdog: %s for unknown table %r", type(message).__name__, table)
-            return
-        self._apply(transition(state, self._clock(), self._limits[table], message))
-
-    def _on_outcome(self, state: TableState, now: float, limits: Limits, message: FetchOutcome) -> Step:
-        return policy.fetch_finished(
-            state, now, limits=limits, seq=message.seq, data=message.data, error=message.error,
-            paused=self._paused, rand=self._rand(),
-        )
-
-    def _on_progress(self, state: TableState, now: float, limits: Limits, message: FetchProgress) -> Step:
-        return policy.fetch_progress(state, now, seq=message.seq, data=message.data, paused=self._paused)
-
-    def _on_child_ready(self, state: TableState, now: float, limits: Limits, message: ChildReady) -> Step:
-        return policy.child_ready(
-            state, now, limits=limits, generation=message.generation, startup_s=message.startup_s, error=message.error
-        )
-
-    def _on_child_gone(self, state: TableState, now: float, limits: Limits, message: ChildGone) -> Step:
-        return policy.child_gone(
-            state, now, limits=limits, generation=message.generation, seq=message.seq, cause=message.cause,
-            killed=message.killed, kill_s=message.kill_s, paused=self._paused, rand=self._rand(),
-        )
-
-    def _on_refresh(self, state: TableState, now: float, limits: Limits, message: RefreshRequest) -> Step:
-        return policy.refresh(state, now, limits=limits, manual=message.manual, paused=self._paused)
-
-    def _set_paused(self, paused: bool) -> None:
-        if paused == self._paused:
-            return
-        self._paused = paused
-        self._publish(PauseChanged(paused=paused))
-        now = self._clock()
-        for table in self._tables:
-            self._apply(policy.set_paused(self._states[table], now, paused=paused))
-
-    def _apply(self, step: Step) -> None:
-        state, commands = step
-        self._states[state.table] = state
+    def _step(self, event: policy.Event, now: float) -> None:
+        self._states, commands = policy.handle_all(self._states, event, now, self._limits, rand=self._rand)
         for command in commands:
             if isinstance(command, Publish):
                 self._publish(command.message)
             elif isinstance(command, LogEvent):
                 self._record(command)
-            elif isinstance(command, policy.StartFetch):
-                self._tell_fetcher(command.table, StartFetch(generation=command.generation, seq=command.seq))
-            elif isinstance(command, policy.KillFetch):
-                self._tell_fetcher(
-                    command.table, KillFetch(generation=command.generation, seq=command.seq, reason=command.reason)
-                )
+            else:  # StartFetch, KillFetch: the table's fetcher carries them out
+                self._tell_fetcher(command.table, command)
 
     def _publish(self, message: Any) -> None:
         for subscriber in self._subscribers:
@@ -229,12 +169,10 @@ class Watchdog(pykka.ThreadingActor):
         state = self._states[table]
         seq = state.seq if state.phase == policy.FETCHING else None
         self._record(LogEvent(table, state.generation, "restarted", now, detail="fetcher actor restarted"))
-        self._apply(
-            policy.child_gone(
-                state, now, limits=self._limits[table], generation=state.generation, seq=seq,
-                cause="its fetcher stopped unexpectedly", killed=True, paused=self._paused, rand=self._rand(),
-            )
+        gone = ChildGone(
+            table, state.generation, seq, cause="its fetcher stopped unexpectedly", killed=True
         )
+        self._step(gone, now)
 
 
 class Ticker:
@@ -253,7 +191,7 @@ class Ticker:
 
     def __init__(
         self,
-        target: Any = None,
+        target: Subscriber | None = None,
         *,
         interval: float,
         clock: Callable[[], float],
@@ -269,7 +207,7 @@ class Ticker:
         self._thread = threading.Thread(target=self._run, name="ticker", daemon=True)
         self.ticks = 0  # ticks sent, for tests and diagnostics
 
-    def start(self, target: Any = None) -> Ticker:
+    def start(self, target: Subscriber | None = None) -> Ticker:
         if target is not None:
             self._target = target
         self._thread.start()
@@ -297,6 +235,8 @@ class Ticker:
                     return
                 self._next = None
             sent = self._clock()
+            if self._target is None:
+                return  # started without anything to tick
             try:
                 self._target.tell(Tick(now=sent))
             except pykka.ActorDeadError:

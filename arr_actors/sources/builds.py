@@ -67,7 +67,7 @@ def _list_location(ctx: SourceContext, location: str, *, page_size: int) -> list
             "parent": f"projects/{settings.project}/locations/{location}",
             "page_size": page_size,
         },
-        timeout=settings.call_timeout_s,
+        timeout=settings.api.call_timeout_s,
         retry=None,
     )
     # One page: reading past it would ask for the next one.
@@ -83,8 +83,8 @@ def fetch(settings: Settings, ctx: SourceContext) -> TableData:
         ctx.pool(),
         locations,
         lambda loc: _list_location(ctx, loc, page_size=page_size),
-        timeout_s=settings.call_timeout_s,
+        timeout_s=settings.api.call_timeout_s,
     )
-    outcome.raise_if_all_failed(service="cloudbuild", timeout_s=settings.call_timeout_s)
+    outcome.raise_if_all_failed(service="cloudbuild", timeout_s=settings.api.call_timeout_s)
     rows = [build_row(b) for builds in outcome.results.values() for b in builds]
     return TableData(rows=order_rows(rows, limit), warning=outcome.warning(len(locations), noun="locations"))

@@ -3,8 +3,8 @@
 Real Google Cloud by default: Application Default Credentials and the real
 endpoints (Vertex AI is regional, ``{region}-aiplatform.googleapis.com``; Cloud
 Run, Cloud Build and Cloud Logging use their global endpoints, the region goes in
-the resource name). When ``settings.emulator`` is set every GAPIC client talks
-to it over one insecure loopback channel instead, and ``settings.wandb_base_url``
+the resource name). When ``settings.emulator.address`` is set every GAPIC client talks
+to it over one insecure loopback channel instead, and ``settings.emulator.wandb_url``
 points ``wandb.Api`` at a local W&B server.
 
 A :class:`Clients` is created inside a table's child process (gRPC is not
@@ -50,7 +50,7 @@ class Clients:
 
     @property
     def emulated(self) -> bool:
-        return bool(self.settings.emulator)
+        return bool(self.settings.emulator.address)
 
     def _get(self, key: tuple[str, str], build: Callable[[], T], *, service: str) -> T:
         with self._lock:
@@ -71,7 +71,7 @@ class Clients:
             import grpc
 
             self._channel = grpc.insecure_channel(
-                self.settings.emulator,
+                self.settings.emulator.address,
                 options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
             )
         return self._channel
@@ -192,29 +192,29 @@ def wandb_api_key(settings: Settings) -> str | None:
     With the emulator configured the W&B URL is the emulator's, and a real key
     must never be sent there.
     """
-    if settings.emulator and settings.wandb_base_url:
+    if settings.emulator.address and settings.emulator.wandb_url:
         return EMULATOR_WANDB_KEY
     key = os.environ.get("WANDB_API_KEY", "").strip()
     return key or None
 
 
 def build_wandb_api(settings: Settings) -> Any:
-    """``wandb.Api`` pointed at ``settings.wandb_base_url`` (or W&B itself), never prompting."""
+    """``wandb.Api`` pointed at ``settings.emulator.wandb_url`` (or W&B itself), never prompting."""
     os.environ.setdefault("WANDB_SILENT", "true")
     import wandb
 
     overrides: dict[str, Any] = {}
-    if settings.wandb_base_url:
-        overrides["base_url"] = settings.wandb_base_url
+    if settings.emulator.wandb_url:
+        overrides["base_url"] = settings.emulator.wandb_url
     key = wandb_api_key(settings)
-    timeout = max(1, math.ceil(settings.call_timeout_s))
+    timeout = max(1, math.ceil(settings.api.call_timeout_s))
     if key is None and not _wandb_has_stored_login(settings):
         # wandb.Api would otherwise try to prompt, and a table's child has no terminal.
         raise SourceError(f"no W&B API key: {WANDB_LOGIN_HINT}")
     try:
         return wandb.Api(overrides=overrides or None, api_key=key, timeout=timeout)
     except Exception as exc:
-        raise translate_wandb(exc, timeout_s=settings.call_timeout_s) from exc
+        raise translate_wandb(exc, timeout_s=settings.api.call_timeout_s) from exc
 
 
 def _wandb_has_stored_login(settings: Settings) -> bool:
@@ -222,7 +222,7 @@ def _wandb_has_stored_login(settings: Settings) -> bool:
     try:
         from wandb.sdk.lib.wbauth import authenticate
 
-        host = settings.wandb_base_url or _wandb_default_base_url()
+        host = settings.emulator.wandb_url or _wandb_default_base_url()
         found = authenticate.authenticate_session(
             host=host, source="arr_actors", no_offline=True, prompt=False, update_session=False
         )

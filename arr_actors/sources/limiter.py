@@ -3,7 +3,7 @@
 Cloud Logging allows 60 ``entries.list`` calls per minute per project and the
 limit cannot be raised. The runner table's child, the detail view, ``diagnose
 --execution`` and ``launch`` are separate processes, so the budget lives in a
-small file under ``settings.state_dir`` (one per project), guarded by
+small file under ``settings.paths.state_dir`` (one per project), guarded by
 ``fcntl.flock``: it holds the times of the calls made in the last 60 seconds.
 A process that dies while holding the lock releases it with its file
 descriptor, so a crash cannot wedge the others.
@@ -132,5 +132,5 @@ def for_settings(settings: Settings) -> LoggingLimiter:
     from arr_actors.config import project_state_dir
 
     return LoggingLimiter(
-        limiter_path(project_state_dir(settings), settings.project), settings.logging_reads_per_minute
+        limiter_path(project_state_dir(settings), settings.project), settings.api.logging_reads_per_minute
     )

@@ -253,7 +253,7 @@ def read_logs(
                 if calls:
                     break
                 raise LogReadDeferred(
-                    f"Cloud Logging read limit reached ({settings.logging_reads_per_minute} reads per minute "
+                    f"Cloud Logging read limit reached ({settings.api.logging_reads_per_minute} reads per minute "
                     "for this project); the read waits for the next refresh"
                 )
             if clients is None:
@@ -271,9 +271,9 @@ def read_logs(
             try:
                 # One call, one page: the pager's own iteration would fetch more pages unasked.
                 # (the pager answers for the first response: its entries and next_page_token).
-                page = clients.logging().list_log_entries(request=request, timeout=settings.call_timeout_s, retry=None)
+                page = clients.logging().list_log_entries(request=request, timeout=settings.api.call_timeout_s, retry=None)
             except Exception as exc:
-                raise translate(exc, service="logging", timeout_s=settings.call_timeout_s) from exc
+                raise translate(exc, service="logging", timeout_s=settings.api.call_timeout_s) from exc
             collector.add(page.entries)
             if not page.next_page_token:
                 complete.update(remaining)  # the end of the results: nothing more matches
@@ -374,13 +374,13 @@ def read_one_execution(
     try:
         name = f"projects/{settings.project}/locations/{region}/jobs/{settings.runner_job}/executions/{execution}"
         try:
-            found = clients.executions().get_execution(name=name, timeout=settings.call_timeout_s, retry=None)
+            found = clients.executions().get_execution(name=name, timeout=settings.api.call_timeout_s, retry=None)
         except Exception as exc:
             if any(c.__name__ == "NotFound" for c in type(exc).__mro__):
                 raise ExecutionNotFound(
                     f"Cloud Run has no execution {execution} of job {settings.runner_job} in {region}"
                 ) from exc
-            raise translate(exc, service="run", timeout_s=settings.call_timeout_s, where=region) from exc
+            raise translate(exc, service="run", timeout_s=settings.api.call_timeout_s, where=region) from exc
         created = epoch(found.create_time) or time.time()
         completed = epoch(found.completion_time)
         since = created - LOOKBACK_S

@@ -216,7 +216,7 @@ def _list_region(ctx: SourceContext, region: str, *, limit: int) -> list[Any]:
     settings = ctx.settings
     parent = f"projects/{settings.project}/locations/{region}/jobs/{settings.runner_job}"
     pager = ctx.clients.executions().list_executions(
-        request={"parent": parent, "page_size": limit}, timeout=settings.call_timeout_s, retry=None
+        request={"parent": parent, "page_size": limit}, timeout=settings.api.call_timeout_s, retry=None
     )
     # Newest first as documented (see the module docstring): one page is the newest ``limit``;
     # reading exactly one page's worth never asks for a second page.
@@ -227,7 +227,7 @@ def list_executions(ctx: SourceContext, *, limit: int) -> tuple[list[Execution],
     """Executions of all regions (newest ``limit`` of each) and the partial-failure warning."""
     settings = ctx.settings
     outcome = fan_out(
-        ctx.pool(), settings.regions, lambda r: _list_region(ctx, r, limit=limit), timeout_s=settings.call_timeout_s
+        ctx.pool(), settings.regions, lambda r: _list_region(ctx, r, limit=limit), timeout_s=settings.api.call_timeout_s
     )
     failures = outcome.failures
     if failures and not outcome.results and all(api_core_name(e) == "NotFound" for _, e in failures):
@@ -235,7 +235,7 @@ def list_executions(ctx: SourceContext, *, limit: int) -> tuple[list[Execution],
             f"runner job {settings.runner_job!r} not found in any of the {len(settings.regions)} configured "
             "regions: check `runner_job` and `regions` in the config"
         )
-    outcome.raise_if_all_failed(service="run", timeout_s=settings.call_timeout_s)
+    outcome.raise_if_all_failed(service="run", timeout_s=settings.api.call_timeout_s)
     executions = [
         parse_execution(item, region=region, default_queue=settings.queue)
         for region, items in outcome.results.items()
@@ -284,7 +284,7 @@ def read_new_terminal(ctx: SourceContext, pending: Sequence[Execution]) -> LogOu
     except logs.LogReadDeferred:
         deferred = (
             f"log read for {len(pending)} finished execution{'s' if len(pending) != 1 else ''} deferred to the "
-            f"next refresh (Cloud Logging limit: {settings.logging_reads_per_minute} reads per minute)"
+            f"next refresh (Cloud Logging limit: {settings.api.logging_reads_per_minute} reads per minute)"
         )
         return LogOutcome({}, frozenset(), 0, deferred, "")
     except logs.LimiterUnavailable as exc:

@@ -70,7 +70,7 @@ def _list_region(ctx: SourceContext, region: str, *, since: float) -> tuple[list
             "page_size": PAGE_SIZE,
             "read_mask": {"paths": list(READ_MASK)},
         },
-        timeout=settings.call_timeout_s,
+        timeout=settings.api.call_timeout_s,
         retry=None,
     )
     jobs: list[Any] = []
@@ -84,22 +84,22 @@ def _list_region(ctx: SourceContext, region: str, *, since: float) -> tuple[list
 def fetch(settings: Settings, ctx: SourceContext) -> TableData:
     require_project(settings)
     limit = settings.policy("vertex").limit
-    since = ctx.clock() - settings.vertex_window_hours * 3600
+    since = ctx.clock() - settings.api.vertex_window_hours * 3600
     outcome = fan_out(
         ctx.pool(),
         settings.regions,
         lambda r: _list_region(ctx, r, since=since),
         # Several pages may be read one after the other, each call with its own timeout.
-        timeout_s=min(settings.call_timeout_s * MAX_PAGES, settings.policy("vertex").deadline),
+        timeout_s=min(settings.api.call_timeout_s * MAX_PAGES, settings.policy("vertex").deadline),
     )
-    outcome.raise_if_all_failed(service="aiplatform", timeout_s=settings.call_timeout_s)
+    outcome.raise_if_all_failed(service="aiplatform", timeout_s=settings.api.call_timeout_s)
     rows = [job_row(job, region=region) for region, (jobs, _) in outcome.results.items() for job in jobs]
     rows.sort(key=lambda r: (r.created_at, r.job_id), reverse=True)
     cut = [region for region, (_, whole) in outcome.results.items() if not whole]
     warnings = [outcome.warning(len(settings.regions))]
     if cut:
         warnings.append(
-            f"more than {MAX_PAGES * PAGE_SIZE} jobs in the last {settings.vertex_window_hours:g} h in "
+            f"more than {MAX_PAGES * PAGE_SIZE} jobs in the last {settings.api.vertex_window_hours:g} h in "
             f"{', '.join(cut)}: the newest may be missing; lower api.vertex_window_hours"
         )
     return TableData(rows=tuple(rows[:limit]), warning="; ".join(w for w in warnings if w))

@@ -111,16 +111,16 @@ def ask_exit_code(runs: Any) -> bool:
 
 
 def project_path(settings: Settings, api: Any) -> str:
-    if not settings.wandb_project:
+    if not settings.wandb.project:
         raise wandb_project_missing()
-    entity = settings.wandb_entity or api.default_entity
+    entity = settings.wandb.entity or api.default_entity
     if not entity:
         raise SourceError("no W&B entity: set `wandb.entity` in the config file or ARR_WANDB_ENTITY")
-    return f"{entity}/{settings.wandb_project}"
+    return f"{entity}/{settings.wandb.project}"
 
 
 def _fetch(settings: Settings, ctx: SourceContext, *, table: str, states: tuple[str, ...]) -> TableData:
-    if not settings.wandb_project:
+    if not settings.wandb.project:
         raise wandb_project_missing()
     limit = settings.policy(table).limit
     filters: dict[str, Any] = {"state": states[0]} if len(states) == 1 else {"state": {"$in": list(states)}}
@@ -137,7 +137,7 @@ def _fetch(settings: Settings, ctx: SourceContext, *, table: str, states: tuple[
     except SourceError:
         raise
     except Exception as exc:
-        raise translate_wandb(exc, timeout_s=settings.call_timeout_s) from exc
+        raise translate_wandb(exc, timeout_s=settings.api.call_timeout_s) from exc
     now = ctx.clock()
     return TableData(rows=tuple(run_row(run, now=now, completed=completed) for run in found))
 

@@ -50,14 +50,16 @@ def emulated_settings(
     ``policies`` changes fields of tables' policies: ``{"runner": {"deadline": 3.0}}``.
     """
     settings = config.defaults(
-        project=emu.project,
-        regions=tuple(regions),
-        wandb_entity=emu.wandb_entity,
-        wandb_project=emu.wandb_project,
-        emulator=emu.grpc_address,
-        wandb_base_url=emu.wandb_url,
-        cache_dir=os.path.join(home, "cache"),
-        state_dir=os.path.join(home, "state"),
+        {
+            "project": emu.project,
+            "regions": tuple(regions),
+            "wandb.entity": emu.wandb_entity,
+            "wandb.project": emu.wandb_project,
+            "emulator.address": emu.grpc_address,
+            "emulator.wandb_url": emu.wandb_url,
+            "paths.cache_dir": os.path.join(home, "cache"),
+            "paths.state_dir": os.path.join(home, "state"),
+        },
         faults=faults,
     )
     if policies:

@@ -47,7 +47,7 @@ def measure_kill_latency(
         rounds = 1 if plan.quick else 2
         collector.wait_for(
             lambda items: all(len(kill_latencies(items).get(k, [])) >= rounds for k in TABLE_KEYS),
-            timeout=rounds * (deadline + settings.backoff_max_s) + 30,
+            timeout=rounds * (deadline + settings.supervision.backoff_max_s) + 30,
             what="every hung table timed out",
         )
     finally:

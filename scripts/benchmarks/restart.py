@@ -55,7 +55,7 @@ def measure_restart(plan: Plan, emu: Any, *, workdir: str, regions: Sequence[str
         emu.set_faults({})
         ok_at, ok = collector.wait_for(
             lambda items: next(iter(snapshots(items, "runner", state="ok", after=timed_out_at)), None),
-            timeout=settings.backoff_max_s + plan.restart_deadline_s + 30,
+            timeout=settings.supervision.backoff_max_s + plan.restart_deadline_s + 30,
             what="the runner refreshed again after the hang cleared",
         )
         collector.wait_for(

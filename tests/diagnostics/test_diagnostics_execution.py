@@ -24,7 +24,7 @@ def emulated():
     from arr_actors.sources.clients import Clients
 
     with emulator.spawn(regions=REGIONS) as emu:
-        settings = config.defaults(project=emu.project, emulator=emu.grpc_address, regions=REGIONS)
+        settings = config.defaults(project=emu.project, regions=REGIONS, values={"emulator.address": emu.grpc_address})
         executions = Clients(settings).executions()
         found: dict[str, tuple[str, str]] = {}
         for region in REGIONS:

@@ -288,7 +288,7 @@ def test_two_launches_at_once_in_one_region_each_report_their_own_job(emulator, 
     assert docs[0]["job"]["id"] != docs[1]["job"]["id"], "both launches claimed the same job"
     assert all(d["job"]["confirmed"] for d in docs)
     # Each job is the one its own runner's log names.
-    settings = config.defaults(project=emulator.project, emulator=emulator.grpc_address, state_dir=str(tmp_path))
+    settings = config.defaults(project=emulator.project, values={"emulator.address": emulator.grpc_address, "paths.state_dir": str(tmp_path)})
     for doc in docs:
         found = read_execution_logs(settings, region=doc["region"], executions=[doc["execution"]])
         assert any(f"customJobs/{doc['job']['id']}" in line for line in found[doc["execution"]])

@@ -11,4 +11,4 @@ from arr_actors import config
 
 @pytest.fixture
 def settings(tmp_path: Path) -> config.Settings:
-    return config.defaults(project="demo-project", state_dir=str(tmp_path / "state"), cache_dir=str(tmp_path / "cache"))
+    return config.defaults(project="demo-project", values={"paths.state_dir": str(tmp_path / "state"), "paths.cache_dir": str(tmp_path / "cache")})

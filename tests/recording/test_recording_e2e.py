@@ -42,7 +42,7 @@ def program_env(tmp_path: Path) -> dict[str, str]:
 
 def warm_file(tmp_path: Path) -> Path:
     # The demo's warm start, kept apart from every real project's (keyed by project and endpoint).
-    demo = config.defaults(project=config.DEMO_PROJECT, demo=True, state_dir=str(tmp_path / "state-home" / "arr_actors"))
+    demo = config.defaults({"paths.state_dir": str(tmp_path / "state-home" / "arr_actors")}, project=config.DEMO_PROJECT, demo=True)
     return Path(ws.warm_start_path(demo))
 
 

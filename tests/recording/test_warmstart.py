@@ -11,8 +11,11 @@ import time
 import pytest
 from recording_samples import NOW, sample_snapshots
 
+from arr_actors import config
 from arr_actors import messages as m
 from arr_actors import warmstart as ws
+from arr_actors.runtime import policy
+from arr_actors.runtime.policy import Limits, Publish
 
 
 def failed_first_refresh(table: str) -> m.TableSnapshot:
@@ -171,7 +174,7 @@ def test_readers_never_see_a_partly_written_file(settings):
 def test_a_write_failure_does_not_stop_the_monitor(settings, tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
-    bad = settings.replace(state_dir=str(blocker / "state"))
+    bad = settings.with_values({"paths.state_dir": str(blocker / "state")})
     writer = ws.WarmStartWriter(bad)
     writer.tell(sample_snapshots()["runner"])
     writer.stop()
@@ -179,46 +182,87 @@ def test_a_write_failure_does_not_stop_the_monitor(settings, tmp_path):
     assert not writer._thread.is_alive()
 
 
-class Collect:
-    def __init__(self) -> None:
-        self.messages: list = []
+class WarmTable:
+    """One table's policy started from a warm-start snapshot, fed by hand as the watchdog feeds it."""
 
-    def tell(self, message) -> None:
-        self.messages.append(message)
+    def __init__(self, warm: m.TableSnapshot) -> None:
+        self.table = warm.table
+        self.now = NOW + 60
+        self.limits = Limits.from_settings(config.defaults(), self.table)
+        self.state = policy.initial_state(self.table, self.now, last_known_good=warm)
+        self.published: list = []
+
+    def feed(self, event) -> None:
+        self.state, commands = policy.handle(self.state, event, self.now, self.limits, rand=0.5)
+        self.published += [c.message for c in commands if isinstance(c, Publish)]
+
+    def start(self) -> None:
+        """Start the next fetch when it is due; its child is ready at once."""
+        self.now = max(self.now, self.state.due_at)
+        self.feed(m.Tick(now=self.now))
+        self.feed(m.FetchReady(table=self.table, generation=self.state.generation, startup_s=0.0))
+
+    def fetch(self, *, data: m.TableData | None = None, error: str = "") -> None:
+        self.start()
+        self.now += 1.0
+        self.feed(m.FetchResult(self.table, self.state.generation, self.state.seq, data=data, error=error))
+
+    def snapshots(self) -> list[m.TableSnapshot]:
+        return [x for x in self.published if isinstance(x, m.TableSnapshot)]
 
 
-def test_carry_over_keeps_warm_rows_until_fresh_data():
+def test_a_failed_first_refresh_keeps_the_warm_rows_until_fresh_data():
     snaps = sample_snapshots()
-    initial = tuple(ws.as_stale(s) for s in snaps.values())
-    ui = Collect()
-    wrapped = ws.CarryOver(ui, initial=initial)
-    wrapped.tell(m.FetchStarted("builds", 1, NOW, NOW + 30))
-    wrapped.tell(failed_first_refresh("builds"))
-    fresh = dataclasses.replace(snaps["builds"], seq=2, rows=snaps["builds"].rows[:1], fetched_at=NOW + 70)
-    wrapped.tell(fresh)
-    wrapped.tell(failed_first_refresh("builds"))  # after fresh data the runtime's own rows are the truth
-    started, failed, ok, failed_later = ui.messages
-    assert isinstance(started, m.FetchStarted)
+    t = WarmTable(ws.as_stale(snaps["builds"]))
+    t.fetch(error="DeadlineExceeded: 504")
+    fresh = m.TableData(rows=snaps["builds"].rows[:1])
+    t.fetch(data=fresh)
+    fresh_at = t.now
+    t.fetch(error="DeadlineExceeded: 504")  # after fresh data the runtime's own rows are the truth
+    assert any(isinstance(x, m.FetchStarted) for x in t.published)
+    failed, ok, failed_later = t.snapshots()
     assert failed.state == "error" and failed.error == "DeadlineExceeded: 504"
     assert failed.rows == snaps["builds"].rows and failed.fetched_at == snaps["builds"].fetched_at
-    assert ok == fresh
-    assert failed_later == failed_first_refresh("builds")
+    assert ok.state == "ok" and ok.rows == fresh.rows and ok.fetched_at == fresh_at
+    assert failed_later.state == "stale" and failed_later.rows == fresh.rows and failed_later.fetched_at == fresh_at
 
 
-def test_carry_over_passes_an_empty_ok_table_through():
+def test_an_empty_ok_table_replaces_the_warm_rows():
     snaps = sample_snapshots()
-    ui = Collect()
-    wrapped = ws.CarryOver(ui, initial=(ws.as_stale(snaps["active"]),))
-    empty = m.TableSnapshot(table="active", seq=1, state="ok", fetched_at=NOW + 5)
-    wrapped.tell(empty)
-    assert ui.messages == [empty]
+    t = WarmTable(ws.as_stale(snaps["active"]))
+    t.fetch(data=m.TableData(rows=()))
+    (empty,) = t.snapshots()
+    assert empty.state == "ok" and empty.rows == () and empty.fetched_at == t.now
 
 
-def test_carry_over_feeds_every_subscriber_the_same_messages():
+def test_a_timeout_and_its_restart_keep_the_warm_rows():
     snaps = sample_snapshots()
-    ui, recorder = Collect(), Collect()
-    wrapped = ws.CarryOver(ui, recorder, initial=(ws.as_stale(snaps["builds"]),))
-    wrapped.tell(failed_first_refresh("builds"))
-    wrapped.tell(m.PauseChanged(True))
-    assert ui.messages == recorder.messages
-    assert ui.messages[0].rows == snaps["builds"].rows
+    t = WarmTable(ws.as_stale(snaps["vertex"]))
+    t.start()
+    t.now += t.limits.table.deadline
+    t.feed(m.Tick(now=t.now))  # past the deadline: killed
+    t.start()  # a new child: the restart is announced with a snapshot
+    timeout, restarting = t.snapshots()
+    assert (timeout.state, restarting.state) == ("timeout", "restarting")
+    for snap in (timeout, restarting):
+        assert snap.rows == snaps["vertex"].rows and snap.fetched_at == snaps["vertex"].fetched_at
+
+
+@pytest.mark.timeout(20)
+def test_the_previous_runs_rows_shown_under_an_error_are_not_kept_as_new(settings):
+    snaps = sample_snapshots()
+    ws.write_file(ws.warm_start_path(settings), snaps, saved_at=NOW)
+    writer = ws.WarmStartWriter(settings)
+    # What the runtime publishes for a failed first refresh at a warm start.
+    shown = dataclasses.replace(failed_first_refresh("builds"), rows=snaps["builds"].rows,
+                                fetched_at=snaps["builds"].fetched_at)
+    writer.tell(shown)
+    fresh = dataclasses.replace(snaps["vertex"], seq=5, rows=snaps["vertex"].rows[:1], fetched_at=NOW + 60)
+    writer.tell(fresh)
+    # Once a table has rows of this run, its failures are kept as before (stale, with those rows).
+    later = dataclasses.replace(fresh, seq=6, state="stale", error="DeadlineExceeded: 504", updated_at=NOW + 90)
+    writer.tell(later)
+    writer.stop()
+    stored = ws.read_file(ws.warm_start_path(settings))
+    assert stored["builds"] == snaps["builds"]
+    assert stored["vertex"] == later

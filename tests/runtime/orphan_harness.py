@@ -35,7 +35,7 @@ FAULTS = (
 
 
 def main(mode: str, state_dir: str) -> int:
-    settings = config.defaults(state_dir=state_dir, faults=FAULTS)
+    settings = config.defaults(faults=FAULTS, values={"paths.state_dir": state_dir})
     tree = system.start(settings, [], source_factory=FACTORY)
     end = time.monotonic() + 30
     while True:

@@ -55,9 +55,9 @@ def open_slow_loading_source(settings: object, table: str) -> Callable[[], Table
 
 def open_hanging_source(settings: object, table: str) -> Callable[[], TableData]:
     """Never finishes loading (a C call holding the GIL, like an import stuck in an extension module)."""
-    from arr_actors.runtime import faults
+    from arr_actors.runtime import injected
 
-    faults.hang_holding_the_gil()
+    injected.hang_holding_the_gil()
     return open_source(settings, table)  # pragma: no cover - never reached
 
 
@@ -104,7 +104,7 @@ def open_progress_source(settings: object, table: str) -> Callable[[], TableData
     (``GO_FILE`` appears): the test sees the partial rows while the fetch still runs."""
     from arr_actors import partial_rows
 
-    go = os.path.join(settings.state_dir, GO_FILE)  # type: ignore[attr-defined]
+    go = os.path.join(settings.paths.state_dir, GO_FILE)  # type: ignore[attr-defined]
 
     def row(name: str) -> BuildRow:
         return BuildRow(build_id=name, status="WORKING", image="img", region="global", created_at=time.time())

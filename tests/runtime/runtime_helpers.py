@@ -7,7 +7,7 @@ import ctypes
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,20 +93,18 @@ def make_settings(
     deadline: float = 0.8,
     interval: float = 0.3,
     faults: tuple[tuple[str, str], ...] = (),
-    **changes: Any,
+    values: Mapping[str, Any] | None = None,
 ) -> Settings:
-    base = dict(
-        state_dir=str(tmp_path / "state"),
-        cache_dir=str(tmp_path / "cache"),
-        backoff_initial_s=0.3,
-        backoff_max_s=2.0,
-        backoff_jitter=0.2,
-        kill_grace_s=0.3,
-        max_result_bytes=256 * 1024,
-        faults=faults,
-    )
-    base.update(changes)
-    settings = config.defaults(**base)
+    base = {
+        "paths.state_dir": str(tmp_path / "state"),
+        "paths.cache_dir": str(tmp_path / "cache"),
+        "supervision.backoff_initial_s": 0.3,
+        "supervision.backoff_max_s": 2.0,
+        "supervision.backoff_jitter": 0.2,
+        "supervision.kill_grace_s": 0.3,
+        "supervision.max_result_bytes": 256 * 1024,
+    }
+    settings = config.defaults({**base, **(values or {})}, faults=faults)
     policy = TablePolicy(interval=interval, budget=deadline / 2, deadline=deadline, limit=10)
     tables = tuple((key, policy) for key, _ in settings.tables)
     return settings.replace(tables=tables)

@@ -15,10 +15,10 @@ from runtime_fake_sources import FACTORY
 from runtime_helpers import Recorder, is_snapshot, make_settings
 
 from arr_actors import messages
-from arr_actors.messages import BuildRow, FetchReady, FetchRequest, FetchResult, TableData
-from arr_actors.runtime import child, faults, system
+from arr_actors.messages import BuildRow, ChildExited, ChildSpawned, FetchReady, FetchResult, StartFetch, TableData
+from arr_actors.runtime import child, injected, system
 from arr_actors.runtime.fetcher import ChildReader, describe_exit
-from arr_actors.runtime.protocol import ChildClosed, ChildExited, ChildMessage, ChildSpawned
+from arr_actors.runtime.protocol import ChildClosed, ChildMessage
 from arr_actors.runtime.starter import ProcessStarter
 from arr_actors.tables import load_function
 
@@ -40,16 +40,16 @@ def test_a_fetch_process_loads_no_ui_actor_or_cloud_library_of_its_own(tmp_path:
 @pytest.mark.timeout(30)
 def test_a_child_nobody_kills_ends_itself_after_its_deadline(tmp_path: Path) -> None:
     """The faulthandler timer is the last resort: here no watchdog is running at all."""
-    settings = make_settings(tmp_path, deadline=0.2, kill_grace_s=0.0, faults=(("builds", "hang"),))
+    settings = make_settings(tmp_path, deadline=0.2, faults=(("builds", "hang"),), values={"supervision.kill_grace_s": 0.0})
     starter = ProcessStarter(settings, source_factory=FACTORY)
     starter.start()
     reports: queue.Queue[object] = queue.Queue()
     try:
-        token, sock = starter.spawn("builds", reports.put)
-        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.max_result_bytes)
+        token, sock = starter.spawn("builds", reports.put, generation=1)
+        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.supervision.max_result_bytes)
         assert isinstance(reports.get(timeout=20), ChildSpawned)
         sent = time.monotonic()
-        assert reader.send(messages.to_json(FetchRequest(generation=1, seq=1)).encode())
+        assert reader.send(messages.to_json(StartFetch(table="builds", generation=1, seq=1)).encode())
         exited = next(r for r in iter(lambda: reports.get(timeout=10), None) if isinstance(r, ChildExited))
         took = time.monotonic() - sent
         reader.close()
@@ -58,20 +58,20 @@ def test_a_child_nobody_kills_ends_itself_after_its_deadline(tmp_path: Path) -> 
     limit = 0.2 + child.SELF_DESTRUCT_MARGIN_S
     assert exited.returncode == 1  # faulthandler's exit, not a signal
     assert limit - 0.1 <= took <= limit + 1.5
-    log = (Path(settings.state_dir) / "fetch.log").read_text()
+    log = (Path(settings.paths.state_dir) / "fetch.log").read_text()
     assert "Timeout" in log and "hang_holding_the_gil" in log
 
 
 @pytest.mark.timeout(30)
 def test_a_child_stuck_loading_its_source_ends_itself_after_the_start_up_allowance(tmp_path: Path) -> None:
     """The start-up has a faulthandler timer too; no watchdog is running here."""
-    settings = make_settings(tmp_path, startup_deadline_s=0.2, kill_grace_s=0.0)
+    settings = make_settings(tmp_path, values={"supervision.startup_deadline_s": 0.2, "supervision.kill_grace_s": 0.0})
     starter = ProcessStarter(settings, source_factory="runtime_fake_sources:open_hanging_source")
     starter.start()
     reports: queue.Queue[object] = queue.Queue()
     try:
-        token, sock = starter.spawn("builds", reports.put)
-        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.max_result_bytes)
+        token, sock = starter.spawn("builds", reports.put, generation=1)
+        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.supervision.max_result_bytes)
         assert isinstance(reports.get(timeout=20), ChildSpawned)
         spawned = time.monotonic()
         seen = []
@@ -85,7 +85,7 @@ def test_a_child_stuck_loading_its_source_ends_itself_after_the_start_up_allowan
     assert exited.returncode == 1  # faulthandler's exit
     assert not [r for r in seen if isinstance(r, ChildMessage)]  # it never said ready
     assert took <= 0.2 + child.SELF_DESTRUCT_MARGIN_S + 1.5
-    log = (Path(settings.state_dir) / "fetch.log").read_text()
+    log = (Path(settings.paths.state_dir) / "fetch.log").read_text()
     assert "open_hanging_source" in log
 
 
@@ -96,11 +96,11 @@ def test_a_source_that_cannot_be_built_says_why_when_ready_and_on_each_fetch(tmp
     starter.start()
     reports: queue.Queue[object] = queue.Queue()
     try:
-        token, sock = starter.spawn("builds", reports.put)
-        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.max_result_bytes)
+        token, sock = starter.spawn("builds", reports.put, generation=1)
+        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.supervision.max_result_bytes)
         payloads = []
         for seq in (1, 2):
-            reader.send(messages.to_json(FetchRequest(generation=1, seq=seq)).encode())
+            reader.send(messages.to_json(StartFetch(table="builds", generation=1, seq=seq)).encode())
         while len(payloads) < 3:
             report = reports.get(timeout=20)
             if isinstance(report, ChildMessage):
@@ -124,16 +124,17 @@ def test_the_reader_delivers_results_then_end_of_file(tmp_path: Path) -> None:
     starter.start()
     reports: queue.Queue[object] = queue.Queue()
     try:
-        token, sock = starter.spawn("vertex", reports.put)
-        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.max_result_bytes)
-        reader.send(messages.to_json(FetchRequest(generation=7, seq=3)).encode())
+        token, sock = starter.spawn("vertex", reports.put, generation=7)
+        reader = ChildReader(sock, token=token, deliver=reports.put, max_bytes=settings.supervision.max_result_bytes)
+        reader.send(messages.to_json(StartFetch(table="vertex", generation=7, seq=3)).encode())
         got = [reports.get(timeout=20) for _ in range(3)]
         # The child says it is ready (source loaded) before it answers anything.
         ready, message = [r for r in got if isinstance(r, ChildMessage)]
         loaded = messages.from_json(ready.payload, expect=(FetchReady,))
         assert loaded.error == "" and 0 < loaded.startup_s < 20
+        assert (loaded.table, loaded.generation) == ("vertex", 7)
         result = messages.from_json(message.payload, expect=(FetchResult,))
-        assert (result.generation, result.seq, result.error) == (7, 3, "")
+        assert (result.table, result.generation, result.seq, result.error) == ("vertex", 7, 3, "")
         assert result.data is not None and result.data.rows[0].job_id.startswith("job-")
         starter.kill(token, grace=0.0)
         rest = [reports.get(timeout=10) for _ in range(2)]
@@ -159,7 +160,7 @@ def test_sigterm_right_after_the_fork_reaches_only_the_child(tmp_path: Path) -> 
     try:
         assert starter.wait_ready()
         for _ in range(300):
-            token, sock = starter.spawn("builds", reports.put)
+            token, sock = starter.spawn("builds", reports.put, generation=1)
             ends.append(sock)
             starter.kill(token, grace=1.0)
         exits = []
@@ -175,22 +176,22 @@ def test_sigterm_right_after_the_fork_reaches_only_the_child(tmp_path: Path) -> 
         starter.close()
 
 
-def request() -> FetchRequest:
-    return FetchRequest(generation=2, seq=5)
+def request() -> StartFetch:
+    return StartFetch(table="builds", generation=2, seq=5)
 
 
 def test_results_over_the_limit_become_an_error_naming_the_setting() -> None:
-    data = faults.huge_result(10_000)
-    payload = child.encode_result(request(), data=data, error="", duration=0.1, limit=10_000)
+    data = injected.huge_result(10_000)
+    payload = child.encode_result(request(), data=data, error="", limit=10_000)
     result = messages.from_json(payload, expect=(FetchResult,))
-    assert result.data is None and (result.generation, result.seq) == (2, 5)
+    assert result.data is None and (result.table, result.generation, result.seq) == ("builds", 2, 5)
     assert result.error.startswith("result too large: ") and "supervision.max_result_bytes" in result.error
     assert len(payload) < 10_000
 
 
 def test_rows_that_cannot_be_encoded_become_an_error() -> None:
     bad = TableData(rows=(BuildRow(build_id="b", status="S", image="i", region="r", created_at=math.nan),))
-    result = messages.from_json(child.encode_result(request(), data=bad, error="", duration=0.0, limit=10**6))
+    result = messages.from_json(child.encode_result(request(), data=bad, error="", limit=10**6))
     assert "cannot be encoded" in result.error and "non-finite" in result.error
 
 
@@ -218,14 +219,14 @@ def test_source_factory_errors_name_the_spec() -> None:
 
 
 def test_fault_kinds_are_checked() -> None:
-    assert faults.parse("slow:2.5") == ("slow", 2.5)
-    assert faults.parse("hang") == ("hang", None)
+    assert injected.parse("slow:2.5") == ("slow", 2.5)
+    assert injected.parse("hang") == ("hang", None)
     with pytest.raises(ValueError, match="unknown fault kind 'melt'"):
-        faults.parse("melt")
+        injected.parse("melt")
     with pytest.raises(ValueError, match="slow needs seconds"):
-        faults.parse("slow:soon")
+        injected.parse("slow:soon")
     with pytest.raises(ValueError, match="takes no argument"):
-        faults.parse("hang:3")
+        injected.parse("hang:3")
 
 
 def test_exit_descriptions() -> None:

@@ -43,15 +43,7 @@ def test_thousand_kill_restart_cycles_leak_nothing(tmp_path: Path) -> None:
     Hand ticks and a fake clock make a cycle take only as long as the real
     work: fork a child, send the request, kill the group, reap, tell everyone.
     """
-    settings = make_settings(
-        tmp_path,
-        deadline=1.0,
-        faults=(("builds", "hang"),),
-        kill_grace_s=0.0,
-        backoff_initial_s=0.001,
-        backoff_max_s=0.001,
-        circuit_failures=10**9,
-    )
+    settings = make_settings(tmp_path, deadline=1.0, faults=(("builds", "hang"),), values={"supervision.kill_grace_s": 0.0, "supervision.backoff_initial_s": 0.001, "supervision.backoff_max_s": 0.001, "supervision.circuit_failures": 10**9})
     clock, rec, watch = FakeClock(), Recorder(), TreeWatch()
     tree = system._start(settings, [rec], source_factory=FACTORY, clock=clock, tick_s=None, tables=("builds",))
     baseline: dict[str, int] = {}

@@ -30,7 +30,7 @@ def test_start_up_and_first_results_are_quick(tmp_path: Path) -> None:
         all_in = time.monotonic() - begin
         # A snapshot's duration is the fetch from the moment its new child was ready.
         fetch_times = sorted(s.duration_s for s in firsts)
-        events_path = Path(settings.state_dir) / "events.jsonl"
+        events_path = Path(settings.paths.state_dir) / "events.jsonl"
 
         def loaded() -> list[float]:
             lines = events_path.read_text().splitlines() if events_path.exists() else []
@@ -53,7 +53,7 @@ def test_start_up_and_first_results_are_quick(tmp_path: Path) -> None:
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("fault", ["hang", "ignore-term"])
 def test_kill_latency(tmp_path: Path, fault: str) -> None:
-    settings = make_settings(tmp_path, deadline=0.5, faults=(("builds", fault),), kill_grace_s=0.3)
+    settings = make_settings(tmp_path, deadline=0.5, faults=(("builds", fault),), values={"supervision.kill_grace_s": 0.3})
     rec = Recorder()
     tree = system._start(settings, [rec], source_factory=FACTORY, tables=("builds",))
     try:
@@ -62,7 +62,7 @@ def test_kill_latency(tmp_path: Path, fault: str) -> None:
         so_far = rec.all()
         # The deadline that applied: the one announced when the child was ready.
         started = [m for m in so_far[: so_far.index(snap)] if isinstance(m, FetchStarted)][-1]
-        events_path = Path(settings.state_dir) / "events.jsonl"
+        events_path = Path(settings.paths.state_dir) / "events.jsonl"
 
         def killed() -> list[dict]:
             if not events_path.exists():

@@ -69,7 +69,7 @@ def test_sources_slower_to_load_than_the_deadline_still_answer_in_one_round(tmp_
 
 
 def test_the_round_allows_for_start_up_deadline_and_kill(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, deadline=2.0, startup_deadline_s=7.0, kill_grace_s=0.5)
+    settings = make_settings(tmp_path, deadline=2.0, values={"supervision.startup_deadline_s": 7.0, "supervision.kill_grace_s": 0.5})
     assert round_timeout(settings) == 7.0 + 2.0 + 0.5 + ROUND_SLACK_S
 
 

@@ -9,23 +9,46 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arr_actors import config
-from arr_actors.messages import BuildRow, FetchStarted, Notice, TableData, TableSnapshot
+from arr_actors.config import Supervision, TablePolicy
+from arr_actors.messages import (
+    BuildRow,
+    FetchReady,
+    FetchResult,
+    FetchStarted,
+    Notice,
+    PauseChanged,
+    RefreshRequest,
+    SetPaused,
+    StartFetch,
+    TableData,
+    TableSnapshot,
+    Tick,
+)
 from arr_actors.runtime import policy
 from arr_actors.runtime.policy import Limits, LogEvent, Publish, TableState
+from arr_actors.runtime.protocol import ChildGone, ChildLaunched, KillFetch
 
 LIMITS = Limits(
-    interval=30.0,
-    budget=5.0,
-    deadline=10.0,
-    backoff_initial=1.0,
-    backoff_max=60.0,
-    backoff_jitter=0.2,
-    healthy_reset=120.0,
-    circuit_failures=5,
-    circuit_window=120.0,
-    circuit_cooldown=60.0,
-    startup=60.0,
+    table=TablePolicy(interval=30.0, budget=5.0, deadline=10.0, limit=10),
+    supervision=Supervision(
+        backoff_initial_s=1.0,
+        backoff_max_s=60.0,
+        backoff_jitter=0.2,
+        healthy_reset_s=120.0,
+        circuit_failures=5,
+        circuit_window_s=120.0,
+        circuit_cooldown_s=60.0,
+        kill_grace_s=0.5,
+        startup_deadline_s=60.0,
+        start_batch_size=0,
+        start_batch_delay_s=0.0,
+        max_result_bytes=8 * 1024 * 1024,
+    ),
 )
+
+
+def with_supervision(**changes: float) -> Limits:
+    return dataclasses.replace(LIMITS, supervision=dataclasses.replace(LIMITS.supervision, **changes))
 ROWS = TableData(rows=(BuildRow(build_id="b1", status="SUCCESS", image="i", region="global", created_at=0.0),))
 MID = 0.5  # rand value giving no jitter
 
@@ -33,75 +56,82 @@ MID = 0.5  # rand value giving no jitter
 class Table:
     """One table's state machine with a hand-driven clock; collects every command.
 
-    With ``auto_ready`` (the default) a new child is ready the moment its fetch
+    ``feed`` hands the policy one event, as the watchdog does. With
+    ``auto_ready`` (the default) a new child is ready the moment its fetch
     starts, so the deadline counts from the request, as for a child that had
     loaded long before; start-up tests drive ``ready`` by hand.
     """
 
-    def __init__(self, limits: Limits = LIMITS, *, start: float = 1000.0, auto_ready: bool = True) -> None:
+    def __init__(
+        self,
+        limits: Limits = LIMITS,
+        *,
+        start: float = 1000.0,
+        auto_ready: bool = True,
+        warm: TableSnapshot | None = None,
+    ) -> None:
         self.limits = limits
         self.now = start
-        self.state = policy.initial_state("builds", due_at=start)
+        self.state = policy.initial_state("builds", due_at=start, last_known_good=warm)
         self.commands: list[object] = []
-        self.paused = False
         self.auto_ready = auto_ready
 
-    def _run(self, step: policy.Step) -> tuple[object, ...]:
-        self.state, commands = step
+    def feed(self, event: policy.Event, *, rand: float = MID) -> tuple[object, ...]:
+        self.state, commands = policy.handle(self.state, event, self.now, self.limits, rand=rand)
         if self.auto_ready and self.state.phase == policy.FETCHING and not self.state.child_ready:
-            self.state, more = policy.child_ready(
-                self.state, self.now, limits=self.limits, generation=self.state.generation, startup_s=0.0
-            )
+            ready = FetchReady(table="builds", generation=self.state.generation, startup_s=0.0)
+            self.state, more = policy.handle(self.state, ready, self.now, self.limits, rand=MID)
             commands = (*commands, *more)
         self.commands.extend(commands)
         return commands
 
+    @property
+    def paused(self) -> bool:
+        return self.state.paused
+
+    def pause(self, paused: bool = True) -> tuple[object, ...]:
+        return self.feed(SetPaused(paused=paused))
+
     def ready(self, after: float = 0.0, *, generation: int | None = None, error: str = "") -> tuple[object, ...]:
         self.now += after
         generation = self.state.generation if generation is None else generation
-        return self._run(
-            policy.child_ready(
-                self.state, self.now, limits=self.limits, generation=generation, startup_s=after, error=error
-            )
-        )
+        return self.feed(FetchReady(table="builds", generation=generation, startup_s=after, error=error))
 
     def tick(self, at: float | None = None, *, rand: float = MID) -> tuple[object, ...]:
         if at is not None:
             self.now = at
-        return self._run(policy.tick(self.state, self.now, limits=self.limits, paused=self.paused, rand=rand))
+        return self.feed(Tick(now=self.now), rand=rand)
 
     def advance(self, seconds: float, **kw: float) -> tuple[object, ...]:
         return self.tick(self.now + seconds, **kw)
 
+    def result(self, *, data: TableData | None = ROWS, error: str = "", seq: int | None = None, partial: bool = False):
+        seq = self.state.seq if seq is None else seq
+        return FetchResult(
+            table="builds", generation=self.state.generation, seq=seq, data=data, error=error, partial=partial
+        )
+
     def succeed(self, after: float = 1.0) -> tuple[object, ...]:
         self.now += after
-        return self._run(
-            policy.fetch_finished(
-                self.state, self.now, limits=self.limits, seq=self.state.seq, data=ROWS, error="",
-                paused=self.paused, rand=MID,
-            )
-        )
+        return self.feed(self.result())
 
     def fail(self, after: float = 1.0, *, error: str = "boom", rand: float = MID) -> tuple[object, ...]:
         self.now += after
-        return self._run(
-            policy.fetch_finished(
-                self.state, self.now, limits=self.limits, seq=self.state.seq, data=None, error=error,
-                paused=self.paused, rand=rand,
-            )
-        )
+        return self.feed(self.result(data=None, error=error), rand=rand)
 
     def crash(self, after: float = 1.0) -> tuple[object, ...]:
         self.now += after
-        return self._run(
-            policy.child_gone(
-                self.state, self.now, limits=self.limits, generation=self.state.generation, seq=self.state.seq,
-                cause="SIGSEGV", killed=False, paused=self.paused, rand=MID,
-            )
-        )
+        return self.feed(self.gone(seq=self.state.seq, cause="SIGSEGV"))
+
+    def gone(
+        self, *, seq: int | None, cause: str, killed: bool = False, generation: int | None = None,
+        kill_s: float | None = None,
+    ) -> ChildGone:
+        generation = self.state.generation if generation is None else generation
+        return ChildGone("builds", generation, seq, cause=cause, killed=killed, kill_s=kill_s)
 
     def refresh(self, *, manual: bool = True) -> tuple[object, ...]:
-        return self._run(policy.refresh(self.state, self.now, limits=self.limits, manual=manual, paused=self.paused))
+        return self.feed(RefreshRequest(table="builds", manual=manual))
 
     def snapshots(self) -> list[TableSnapshot]:
         return [c.message for c in self.commands if isinstance(c, Publish) and isinstance(c.message, TableSnapshot)]
@@ -113,12 +143,17 @@ class Table:
         return [c for c in self.commands if isinstance(c, LogEvent) and c.event == name]
 
 
-def started(commands: tuple[object, ...]) -> list[policy.StartFetch]:
-    return [c for c in commands if isinstance(c, policy.StartFetch)]
+def started(commands: tuple[object, ...]) -> list[StartFetch]:
+    return [c for c in commands if isinstance(c, StartFetch)]
 
 
 def announced(commands: tuple[object, ...]) -> list[FetchStarted]:
     return [c.message for c in commands if isinstance(c, Publish) and isinstance(c.message, FetchStarted)]
+
+
+def restarted(commands: tuple[object, ...]) -> bool:
+    """Whether these commands started a fetch in a new child (a restart)."""
+    return any(isinstance(c, LogEvent) and c.event == "restarted" for c in commands)
 
 
 # Backoff.
@@ -135,16 +170,16 @@ def test_backoff_jitter_spreads_by_the_configured_fraction() -> None:
 @given(failures=st.integers(min_value=0, max_value=10_000), rand=st.floats(min_value=0.0, max_value=0.999999))
 def test_backoff_stays_within_jittered_bounds(failures: int, rand: float) -> None:
     delay = policy.backoff_delay(failures, LIMITS, rand=rand)
-    assert LIMITS.backoff_initial * 0.8 - 1e-9 <= delay <= LIMITS.backoff_max * 1.2 + 1e-9
+    assert LIMITS.supervision.backoff_initial_s * 0.8 - 1e-9 <= delay <= LIMITS.supervision.backoff_max_s * 1.2 + 1e-9
 
 
 def test_limits_come_from_settings() -> None:
     settings = config.defaults()
     limits = Limits.from_settings(settings, "runner")
-    assert limits.deadline == settings.policy("runner").deadline
-    assert limits.circuit_failures == settings.circuit_failures
-    assert limits.backoff_max == settings.backoff_max_s
-    assert limits.startup == settings.startup_deadline_s == 60.0
+    assert limits.table.deadline == settings.policy("runner").deadline
+    assert limits.supervision.circuit_failures == settings.supervision.circuit_failures
+    assert limits.supervision.backoff_max_s == settings.supervision.backoff_max_s
+    assert limits.supervision.startup_deadline_s == settings.supervision.startup_deadline_s == 60.0
 
 
 # Schedule.
@@ -152,9 +187,9 @@ def test_first_fetch_starts_when_due_and_announces_itself() -> None:
     t = Table(auto_ready=False)
     commands = t.tick()
     (start,) = started(commands)
-    assert start.seq == 1 and start.generation == 1 and not start.restart
+    assert start == StartFetch(table="builds", generation=1, seq=1) and not restarted(commands)
     # Its child is new: the start-up allowance comes on top of the deadline.
-    assert start.deadline_at == t.now + LIMITS.startup + LIMITS.deadline
+    assert t.state.deadline_at == t.now + LIMITS.supervision.startup_deadline_s + LIMITS.table.deadline
     assert announced(commands) == [
         FetchStarted(table="builds", generation=1, started_at=t.now, deadline_at=t.now + 70.0)
     ]
@@ -167,8 +202,8 @@ def test_success_publishes_rows_and_schedules_the_next_refresh() -> None:
     snap = t.last()
     assert snap.state == "ok" and snap.rows == ROWS.rows and snap.error == ""
     assert snap.duration_s == 2.0 and snap.budget_pct == 40.0
-    assert snap.fetched_at == t.now and snap.next_refresh_at == t.now + LIMITS.interval
-    assert not started(t.advance(LIMITS.interval - 0.1))
+    assert snap.fetched_at == t.now and snap.next_refresh_at == t.now + LIMITS.table.interval
+    assert not started(t.advance(LIMITS.table.interval - 0.1))
     assert started(t.advance(0.1))
 
 
@@ -185,7 +220,7 @@ def test_snapshot_seq_increases() -> None:
     for _ in range(3):
         t.tick()
         t.succeed()
-        t.advance(LIMITS.interval)
+        t.advance(LIMITS.table.interval)
         t.fail()
         t.advance(5.0)
     seqs = [s.seq for s in t.snapshots()]
@@ -197,52 +232,53 @@ def test_the_deadline_counts_from_when_the_new_child_is_ready() -> None:
     t = Table(auto_ready=False)
     t.tick()
     requested = t.now
-    assert not t.advance(LIMITS.startup - 0.5)  # loading libraries for almost a minute is allowed
+    assert not t.advance(LIMITS.supervision.startup_deadline_s - 0.5)  # loading libraries for almost a minute is allowed
     commands = t.ready()
     assert announced(commands) == [
-        FetchStarted(table="builds", generation=1, started_at=requested, deadline_at=t.now + LIMITS.deadline)
+        FetchStarted(table="builds", generation=1, started_at=requested, deadline_at=t.now + LIMITS.table.deadline)
     ]
     (event,) = [c for c in commands if isinstance(c, LogEvent)]
     assert event.event == "ready" and event.duration_s == 0.0 and event.detail == ""
-    assert t.state.deadline_at == t.now + LIMITS.deadline
-    assert not t.advance(LIMITS.deadline - 0.01)
+    assert t.state.deadline_at == t.now + LIMITS.table.deadline
+    assert not t.advance(LIMITS.table.deadline - 0.01)
     commands = t.advance(0.01)
-    assert [c for c in commands if isinstance(c, policy.KillFetch)] == [policy.KillFetch("builds", 1, 1, "deadline")]
+    assert [c for c in commands if isinstance(c, KillFetch)] == [KillFetch("builds", 1, 1, "deadline")]
     assert t.last().state == "timeout"
     assert t.last().error == "timed out after 10 s (deadline); fetch killed"
-    assert t.last().duration_s == LIMITS.deadline  # the fetch, not the loading
+    assert t.last().duration_s == LIMITS.table.deadline  # the fetch, not the loading
 
 
 def test_a_child_that_does_not_become_ready_in_time_is_killed_as_a_failure() -> None:
     t = Table(auto_ready=False)
     t.tick()
-    assert not t.advance(LIMITS.startup - 0.01)
+    assert not t.advance(LIMITS.supervision.startup_deadline_s - 0.01)
     commands = t.advance(0.01)
-    assert [c for c in commands if isinstance(c, policy.KillFetch)] == [policy.KillFetch("builds", 1, 1, "startup")]
+    assert [c for c in commands if isinstance(c, KillFetch)] == [KillFetch("builds", 1, 1, "startup")]
     snap = t.last()
     assert snap.state == "timeout"
     assert snap.error == "fetch process did not start within 60 s (loading libraries); killed"
     assert snap.fetch_deadline_at is None
     assert t.state.consecutive_failures == 1 and t.state.failure_times == (t.now,)
-    assert snap.next_refresh_at == pytest.approx(t.now + LIMITS.backoff_initial)
+    assert snap.next_refresh_at == pytest.approx(t.now + LIMITS.supervision.backoff_initial_s)
     assert t.state.generation == 2 and t.state.restart_due and not t.state.child_ready
     (failed,) = t.events("failed")
     assert failed.detail.startswith("timeout: fetch process did not start")
     assert [c.message.level for c in commands if isinstance(c, Publish) and isinstance(c.message, Notice)] == ["error"]
     # Its late ready changes nothing: that child is gone.
-    state, late = policy.child_ready(t.state, t.now + 1.0, limits=LIMITS, generation=1, startup_s=61.0)
+    late_ready = FetchReady(table="builds", generation=1, startup_s=61.0)
+    state, late = policy.handle(t.state, late_ready, t.now + 1.0, LIMITS, rand=MID)
     assert (state, late) == (t.state, ())
 
 
 def test_start_up_failures_count_towards_the_circuit() -> None:
-    limits = dataclasses.replace(LIMITS, circuit_window=600.0)  # five start-ups of a minute fit in the window
+    limits = with_supervision(circuit_window_s=600.0)  # five start-ups of a minute fit in the window
     t = Table(limits, auto_ready=False)
     t.tick()
-    for _ in range(LIMITS.circuit_failures - 1):
-        t.advance(LIMITS.startup)
+    for _ in range(LIMITS.supervision.circuit_failures - 1):
+        t.advance(LIMITS.supervision.startup_deadline_s)
         assert t.last().state == "timeout"
         t.tick(t.state.due_at)
-    t.advance(LIMITS.startup)
+    t.advance(LIMITS.supervision.startup_deadline_s)
     assert t.last().state == "circuit_open"
     assert t.last().error.startswith("fetch process did not start within 60 s (loading libraries); killed (circuit open")
 
@@ -253,29 +289,32 @@ def test_a_fetch_to_a_ready_child_gets_the_plain_deadline() -> None:
     t.ready(after=3.0)
     t.succeed(after=1.0)
     assert t.last().duration_s == 1.0  # from ready to result
-    commands = t.advance(LIMITS.interval)
-    (start,) = started(commands)
-    assert start.deadline_at == t.now + LIMITS.deadline
+    commands = t.advance(LIMITS.table.interval)
+    assert started(commands)
+    assert t.state.deadline_at == t.now + LIMITS.table.deadline
     assert announced(commands) == [
-        FetchStarted(table="builds", generation=1, started_at=t.now, deadline_at=t.now + LIMITS.deadline)
+        FetchStarted(table="builds", generation=1, started_at=t.now, deadline_at=t.now + LIMITS.table.deadline)
     ]
     # A failed fetch keeps the child, and the child stays ready.
     t.fail()
-    (retry,) = started(t.tick(t.state.due_at))
-    assert retry.deadline_at == t.now + LIMITS.deadline and not retry.restart
+    commands = t.tick(t.state.due_at)
+    (retry,) = announced(commands)
+    assert started(commands) and retry.deadline_at == t.now + LIMITS.table.deadline and not restarted(commands)
 
 
 def test_every_new_child_gets_the_allowance_again() -> None:
     t = Table(auto_ready=False)
     t.tick()
     t.ready(after=2.0)
-    t.advance(LIMITS.deadline)  # killed
-    (restart,) = started(t.tick(t.state.due_at))
-    assert restart.restart and restart.generation == 2
-    assert restart.deadline_at == t.now + LIMITS.startup + LIMITS.deadline
+    t.advance(LIMITS.table.deadline)  # killed
+    commands = t.tick(t.state.due_at)
+    (restart,) = started(commands)
+    assert restarted(commands) and restart.generation == 2
+    (announce,) = announced(commands)
+    assert announce.deadline_at == t.now + LIMITS.supervision.startup_deadline_s + LIMITS.table.deadline
     assert not t.state.child_ready
     t.ready(after=4.0)
-    assert t.state.deadline_at == t.now + LIMITS.deadline
+    assert t.state.deadline_at == t.now + LIMITS.table.deadline
 
 
 def test_a_child_that_died_while_idle_is_not_ready_any_more() -> None:
@@ -283,11 +322,11 @@ def test_a_child_that_died_while_idle_is_not_ready_any_more() -> None:
     t.tick()
     t.ready()
     t.succeed()
-    t.state, _ = policy.child_gone(
-        t.state, t.now, limits=LIMITS, generation=1, seq=None, cause="SIGKILL", killed=False, paused=False, rand=MID
-    )
-    (start,) = started(t.advance(LIMITS.interval))
-    assert start.restart and start.deadline_at == t.now + LIMITS.startup + LIMITS.deadline
+    t.feed(t.gone(generation=1, seq=None, cause="SIGKILL"))
+    commands = t.advance(LIMITS.table.interval)
+    (announce,) = announced(commands)
+    assert started(commands) and restarted(commands)
+    assert announce.deadline_at == t.now + LIMITS.supervision.startup_deadline_s + LIMITS.table.deadline
 
 
 def test_a_crash_while_loading_says_so() -> None:
@@ -314,16 +353,15 @@ def test_snapshots_taken_mid_fetch_carry_its_deadline() -> None:
     t = Table(auto_ready=False)
     t.tick()
     t.ready(after=1.0)
-    t.advance(LIMITS.deadline)  # timeout: the outcome says no fetch runs
+    t.advance(LIMITS.table.deadline)  # timeout: the outcome says no fetch runs
     assert t.last().fetch_deadline_at is None
     t.tick(t.state.due_at)  # the restart is announced with a snapshot while it runs
     restarting = t.last()
     assert restarting.state == "restarting"
-    assert restarting.fetch_deadline_at == t.now + LIMITS.startup + LIMITS.deadline
+    assert restarting.fetch_deadline_at == t.now + LIMITS.supervision.startup_deadline_s + LIMITS.table.deadline
     t.ready(after=2.0)
-    t.paused = True
-    t.state, (publish,) = policy.set_paused(t.state, t.now, paused=True)
-    assert publish.message.fetch_deadline_at == t.now + LIMITS.deadline
+    (publish,) = t.pause()
+    assert publish.message.fetch_deadline_at == t.now + LIMITS.table.deadline
     t.succeed()
     assert t.last().fetch_deadline_at is None
 
@@ -332,10 +370,10 @@ def test_snapshots_taken_mid_fetch_carry_its_deadline() -> None:
 def test_a_fetch_past_its_deadline_is_killed_and_reported_at_once() -> None:
     t = Table()
     t.tick()
-    assert not t.advance(LIMITS.deadline - 0.01)
+    assert not t.advance(LIMITS.table.deadline - 0.01)
     commands = t.advance(0.01)
-    kills = [c for c in commands if isinstance(c, policy.KillFetch)]
-    assert kills == [policy.KillFetch("builds", 1, 1, "deadline")]
+    kills = [c for c in commands if isinstance(c, KillFetch)]
+    assert kills == [KillFetch("builds", 1, 1, "deadline")]
     snap = t.last()
     assert snap.state == "timeout"
     assert snap.error == "timed out after 10 s (deadline); fetch killed"
@@ -348,10 +386,11 @@ def test_a_fetch_past_its_deadline_is_killed_and_reported_at_once() -> None:
 def test_after_a_kill_the_table_restarts_with_backoff_in_a_new_generation() -> None:
     t = Table()
     t.tick()
-    t.advance(LIMITS.deadline)
+    t.advance(LIMITS.table.deadline)
     assert not started(t.advance(0.9))
-    (restart,) = started(t.advance(0.1))
-    assert restart.restart and restart.generation == 2
+    commands = t.advance(0.1)
+    (restart,) = started(commands)
+    assert restarted(commands) and restart.generation == 2
     assert t.last().state == "restarting" and t.last().restarts == 1
     assert t.events("restarted")
 
@@ -360,11 +399,10 @@ def test_a_late_result_of_a_killed_fetch_is_ignored() -> None:
     t = Table()
     t.tick()
     old_seq = t.state.seq
-    t.advance(LIMITS.deadline)
+    t.advance(LIMITS.table.deadline)
     before = t.state
-    step = policy.fetch_finished(
-        t.state, t.now + 0.5, limits=LIMITS, seq=old_seq, data=ROWS, error="", paused=False, rand=MID
-    )
+    late = FetchResult(table="builds", generation=1, seq=old_seq, data=ROWS)
+    step = policy.handle(t.state, late, t.now + 0.5, LIMITS, rand=MID)
     assert step == (before, ())
 
 
@@ -373,13 +411,13 @@ def test_last_known_good_rows_survive_failures_and_are_marked_stale() -> None:
     t.tick()
     t.succeed()
     good_at = t.last().fetched_at
-    t.advance(LIMITS.interval)
+    t.advance(LIMITS.table.interval)
     t.fail(error="PermissionDenied: no access")
     snap = t.last()
     assert snap.state == "stale" and snap.rows == ROWS.rows and snap.fetched_at == good_at
     assert snap.error == "PermissionDenied: no access"
     t.advance(5.0)
-    t.advance(LIMITS.deadline)
+    t.advance(LIMITS.table.deadline)
     assert t.last().state == "timeout" and t.last().rows == ROWS.rows
 
 
@@ -403,9 +441,8 @@ def test_a_child_that_dies_while_idle_is_replaced_without_a_failure() -> None:
     t.tick()
     t.succeed()
     seq = t.state.seq
-    state, commands = policy.child_gone(
-        t.state, t.now + 1, limits=LIMITS, generation=1, seq=None, cause="SIGKILL", killed=False, paused=False, rand=MID
-    )
+    gone = t.gone(generation=1, seq=None, cause="SIGKILL")
+    state, commands = policy.handle(t.state, gone, t.now + 1, LIMITS, rand=MID)
     assert commands == ()
     assert state.generation == 2 and state.restart_due and state.consecutive_failures == 0 and state.seq == seq
 
@@ -413,11 +450,9 @@ def test_a_child_that_dies_while_idle_is_replaced_without_a_failure() -> None:
 def test_the_kill_confirmation_is_logged_with_its_latency() -> None:
     t = Table()
     t.tick()
-    t.advance(LIMITS.deadline)
-    state, commands = policy.child_gone(
-        t.state, t.now + 0.25, limits=LIMITS, generation=1, seq=1, cause="killed (SIGTERM)", killed=True, paused=False,
-        rand=MID, kill_s=0.25,
-    )
+    t.advance(LIMITS.table.deadline)
+    gone = t.gone(generation=1, seq=1, cause="killed (SIGTERM)", killed=True, kill_s=0.25)
+    state, commands = policy.handle(t.state, gone, t.now + 0.25, LIMITS, rand=MID)
     (event,) = commands
     assert isinstance(event, LogEvent) and event.event == "killed" and event.duration_s == 0.25
     assert state.generation == 2  # no second bump: this generation was already given up
@@ -437,28 +472,28 @@ def fail_repeatedly(t: Table, times: int) -> list[float]:
 
 
 def test_consecutive_failures_back_off_exponentially() -> None:
-    limits = dataclasses.replace(LIMITS, circuit_failures=100)
+    limits = with_supervision(circuit_failures=100)
     t = Table(limits)
     t.tick()
     assert fail_repeatedly(t, 8) == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
 
 
 def test_backoff_resets_after_a_healthy_period() -> None:
-    limits = dataclasses.replace(LIMITS, circuit_failures=100)
+    limits = with_supervision(circuit_failures=100)
     t = Table(limits)
     t.tick()
     fail_repeatedly(t, 4)
     t.succeed()
     # Healthy, but not long enough: the next failure continues the sequence.
-    t.advance(LIMITS.interval)
+    t.advance(LIMITS.table.interval)
     t.fail()
     assert t.state.due_at - t.now == 16.0
     t.tick(t.state.due_at)
     t.succeed()
     for _ in range(5):  # healthy for 5 intervals = 150 s >= healthy_reset
-        t.advance(LIMITS.interval)
+        t.advance(LIMITS.table.interval)
         t.succeed()
-    t.advance(LIMITS.interval)
+    t.advance(LIMITS.table.interval)
     t.fail()
     assert t.state.due_at - t.now == 1.0
 
@@ -472,15 +507,15 @@ def test_too_many_failures_in_the_window_open_the_circuit() -> None:
     snap = t.last()
     assert snap.state == "circuit_open"
     assert "circuit open after 5 failures in 120 s" in snap.error
-    assert snap.next_refresh_at == t.now + LIMITS.circuit_cooldown
+    assert snap.next_refresh_at == t.now + LIMITS.supervision.circuit_cooldown_s
     assert t.events("circuit_open")
     assert any(isinstance(c, Publish) and isinstance(c.message, Notice) for c in commands)
     # Nothing runs during the cool-down.
-    assert not started(t.advance(LIMITS.circuit_cooldown - 0.1))
+    assert not started(t.advance(LIMITS.supervision.circuit_cooldown_s - 0.1))
 
 
 def test_failures_spread_beyond_the_window_do_not_open_the_circuit() -> None:
-    limits = dataclasses.replace(LIMITS, backoff_initial=40.0, backoff_max=40.0, healthy_reset=10_000.0)
+    limits = with_supervision(backoff_initial_s=40.0, backoff_max_s=40.0, healthy_reset_s=10_000.0)
     t = Table(limits)
     t.tick()
     for _ in range(10):
@@ -495,8 +530,9 @@ def test_half_open_probe_after_the_cooldown_closes_the_circuit_on_success() -> N
     t.tick()
     fail_repeatedly(t, 4)
     t.fail(after=0.0)
-    (probe,) = started(t.advance(LIMITS.circuit_cooldown))
-    assert probe.restart is False
+    commands = t.advance(LIMITS.supervision.circuit_cooldown_s)
+    assert started(commands)
+    assert restarted(commands) is False
     assert t.state.half_open
     commands = t.succeed()
     assert t.last().state == "ok"
@@ -510,10 +546,10 @@ def test_a_failed_half_open_probe_reopens_the_circuit() -> None:
     t.tick()
     fail_repeatedly(t, 4)
     t.fail(after=0.0)
-    t.advance(LIMITS.circuit_cooldown)
+    t.advance(LIMITS.supervision.circuit_cooldown_s)
     t.fail()
     assert t.last().state == "circuit_open"
-    assert t.state.due_at == t.now + LIMITS.circuit_cooldown
+    assert t.state.due_at == t.now + LIMITS.supervision.circuit_cooldown_s
     assert len(t.events("circuit_open")) == 1  # still the same open circuit
 
 
@@ -547,32 +583,31 @@ def test_a_refresh_while_fetching_is_coalesced_and_logged() -> None:
 def test_manual_refresh_skips_the_backoff_wait() -> None:
     t = Table()
     t.tick()
-    t.advance(LIMITS.deadline)
-    (restart,) = started(t.refresh())
-    assert restart.restart and restart.generation == 2
+    t.advance(LIMITS.table.deadline)
+    commands = t.refresh()
+    (restart,) = started(commands)
+    assert restarted(commands) and restart.generation == 2
 
 
 def test_pause_stops_automatic_refreshes_but_not_manual_ones() -> None:
     t = Table()
     t.tick()
     t.succeed()
-    t.paused = True
-    state, commands = policy.set_paused(t.state, t.now, paused=True)
-    t.state = state
+    commands = t.pause()
     assert commands[0].message.next_refresh_at is None
-    assert not started(t.advance(LIMITS.interval * 3))
+    assert not started(t.advance(LIMITS.table.interval * 3))
     assert not started(t.refresh(manual=False))
     assert started(t.refresh(manual=True))
     t.succeed()
-    t.paused = False
-    assert started(t.advance(LIMITS.interval))
+    t.pause(False)
+    assert started(t.advance(LIMITS.table.interval))
 
 
 def test_a_running_fetch_still_hits_its_deadline_while_paused() -> None:
     t = Table()
     t.tick()
-    t.paused = True
-    t.advance(LIMITS.deadline)
+    t.pause()
+    t.advance(LIMITS.table.deadline)
     assert t.last().state == "timeout" and t.last().next_refresh_at is None
 
 
@@ -587,7 +622,7 @@ def test_single_round_stops_after_the_first_outcome() -> None:
         elif finish == "fail":
             t.fail()
         else:
-            t.advance(LIMITS.deadline)
+            t.advance(LIMITS.table.deadline)
         assert t.state.phase == policy.DONE
         assert not started(t.advance(10_000.0))
         assert not started(t.refresh())
@@ -596,8 +631,8 @@ def test_single_round_stops_after_the_first_outcome() -> None:
 
 def test_a_refresh_before_any_outcome_is_not_published_as_a_state() -> None:
     t = Table()
-    state, commands = policy.set_paused(t.state, t.now, paused=True)
-    assert commands == () and state == t.state
+    state, commands = policy.handle(t.state, SetPaused(paused=True), t.now, LIMITS, rand=MID)
+    assert commands == () and state == dataclasses.replace(t.state, paused=True)
     assert isinstance(t.state, TableState)
 
 
@@ -627,15 +662,16 @@ def test_next_tick_at_is_exactly_when_a_tick_first_changes_something(
         elif name == "refresh":
             t.refresh()
         elif name in ("pause", "resume"):
-            t.paused = name == "pause"
-        due = policy.next_tick_at(t.state, paused=t.paused)
+            t.pause(name == "pause")
+        due = policy.next_tick_at(t.state)
         quiet_until = t.now + 10_000.0 if due is None else due
         for probe in (t.now, (t.now + quiet_until) / 2, quiet_until - 1e-6):
             if t.now <= probe < quiet_until:
-                step = policy.tick(t.state, probe, limits=t.limits, paused=t.paused, rand=MID)
+                step = policy.handle(t.state, Tick(now=probe), probe, t.limits, rand=MID)
                 assert step == (t.state, ()), f"a tick before next_tick_at ({due}) acted at {probe}"
         if due is not None:
-            state, commands = policy.tick(t.state, max(due, t.now), limits=t.limits, paused=t.paused, rand=MID)
+            at = max(due, t.now)
+            state, commands = policy.handle(t.state, Tick(now=at), at, t.limits, rand=MID)
             assert commands and state != t.state, f"nothing happened at next_tick_at ({due})"
 
 
@@ -643,7 +679,7 @@ def test_rows_a_running_fetch_already_has_are_published_and_the_fetch_goes_on() 
     t = Table()
     t.tick()
     fetching = t.state
-    state, commands = policy.fetch_progress(fetching, t.now + 1, seq=fetching.seq, data=ROWS, paused=False)
+    state, commands = policy.handle(fetching, t.result(partial=True), t.now + 1, LIMITS, rand=MID)
     (published,) = [c.message for c in commands if isinstance(c, Publish)]
     assert published.rows == ROWS.rows and published.state == "ok"
     assert published.fetch_deadline_at == fetching.deadline_at  # the spinner and its deadline stay
@@ -654,5 +690,51 @@ def test_rows_a_running_fetch_already_has_are_published_and_the_fetch_goes_on() 
     t.succeed(after=2)
     assert t.state.phase == policy.IDLE and t.last().duration_s is not None
     # Rows for another fetch, or with none running, change nothing.
-    assert policy.fetch_progress(state, t.now, seq=state.seq + 1, data=ROWS, paused=False) == (state, ())
-    assert policy.fetch_progress(t.state, t.now, seq=t.state.seq, data=ROWS, paused=False) == (t.state, ())
+    other = FetchResult(table="builds", generation=state.generation, seq=state.seq + 1, data=ROWS, partial=True)
+    assert policy.handle(state, other, t.now, LIMITS, rand=MID) == (state, ())
+    assert policy.handle(t.state, t.result(partial=True), t.now, LIMITS, rand=MID) == (t.state, ())
+
+
+# Every table at once: what the watchdog calls.
+def fed_all(states: dict[str, TableState], event: policy.Event, now: float, draws: list[float]):
+    limits = dict.fromkeys(states, LIMITS)
+    return policy.handle_all(states, event, now, limits, rand=lambda: draws.pop(0))
+
+
+def test_pause_is_said_once_then_each_table_shows_it() -> None:
+    states = {key: policy.initial_state(key, due_at=1000.0) for key in ("runner", "builds")}
+    states, _ = fed_all(states, Tick(now=1000.0), 1000.0, [MID, MID])
+    for key in states:
+        result = FetchResult(table=key, generation=1, seq=1, data=ROWS)
+        states, _ = fed_all(states, result, 1001.0, [MID, MID])
+    states, commands = fed_all(states, SetPaused(paused=True), 1002.0, [MID, MID])
+    messages = [c.message for c in commands if isinstance(c, Publish)]
+    assert messages[0] == PauseChanged(paused=True)
+    assert [(s.table, s.next_refresh_at) for s in messages[1:]] == [("runner", None), ("builds", None)]
+    assert all(s.paused for s in states.values())
+    assert fed_all(states, SetPaused(paused=True), 1003.0, []) == (states, ())  # already paused: nothing
+
+
+def test_each_table_draws_its_own_jitter() -> None:
+    limits = dict.fromkeys(("runner", "builds"), with_supervision(backoff_initial_s=10.0))
+    states = {key: policy.initial_state(key, due_at=1000.0) for key in limits}
+    states, _ = policy.handle_all(states, Tick(now=1000.0), 1000.0, limits, rand=lambda: MID)
+    draws = iter([0.0, 0.999])
+    # Neither child loads within the start-up allowance: both fail on the same tick ...
+    states, _ = policy.handle_all(states, Tick(now=1060.0), 1060.0, limits, rand=lambda: next(draws))
+    assert all(s.label == "timeout" for s in states.values())
+    # ... and their restarts are spread by draws of their own.
+    assert states["runner"].due_at == pytest.approx(1060.0 + 10.0 * 0.8)
+    assert states["builds"].due_at == pytest.approx(1060.0 + 10.0 * 1.2, rel=1e-3)
+
+
+def test_events_reach_the_tables_they_name() -> None:
+    states = {key: policy.initial_state(key, due_at=None) for key in ("runner", "builds")}
+    assert policy.addressed(RefreshRequest(table=""), tuple(states)) == ("runner", "builds")
+    assert policy.addressed(RefreshRequest(table="builds"), tuple(states)) == ("builds",)
+    assert policy.addressed(RefreshRequest(table="retired"), tuple(states)) == ()
+    states, commands = fed_all(states, RefreshRequest(table="builds"), 1000.0, [MID])
+    assert started(commands) == [StartFetch(table="builds", generation=1, seq=1)]
+    assert states["runner"].phase == policy.IDLE
+    states, commands = fed_all(states, ChildLaunched("builds", 1, 4242), 1000.5, [MID])
+    assert commands == (LogEvent("builds", 1, "launched", 1000.5, detail="pid 4242"),)

@@ -15,7 +15,16 @@ import pytest
 from runtime_fake_sources import FACTORY, GO_FILE, SLOW_LOAD_S
 from runtime_helpers import Recorder, TreeWatch, is_snapshot, is_started, make_settings, subreaper, wait_until
 
-from arr_actors.messages import FetchStarted, Notice, PauseChanged, RefreshRequest, SetPaused, TableSnapshot, Tick
+from arr_actors.messages import (
+    BuildRow,
+    FetchStarted,
+    Notice,
+    PauseChanged,
+    RefreshRequest,
+    SetPaused,
+    TableSnapshot,
+    Tick,
+)
 from arr_actors.runtime import system
 from arr_actors.runtime.fetcher import Fetcher
 
@@ -29,7 +38,7 @@ class FakeClock:
 
 
 def events(settings) -> list[dict]:
-    path = Path(settings.state_dir) / "events.jsonl"
+    path = Path(settings.paths.state_dir) / "events.jsonl"
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines()]
@@ -38,9 +47,7 @@ def events(settings) -> list[dict]:
 @pytest.mark.timeout(30)
 def test_deadlines_follow_the_injected_clock_and_hand_ticks(tmp_path: Path) -> None:
     """With a fake clock, a hung fetch is killed when *that* clock passes the deadline, not before."""
-    settings = make_settings(
-        tmp_path, deadline=60.0, faults=(("builds", "hang"),), backoff_initial_s=5.0, backoff_max_s=60.0
-    )
+    settings = make_settings(tmp_path, deadline=60.0, faults=(("builds", "hang"),), values={"supervision.backoff_initial_s": 5.0, "supervision.backoff_max_s": 60.0})
     clock, rec, watch = FakeClock(), Recorder(), TreeWatch()
     tree = system._start(settings, [rec], source_factory=FACTORY, clock=clock, tick_s=None, tables=("builds",))
     try:
@@ -49,7 +56,7 @@ def test_deadlines_follow_the_injected_clock_and_hand_ticks(tmp_path: Path) -> N
         tree.tell(Tick(now=start))
         _, first = rec.wait_for(is_started("builds"), timeout=10)
         # A new child: until it has loaded its source, the start-up allowance comes on top ...
-        assert first.deadline_at == start + settings.startup_deadline_s + 60.0
+        assert first.deadline_at == start + settings.supervision.startup_deadline_s + 60.0
         # ... and once it says ready (at fake time ``start``) the deadline counts from there.
         _, ready = rec.wait_for(lambda m: is_started("builds")(m) and m.deadline_at == start + 60.0, timeout=10)
         assert ready.started_at == start and ready.generation == 1
@@ -86,7 +93,7 @@ def test_deadlines_follow_the_injected_clock_and_hand_ticks(tmp_path: Path) -> N
 
 @pytest.mark.timeout(30)
 def test_a_child_that_never_finishes_loading_is_killed_when_its_start_up_allowance_ends(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, deadline=5.0, startup_deadline_s=30.0)
+    settings = make_settings(tmp_path, deadline=5.0, values={"supervision.startup_deadline_s": 30.0})
     clock, rec, watch = FakeClock(), Recorder(), TreeWatch()
     factory = "runtime_fake_sources:open_hanging_source"
     tree = system._start(settings, [rec], source_factory=factory, clock=clock, tick_s=None, tables=("builds",))
@@ -195,7 +202,7 @@ def test_refresh_while_fetching_is_coalesced_and_logged(tmp_path: Path) -> None:
         )
     finally:
         tree.stop()
-    log = Path(settings.state_dir) / "events.jsonl"
+    log = Path(settings.paths.state_dir) / "events.jsonl"
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
     kinds = [e["event"] for e in events(settings)]
     assert sorted(kinds[:7]) == ["completed", "launched", "ready", "skipped", "skipped", "skipped", "started"]
@@ -277,7 +284,7 @@ def test_stop_is_quick_idempotent_and_leaves_nothing(tmp_path: Path) -> None:
         ("active", "stop"),
         ("completed", "loop"),
     )
-    settings = make_settings(tmp_path, deadline=30.0, faults=faults, kill_grace_s=5.0)
+    settings = make_settings(tmp_path, deadline=30.0, faults=faults, values={"supervision.kill_grace_s": 5.0})
     rec, watch = Recorder(), TreeWatch()
     tree = system.start(settings, [rec], source_factory=FACTORY)
     try:
@@ -369,9 +376,28 @@ def test_rows_a_fetch_already_has_are_shown_while_it_goes_on(tmp_path: Path) -> 
         # Shown mid-fetch: the spinner's deadline is still there, no duration yet.
         assert [r.build_id for r in partial.rows] == ["partial"]
         assert partial.fetch_deadline_at is not None and partial.duration_s is None
-        (Path(settings.state_dir) / GO_FILE).touch()
+        (Path(settings.paths.state_dir) / GO_FILE).touch()
         _, final = rec.wait_for(lambda m: is_snapshot("builds", "ok")(m) and m.fetch_deadline_at is None, timeout=20)
         assert [r.build_id for r in final.rows] == ["final"] and final.duration_s is not None
         assert final.next_refresh_at is not None
     finally:
         tree.stop()
+
+
+@pytest.mark.timeout(30)
+def test_a_warm_start_shows_the_previous_runs_rows_under_a_failed_refresh_to_every_subscriber(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, deadline=5.0, faults=(("builds", "error"),))
+    previous_rows = (BuildRow(build_id="yesterday", status="SUCCESS", image="img", region="global", created_at=1.0),)
+    warm = TableSnapshot(table="builds", seq=0, state="stale", rows=previous_rows, fetched_at=100.0)
+    screen, recording = Recorder(), Recorder()
+    tree = system._start(settings, [screen, recording], source_factory=FACTORY, tables=("builds",), warm=[warm])
+    try:
+        _, failed = screen.wait_for(is_snapshot("builds"), timeout=20)
+    finally:
+        tree.stop()
+    # The failure is the table's own (error: no rows of this run), over the previous run's rows and age.
+    assert failed.state == "error" and failed.error == "InjectedError: injected fault: error"
+    assert failed.rows == previous_rows and failed.fetched_at == 100.0
+    assert [m for _, m in recording.messages] == [m for _, m in screen.messages]  # what the screen showed

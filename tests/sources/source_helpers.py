@@ -35,21 +35,23 @@ def start_emulator(now: float) -> tuple[object, FakeClock]:
     return emu, clock
 
 
-def emulator_settings(emu: object, tmp_path: Path, **changes: object) -> config.Settings:
-    """Settings that point every client at ``emu``, with private cache and state directories."""
-    base = dict(
-        project=emu.options.project,  # type: ignore[attr-defined]
-        regions=emu.world.regions,  # type: ignore[attr-defined]
-        emulator=emu.grpc_address,  # type: ignore[attr-defined]
-        wandb_base_url=emu.wandb_url,  # type: ignore[attr-defined]
-        wandb_entity="demo-team",
-        wandb_project="arr-training",
-        cache_dir=str(tmp_path / "cache"),
-        state_dir=str(tmp_path / "state"),
-        call_timeout_s=5.0,
-    )
-    base.update(changes)
-    return config.defaults(**base)
+def emulator_settings(
+    emu: object, tmp_path: Path, *, values: dict[str, object] | None = None, **changes: object
+) -> config.Settings:
+    """Settings that point every client at ``emu``, with private cache and state directories;
+    ``values`` changes settings by their dotted names, ``changes`` whole fields (``regions=``)."""
+    base = {
+        "project": emu.options.project,  # type: ignore[attr-defined]
+        "regions": tuple(emu.world.regions),  # type: ignore[attr-defined]
+        "emulator.address": emu.grpc_address,  # type: ignore[attr-defined]
+        "emulator.wandb_url": emu.wandb_url,  # type: ignore[attr-defined]
+        "wandb.entity": "demo-team",
+        "wandb.project": "arr-training",
+        "paths.cache_dir": str(tmp_path / "cache"),
+        "paths.state_dir": str(tmp_path / "state"),
+        "api.call_timeout_s": 5.0,
+    }
+    return config.defaults({**base, **(values or {})}, **changes)
 
 
 def with_limit(settings: config.Settings, table: str, limit: int) -> config.Settings:

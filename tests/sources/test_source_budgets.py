@@ -47,7 +47,7 @@ def test_refresh_takes_about_two_calls_not_the_sum(emulated, tmp_path, record_pr
             limit = index
             break
     assert terminal_seen == 5
-    settings = with_limit(emulator_settings(emu, tmp_path, call_timeout_s=10.0), "runner", limit)
+    settings = with_limit(emulator_settings(emu, tmp_path, values={"api.call_timeout_s": 10.0}), "runner", limit)
     assert len(settings.regions) == 18
     ctx = SourceContext(settings)
     # Build the clients first: this measures the refresh, not library imports.
@@ -131,7 +131,7 @@ def test_nothing_new_means_no_log_reads_even_after_restart(emulated, tmp_path):
 @pytest.mark.timeout(60)
 def test_limiter_defers_reads_and_the_table_says_so(emulated, tmp_path):
     emu, _clock = emulated
-    settings = emulator_settings(emu, tmp_path, logging_reads_per_minute=2)
+    settings = emulator_settings(emu, tmp_path, values={"api.logging_reads_per_minute": 2})
     shared = limiter_mod.for_settings(settings)
     # Someone else (the detail view, `launch`) used this minute's budget.
     assert shared.try_acquire() and shared.try_acquire()

@@ -65,7 +65,7 @@ def shared_emulator() -> Iterator[object]:
 @pytest.mark.parametrize(("table", "kind", "expected"), GRPC_CASES + WANDB_CASES)
 def test_fault_gives_clear_error(shared_emulator, tmp_path, table, kind, expected):
     emu = shared_emulator
-    settings = emulator_settings(emu, tmp_path, call_timeout_s=GRPC_TIMEOUT_S if SERVICE[table] != "wandb" else 1.0)
+    settings = emulator_settings(emu, tmp_path, values={"api.call_timeout_s": GRPC_TIMEOUT_S if SERVICE[table] != "wandb" else 1.0})
     fetch = open_source(settings, table)
     assert fetch().rows  # healthy first: the client is built and working
     emu.control.set_faults({SERVICE[table]: kind})
@@ -74,7 +74,7 @@ def test_fault_gives_clear_error(shared_emulator, tmp_path, table, kind, expecte
         with pytest.raises(SourceError) as caught:
             fetch()
         # Every call has a timeout: even a hung service costs one call timeout, not more.
-        assert time.monotonic() - started < settings.call_timeout_s + 5
+        assert time.monotonic() - started < settings.api.call_timeout_s + 5
     finally:
         emu.control.set_faults({})
     assert expected in str(caught.value)
@@ -86,7 +86,7 @@ def test_fault_gives_clear_error(shared_emulator, tmp_path, table, kind, expecte
 @pytest.mark.parametrize("table", ["runner", "builds", "vertex", "active"])
 def test_slow_but_in_time_is_fine(shared_emulator, tmp_path, table):
     emu = shared_emulator
-    settings = emulator_settings(emu, tmp_path, call_timeout_s=3.0)
+    settings = emulator_settings(emu, tmp_path, values={"api.call_timeout_s": 3.0})
     fetch = open_source(settings, table)
     emu.control.set_faults({SERVICE[table]: "slow:0.3"})
     try:
@@ -107,7 +107,7 @@ def test_slow_but_in_time_is_fine(shared_emulator, tmp_path, table):
 )
 def test_logging_fault_is_a_warning_next_to_the_rows(shared_emulator, tmp_path, kind, expected):
     emu = shared_emulator
-    settings = emulator_settings(emu, tmp_path, call_timeout_s=GRPC_TIMEOUT_S)
+    settings = emulator_settings(emu, tmp_path, values={"api.call_timeout_s": GRPC_TIMEOUT_S})
     emu.control.set_faults({"logging": kind})
     try:
         data = open_source(settings, "runner")()
@@ -131,10 +131,10 @@ def test_missing_project_says_where_to_set_it(tmp_path):
 
     for table in ("runner", "builds", "vertex"):
         with pytest.raises(SourceError, match="set `project` in the config file or ARR_PROJECT"):
-            open_source(config.defaults(project="", cache_dir=str(tmp_path)), table)()
+            open_source(config.defaults(project="", values={"paths.cache_dir": str(tmp_path)}), table)()
     for table in ("active", "completed"):
         with pytest.raises(SourceError, match="ARR_WANDB_PROJECT"):
-            open_source(config.defaults(project="p", wandb_project=""), table)()
+            open_source(config.defaults(project="p", values={"wandb.project": ""}), table)()
 
 
 PROBE = """
@@ -142,8 +142,8 @@ import sys
 from arr_actors import config
 from arr_actors.sources import open_source
 from arr_actors.sources.errors import SourceError
-settings = config.defaults(project="p", wandb_project="q", wandb_entity="e", cache_dir=sys.argv[2],
-                           state_dir=sys.argv[2], call_timeout_s=2.0)
+settings = config.defaults({"project": "p", "wandb.project": "q", "wandb.entity": "e", "paths.cache_dir": sys.argv[2],
+                            "paths.state_dir": sys.argv[2], "api.call_timeout_s": 2.0})
 try:
     open_source(settings, sys.argv[1])()
 except SourceError as exc:

@@ -53,7 +53,7 @@ def test_runner_table_reads_past_empty_pages(emulated, tmp_path):
     terminal = _terminal_shown(emu, now)
     assert terminal, "the default world shows finished executions"
     with PartialPages(emu.grpc_address, empty_pages=2) as front:
-        settings = emulator_settings(emu, tmp_path, emulator=front.address)
+        settings = emulator_settings(emu, tmp_path, values={"emulator.address": front.address})
         data = open_source(settings, "runner")()
     _check_diagnosed(data.rows, terminal, now)
     assert data.log_reads == 3 and data.warning == ""
@@ -66,7 +66,7 @@ def test_an_unfinished_search_is_not_remembered_and_is_read_again(emulated, tmp_
     now = clock()
     terminal = _terminal_shown(emu, now)
     with PartialPages(emu.grpc_address, empty_pages=logs.MAX_PAGES) as front:
-        settings = emulator_settings(emu, tmp_path, emulator=front.address)
+        settings = emulator_settings(emu, tmp_path, values={"emulator.address": front.address})
         fetch = open_source(settings, "runner")
         first = fetch()
         assert first.log_reads == logs.MAX_PAGES

@@ -59,7 +59,7 @@ def test_group_entries_chronological_per_execution_and_capped():
 
 
 def test_read_without_project_is_a_clear_error(tmp_path):
-    settings = config.defaults(project="", state_dir=str(tmp_path))
+    settings = config.defaults(project="", values={"paths.state_dir": str(tmp_path)})
     with pytest.raises(logs.SourceError, match="ARR_PROJECT"):
         logs.read_execution_logs(settings, region=None, executions=["e"])
     assert logs.read_execution_logs(settings, region=None, executions=[]) == {}
@@ -68,6 +68,6 @@ def test_read_without_project_is_a_clear_error(tmp_path):
 def test_unusable_limiter_file_is_a_clear_error(tmp_path):
     blocked = tmp_path / "not-a-dir"
     blocked.write_text("a file where the state directory should be")
-    settings = config.defaults(project="p", state_dir=str(blocked))
+    settings = config.defaults(project="p", values={"paths.state_dir": str(blocked)})
     with pytest.raises(logs.LimiterUnavailable, match="paths.state_dir is writable"):
         logs.read_execution_logs(settings, region=None, executions=["e"], wait_s=0)

@@ -34,7 +34,7 @@ def test_the_newest_jobs_are_shown_although_the_service_lists_them_in_no_creatio
 def test_the_window_is_a_documented_create_time_filter(emulated, tmp_path):
     emu, clock = emulated
     now = clock()
-    settings = emulator_settings(emu, tmp_path, vertex_window_hours=1.0)
+    settings = emulator_settings(emu, tmp_path, values={"api.vertex_window_hours": 1.0})
     data = open_source(settings, "vertex")()
     truth = [j for j in emu.world.vertex_jobs(None, now) if j.created >= int(now - 3600)][:10]
     assert [row.job_id for row in data.rows] == [j.job_id for j in truth]

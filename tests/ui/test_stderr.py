@@ -52,7 +52,7 @@ def test_an_unwritable_log_is_reported_not_fatal(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(30)
 def test_the_screen_shows_stray_output_as_a_notice(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    settings = config.defaults(project="demo-project").replace(state_dir=str(tmp_path))
+    settings = config.defaults(project="demo-project").with_values({"paths.state_dir": str(tmp_path)})
     screen = QuietScreen()
 
     class System:

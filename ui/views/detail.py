@@ -9,6 +9,7 @@ only for the lines on screen, so scrolling needs only its length
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from arr_actors.messages import DetailField, Row, TableSnapshot
@@ -17,15 +18,19 @@ from arr_actors.timefmt import format_ago, format_span, format_timestamp
 from ui import model, palette
 from ui.context import RenderContext
 from ui.model import UiState
-from ui.safe import ascii_only, inert_lines
+from ui.safe import inert_lines
 from ui.text import Markup, clip, fit, plain, width_of, wrap
 from ui.views.title import STATE_LABELS
 
+#: The label column is as wide as the view's longest label, at least this,
+#: and never more than a third of the screen; a gap always follows it.
 LABEL_WIDTH = 11
-_HEAD = LABEL_WIDTH + 3  # " label  " before every value
+LABEL_GAP = 2
 
 #: One line of content: the label column (None: the line has none), the text, its style.
 _Line = tuple[str | None, str, str]
+
+_URL = re.compile(r"\S+://\S+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +68,7 @@ def detail_view(state: UiState, *, now: float, cols: int, rows: int, ctx: Render
         ("title_focus", fit(f" {where}", max(0, room), ellipsis=g.ellipsis)),
         ("title_focus", right if room >= 0 else ""),
     ]
-    lines = [clip(title, cols), *(_markup(line, cols) for line in content[scroll : scroll + visible])]
+    lines = [clip(title, cols), *(_markup(line, cols, g.ellipsis) for line in content[scroll : scroll + visible])]
     return DetailView(lines=lines, max_scroll=max_scroll, page=max(1, visible - 1))
 
 
@@ -77,11 +82,66 @@ def _open(state: UiState) -> model.Detail:
     return state.detail
 
 
-def _markup(line: _Line, cols: int) -> Markup:
+def _markup(line: _Line, cols: int, ellipsis: str) -> Markup:
     head, text, style = line
     if head is None:
-        return plain(text, cols, style=style)
-    return [("detail_label", fit(head, _HEAD)), (style, fit(text, cols - _HEAD))]
+        return plain(text, cols, style=style, ellipsis=ellipsis)
+    return clip([("detail_label", head), (style, fit(text, max(0, cols - width_of(head)), ellipsis=ellipsis))], cols)
+
+
+def label_width(labels: list[str], cols: int) -> int:
+    """Columns of the label column: the longest label, at least ``LABEL_WIDTH``, at most a third of ``cols``."""
+    longest = max((width_of(label) for label in labels), default=0)
+    return max(1, min(max(LABEL_WIDTH, longest), max(LABEL_WIDTH, cols // 3)))
+
+
+def wrap_keeping_links(text: str, width: int) -> list[str]:
+    """``text`` word-wrapped to ``width``, except that a URL too long for a
+    line is a piece of its own, never split (it is cut at the screen edge when
+    drawn), so that copying it from the screen gives the URL, not two halves."""
+    out: list[str] = []
+    start = 0
+    for match in _URL.finditer(text):
+        if width_of(match.group()) <= width:
+            continue  # a URL that fits a line: plain word wrapping keeps it whole
+        before = text[start : match.start()].rstrip(" ")
+        if start:
+            before = before.lstrip(" ")
+        if before:
+            out.extend(wrap(before, width))
+        out.append(match.group())
+        start = match.end()
+    rest = text[start:].lstrip(" ") if start else text
+    if rest or not out:
+        out.extend(wrap(rest, width))
+    return out
+
+
+def field_lines(pairs: list[tuple[str, str, str]], cols: int, ellipsis: str) -> list[_Line]:
+    """Label and value lines of ``(label, text, style)`` pairs.
+
+    Labels are aligned with a gap before the values. A value with spaces is
+    word-wrapped under itself; an id or a URL (no spaces) is never wrapped: if
+    it does not fit beside its label it goes on its own line below it, from the
+    left edge, and is cut there only if it is wider than the screen.
+    """
+    width = label_width([label for label, _, _ in pairs], cols)
+    pad = " " * (1 + width + LABEL_GAP)
+    value_width = max(1, cols - len(pad))
+    out: list[_Line] = []
+    for label, value, style in pairs:
+        head: str | None = f" {fit(label, width, ellipsis=ellipsis)}{' ' * LABEL_GAP}"
+        pieces = [value] if not any(ch.isspace() for ch in value) else wrap_keeping_links(value, value_width)
+        for piece in pieces:
+            if width_of(piece) > value_width:
+                if head is not None:
+                    out.append((head, "", style))
+                    head = None
+                out.append((None, " " + piece, style))
+                continue
+            out.append((head if head is not None else pad, piece, style))
+            head = pad
+    return out
 
 
 def _content(state: UiState, *, now: float, cols: int, ctx: RenderContext) -> list[_Line]:
@@ -103,10 +163,7 @@ def _content(state: UiState, *, now: float, cols: int, ctx: RenderContext) -> li
         fields = row.detail_fields()
         pairs = [_pair(row, f, now=now, fetched_at=fetched_at, ctx=ctx) for f in fields if f.kind != "log"]
         log = next((f for f in fields if f.kind == "log"), None)
-    value_width = max(1, cols - _HEAD)
-    for label, value, style in pairs:
-        for i, piece in enumerate(wrap(value, value_width)):
-            content.append((f" {label:<{LABEL_WIDTH}}  " if i == 0 else " " * _HEAD, piece, style))
+    content.extend(field_lines(pairs, cols, ctx.glyphs.ellipsis))
     if log is not None:
         content.extend(_log_lines(log, cols=cols, ctx=ctx))
     return content
@@ -133,13 +190,11 @@ def _pair(row: Row, field: DetailField, *, now: float, fetched_at: float | None,
 def _log_lines(field: DetailField, *, cols: int, ctx: RenderContext) -> list[_Line]:
     """A blank line, a heading and every line of log context, wrapped."""
     lines = field.value if isinstance(field.value, tuple) else ()
-    pieces = [piece for line in lines for piece in inert_lines(line)]
-    if ctx.ascii:
-        pieces = [ascii_only(piece) for piece in pieces]
+    pieces = [ctx.plain(piece) for line in lines for piece in inert_lines(line)]
     heading = f" {field.label} ({len(pieces)} lines)" if pieces else f" {field.label}: none recorded"
     out: list[_Line] = [(None, "", "body"), (None, heading, "detail_label")]
     for line in pieces:
-        out.extend((None, "  " + piece, "body") for piece in wrap(line, max(1, cols - 2)))
+        out.extend((None, "  " + piece, "body") for piece in wrap_keeping_links(line, max(1, cols - 2)))
     return out
 
 
@@ -168,4 +223,14 @@ def _table_pairs(
     ]
 
 
-__all__ = ["LABEL_WIDTH", "DetailView", "detail_max_scroll", "detail_page", "detail_view"]
+__all__ = [
+    "LABEL_GAP",
+    "LABEL_WIDTH",
+    "DetailView",
+    "detail_max_scroll",
+    "detail_page",
+    "detail_view",
+    "field_lines",
+    "label_width",
+    "wrap_keeping_links",
+]

@@ -30,10 +30,12 @@ def footer_lines(state: UiState, *, now: float, cols: int, ctx: RenderContext) -
         status.append(("replay", f" {ctx.text(ctx.replay_label)} "))
     if state.filter_editing:
         status.append(("filter", f" /{ctx.text(state.filter_text)}_ "))
-        status.append(("footer", "  enter keeps, esc clears"))
+        status.append(("footer", "  enter keeps, esc clears "))
     elif state.filter_text:
         status.append(("filter", f" filter: {ctx.text(state.filter_text)} "))
-        status.append(("footer", "  esc clears"))
+        status.append(("footer", "  esc clears "))
+    # Every item ends in a space and a key hint starts with one: two spaces
+    # between items, as between the hints themselves.
     used = sum(width_of(t) for _, t in status)
     for key, hint in keys.FOOTER_HINTS:
         piece = [("key", f" {key} "), ("footer", f" {hint} ")]

@@ -71,16 +71,16 @@ def body_items(state: UiState, spec: TableSpec) -> list[Row | None]:
 def message_lines(state: UiState, spec: TableSpec, *, now: float, cols: int, ctx: RenderContext) -> list[Markup]:
     """What a table without rows to show says instead."""
     snapshot = state.snapshots.get(spec.key)
-    dots = ctx.glyphs.dots
+    dots, cut = ctx.glyphs.dots, ctx.glyphs.ellipsis
     if snapshot is None:
         text = (
             f"loading{dots}" if model.fetch_in_flight(state, spec.key, now) else f"waiting for the first refresh{dots}"
         )
-        return [plain("  " + text, cols, style="dim")]
+        return [plain("  " + text, cols, style="dim", ellipsis=cut)]
     if snapshot.rows and state.filter_text.strip():
-        return [plain(f"  no rows match '{ctx.text(state.filter_text)}'", cols, style="dim")]
+        return [plain(f"  no rows match '{ctx.text(state.filter_text)}'", cols, style="dim", ellipsis=cut)]
     if not snapshot.state.failing or not snapshot.error:
-        return [plain("  " + spec.empty_text.format(regions=ctx.regions), cols, style="dim")]
+        return [plain("  " + spec.empty_text.format(regions=ctx.regions), cols, style="dim", ellipsis=cut)]
     return [[("error", piece)] for piece in wrapped(f"  no data: {ctx.text(snapshot.error)}", cols, indent=4)]
 
 

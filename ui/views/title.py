@@ -77,7 +77,7 @@ def title_line(
         if snapshot.error and snapshot.rows:
             # without rows the body shows the whole error instead
             segments.append(_Segment(ctx.text(snapshot.error), "error", 2, truncatable=True))
-    segments = _fit_segments(segments, cols)
+    segments = _fit_segments(segments, cols, ellipsis=g.ellipsis)
     line: Markup = []
     for i, seg in enumerate(segments):
         if i:
@@ -89,7 +89,7 @@ def title_line(
     return clip(line, cols)
 
 
-def _fit_segments(segments: list[_Segment], cols: int, min_truncated: int = 12) -> list[_Segment]:
+def _fit_segments(segments: list[_Segment], cols: int, *, ellipsis: str, min_truncated: int = 12) -> list[_Segment]:
     """Drop and cut segments until they fit ``cols``.
 
     Duration and warning go first; then an error may be cut down to
@@ -117,7 +117,7 @@ def _fit_segments(segments: list[_Segment], cols: int, min_truncated: int = 12) 
         room = width_of(seg.text) - min_truncated
         if over > 0 and seg.truncatable and room > 0:
             cut = min(over, room)
-            seg = dataclasses.replace(seg, text=fit(seg.text, width_of(seg.text) - cut))
+            seg = dataclasses.replace(seg, text=fit(seg.text, width_of(seg.text) - cut, ellipsis=ellipsis))
             over -= cut
         out.append(seg)
     return out[::-1]

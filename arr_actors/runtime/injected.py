@@ -1,4 +1,4 @@
-"""Runtime fault injection: real misbehaviour inside a table's fetch process.
+"""Injected faults: real misbehaviour inside a table's fetch process (``--fault TABLE=KIND``).
 
 ``--fault TABLE=KIND`` (``settings.faults``) makes that table's child process
 misbehave right before the source runs, on every fetch. The faults are the

@@ -115,7 +115,7 @@ def test_each_fault_is_contained_and_cleaned_up(tmp_path: Path, fault: str) -> N
             fault=fault,
             deadline=deadline,
             interval=interval,
-            backoff_min=settings.backoff_initial_s * (1 - settings.backoff_jitter),
+            backoff_min=settings.supervision.backoff_initial_s * (1 - settings.supervision.backoff_jitter),
             watch=watch,
             tree=tree,
         )
@@ -160,7 +160,7 @@ def test_all_faults_at_once_across_tables(tmp_path: Path) -> None:
                     fault=fault,
                     deadline=deadline,
                     interval=interval,
-                    backoff_min=settings.backoff_initial_s * (1 - settings.backoff_jitter),
+                    backoff_min=settings.supervision.backoff_initial_s * (1 - settings.supervision.backoff_jitter),
                     watch=watch,
                     tree=tree,
                 )
