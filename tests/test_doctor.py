@@ -186,3 +186,14 @@ def test_demo_and_usage(tmp_path):
     assert code == 0 and "all good" in out, out
     code, _, out = doctor(env, "--bogus")
     assert code == 2 and "unrecognized arguments" in out and "Traceback" not in out
+
+
+def test_a_spent_cloud_logging_budget_is_said_as_such(fresh, tmp_path):
+    from arr_actors.sources import limiter
+
+    env = environment(fresh, tmp_path, ARR_API_LOGGING_READS_PER_MINUTE="1")
+    settings = config.load(env={k: v for k, v in env.items() if k.startswith("ARR_")})
+    assert limiter.for_settings(settings).try_acquire()  # another reader of the project took this minute's read
+    code, lines, out = doctor(env, cwd=str(tmp_path))
+    assert code == 1, out
+    assert lines["Cloud Logging API"].startswith("FAIL") and "used up for now" in lines["Cloud Logging API"]

@@ -150,6 +150,8 @@ def google_failure(probe: Probe, check: str, exc: BaseException, *, api: str, pe
             f"no answer within {probe.settings.api.call_timeout_s:g} s",
             "check the network, or raise api.call_timeout_s (ARR_API_CALL_TIMEOUT_S=60)",
         )
+    if isinstance(exc, ReadBudgetUsed):
+        return Result(check, False, str(exc))
     return Result(check, False, f"{name or type(exc).__name__}: {_message(exc)}")
 
 
@@ -298,12 +300,19 @@ def _read_build(probe: Probe) -> Any:
     return pager.builds
 
 
+class ReadBudgetUsed(Exception):
+    """No Cloud Logging read was made: the project's per-minute budget is spent."""
+
+
 def _read_logging(probe: Probe) -> Any:
     from arr_actors.sources import limiter as limiter_mod
 
     # One call of the project's 60 per minute, like every other reader.
     if not limiter_mod.for_settings(probe.settings).acquire(min(10.0, probe.settings.api.call_timeout_s)):
-        raise TimeoutError("the project's Cloud Logging read budget is used up for now")
+        raise ReadBudgetUsed(
+            f"the project's Cloud Logging budget ({probe.settings.api.logging_reads_per_minute} reads per minute) "
+            "is used up for now; run doctor again in a minute"
+        )
     since = datetime.fromtimestamp(int(time.time()) - 60, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     pager = probe.clients.logging().list_log_entries(
         request={
