@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import json
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from arr_actors import config
+from arr_actors.inert import dumps, inert
 from arr_actors.messages import TableStatus
 from arr_actors.runtime import injected as runtime_faults
 from arr_actors.tables import TABLE_KEYS
@@ -58,6 +58,28 @@ def _fault(text: str) -> tuple[str, str]:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
     return table, kind
+
+
+def check_scenario(name: str) -> None:
+    """A usage error for an emulator scenario that does not exist ("" is the default)."""
+    if not name:
+        return
+    from arr_actors.emulator.world import SCENARIOS  # only when asked: the first frame waits for no import
+
+    if name not in SCENARIOS:
+        raise UsageError(f"--scenario {name!r}: unknown (scenarios: {', '.join(SCENARIOS)})")
+
+
+def check_faults(faults: Sequence[tuple[str, str]]) -> None:
+    """A usage error for a second --fault on one table: only one would act, silently."""
+    given: dict[str, str] = {}
+    for table_key, kind in faults:
+        if table_key in given:
+            raise UsageError(
+                f"--fault {table_key}={kind}: {table_key} already has --fault {table_key}={given[table_key]} "
+                "(one fault per table)"
+            )
+        given[table_key] = kind
 
 
 def monitor_parser() -> Parser:
@@ -107,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--record cannot be combined with --once")
         if args.scenario and not args.demo:
             raise UsageError("--scenario needs --demo (scenarios belong to the embedded emulator)")
+        check_scenario(args.scenario)
+        check_faults(args.fault)
         settings = config.load(
             config_file=args.config,
             demo=args.demo,
@@ -117,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not settings.project and not settings.demo:
             raise UsageError(NO_PROJECT)
     except (UsageError, config.ConfigError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {inert(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     try:
         if not args.once and args.record != "-":
@@ -130,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except StartupError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {inert(str(exc))}", file=sys.stderr)
         return EXIT_TROUBLE
 
 
@@ -172,13 +196,15 @@ def _run_once(settings: Settings, *, as_json: bool) -> int:
 
     doc = run_once(settings)
     if as_json:
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        print(dumps(doc, indent=2))
     else:
         print(format_once_text(doc))
     return EXIT_OK if all(t["state"] == TableStatus.OK for t in doc["tables"].values()) else EXIT_TROUBLE
 
 
 def format_once_text(doc: dict[str, Any]) -> str:
+    """One line per table: title, state, rows, time taken and the error, made inert
+    (the error is a cloud server's or a recording's text)."""
     from arr_actors.tables import table
 
     lines = []
@@ -186,9 +212,9 @@ def format_once_text(doc: dict[str, Any]) -> str:
         title = table(key).title
         duration = entry.get("duration_s")
         took = f" in {duration:.1f} s" if isinstance(duration, (int, float)) else ""
-        line = f"{title:<20} {entry['state']:<12} {len(entry['rows']):>3} rows{took}"
+        line = f"{title:<20} {inert(str(entry['state'])):<12} {len(entry['rows']):>3} rows{took}"
         if entry.get("error"):
-            line += f"  {entry['error']}"
+            line += f"  {inert(str(entry['error']))}"
         lines.append(line)
     return "\n".join(lines)
 

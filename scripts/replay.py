@@ -16,7 +16,6 @@ Exit status: 0 done, 1 with --once when a table is not ok (as the monitor),
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import threading
@@ -28,6 +27,7 @@ except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from arr_actors import config, recording
+from arr_actors.inert import dumps, inert
 from arr_actors.messages import TableSnapshot
 from arr_actors.once_document import once_document
 from arr_actors.recording.headless import silence
@@ -35,6 +35,7 @@ from arr_actors.usage import EXIT_USAGE, Parser, UsageError, number
 
 PROG = "replay.py"
 EXIT_OK, EXIT_TROUBLE = 0, 1
+EXIT_INTERRUPTED = 130
 
 #: Warnings printed by --once before the rest are only counted.
 MAX_WARNINGS = 20
@@ -118,18 +119,18 @@ def run_once(rec: recording.Recording, *, name: str, as_json: bool) -> int:
     for item in rec:
         if isinstance(item, recording.Skipped):
             if shown < MAX_WARNINGS:
-                print(f"{PROG}: {name}: {item.text}", file=sys.stderr)
+                print(f"{PROG}: {inert(name)}: {inert(item.text)}", file=sys.stderr)
             shown += 1
             continue
         last_t = item.t
         if isinstance(item.message, TableSnapshot):
             latest[item.message.table] = item.message
     if shown > MAX_WARNINGS:
-        print(f"{PROG}: {name}: ... {shown - MAX_WARNINGS} more lines skipped", file=sys.stderr)
+        print(f"{PROG}: {inert(name)}: ... {shown - MAX_WARNINGS} more lines skipped", file=sys.stderr)
     origin = rec.header.started_epoch
     doc = once_document(latest, generated_at=None if origin is None else origin + last_t)
     if as_json:
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        print(dumps(doc, indent=2))
     else:
         from arr_actors.cli import format_once_text
 
@@ -148,6 +149,15 @@ def run_ui(rec: recording.Recording, *, speed: float, live: bool, stop: threadin
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C while opening or reading a FIFO that never delivers: one line, no traceback.
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
         args = parser().parse_args(sys.argv[1:] if argv is None else argv)
         if args.json and not args.once:
             raise UsageError("--json needs --once")
@@ -155,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("--follow cannot be combined with --once (a followed file never ends)")
         stream = _open(args.file, for_ui=not args.once)
     except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {inert(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     name = "stdin" if args.file == "-" else args.file
     try:
@@ -164,13 +174,11 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 rec = recording.read_recording(stream, follow=args.follow, stop=stop)
             except recording.RecordingError as exc:
-                print(f"{PROG}: {name}: {exc}", file=sys.stderr)
+                print(f"{PROG}: {inert(name)}: {inert(str(exc))}", file=sys.stderr)
                 return EXIT_USAGE
             if args.once:
                 return run_once(rec, name=name, as_json=args.json)
             return run_ui(rec, speed=args.speed, live=args.follow or args.file == "-", stop=stop, color=args.color)
-    except KeyboardInterrupt:
-        return 130
     except BrokenPipeError:
         # Our own output was closed (e.g. piped into head): nothing left to say.
         silence(sys.stdout)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import urwid
 from pykka import ActorDeadError, ActorRegistry
 
+from arr_actors.inert import inert
 from arr_actors.messages import Notice
 from ui import model, palette
 from ui.actor import QuitRequested, UiActor
@@ -218,7 +219,7 @@ def _stop_system(system: Any) -> list[str]:
 
 def _report(text: str) -> None:
     with contextlib.suppress(OSError, ValueError):
-        print(f"arr_actors: {text}", file=sys.stderr)
+        print(f"arr_actors: {inert(text)}", file=sys.stderr)
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ui.safe import ascii_only, inert
+from arr_actors.inert import ascii_only, inert
 
 #: Spinner frames per second while a fetch runs.
 SPINNER_FPS = 8.0

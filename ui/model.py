@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from arr_actors.inert import inert, is_inert
 from arr_actors.messages import (
     FetchStarted,
     Notice,
@@ -152,7 +153,10 @@ def row_matches(row: Row, needle: str) -> bool:
         if f.name == "context":
             continue
         value = getattr(row, f.name)
-        if isinstance(value, str) and needle in value.lower():
+        if not isinstance(value, str):
+            continue
+        # Matched as shown: "ev\u200bil" is on screen as "evil", so "evil" finds it.
+        if needle in (value if is_inert(value) else inert(value)).lower():
             return True
     return False
 

@@ -3,7 +3,7 @@
 Everything here takes plain values (``UiState``, ``now``, a ``RenderContext``
 and a size) and returns lines of markup (``ui.text``) or the widget drawing
 them (``ui.canvas``); nothing reads a clock, the environment or the terminal.
-Every string that came from outside passes through ``ui.safe`` and reaches
+Every string that came from outside passes through ``arr_actors.inert`` and reaches
 urwid as a plain ``str`` inside markup built here, so it can neither drive the
 terminal nor act as markup.
 

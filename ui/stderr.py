@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from ui.safe import inert
+from arr_actors.inert import inert
 
 MAX_LINE = 4096
 

@@ -11,21 +11,28 @@ never refused: a structured reading that fails falls back to plain text.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
 from arr_actors.diagnostics.extract import Diagnosis, diagnose
 from arr_actors.diagnostics.readers import READ_LIMIT, Reading, entries_to_lines, entry_text, read
+from arr_actors.inert import dumps, inert, inert_line
 from arr_actors.usage import EXIT_USAGE, Parser, UsageError
 
 __all__ = ["entries_to_lines", "entry_text", "format_text", "main", "parser"]
 
 PROG = "python -m arr_actors diagnose"
 EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_INTERRUPTED = 130
 
-EPILOG = """\
+#: Bytes of one input line kept; the rest of the line is read and dropped, and the output says so.
+LINE_KEEP = 64 << 10
+#: Bytes read at a time: never more than a line keeps, so only a chunk's first line can be too long.
+CHUNK = LINE_KEEP
+
+EPILOG = f"""\
 input: plain log lines (oldest first; --newest-first if not, though a log whose own
 markers show it is newest first is turned around), Cloud Logging entries (a JSON
 array, one per line, or pasted from the console; sorted by timestamp when every
@@ -33,7 +40,10 @@ entry has one), gcloud --format=yaml output, API error bodies, Terraform output,
 Cloud Build console copies, kubectl describe output.
 
 exit status: 0 the log shows a finished or running runner (or nothing known),
-1 the log shows a failure, 2 usage error or a file that cannot be read.
+1 the log shows a failure, 2 usage error, a file that cannot be read, or input
+without any text (e.g. only NUL bytes).
+
+limits: {LINE_KEEP >> 10} KiB of each line and {READ_LIMIT >> 20} MiB in all are read; the output says what was cut.
 """
 
 def parser() -> argparse.ArgumentParser:
@@ -57,6 +67,16 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C while waiting on a pipe or FIFO that never delivers: one line, no traceback.
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    notes: list[str] = []
+    try:
         args = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
         if args.execution:
             if args.file:
@@ -68,39 +88,108 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             if args.region or args.config:
                 raise UsageError("--region and --config only apply with --execution")
-            reading = _read_input(args.file or "-", newest_first=args.newest_first)
+            reading, notes = _read_input(args.file or "-", newest_first=args.newest_first)
             diagnosis = diagnose(reading.lines, status=args.status)
             if args.format:
                 print(f"format:   {reading.format}{' (newest first, turned around)' if reading.reversed else ''}")
     except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {inert(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     try:
         if args.json:
-            print(json.dumps(diagnosis.to_plain(), indent=2, ensure_ascii=False))
+            plain = diagnosis.to_plain()
+            if notes:
+                plain["notes"] = notes
+            print(dumps(plain, indent=2))
         else:
-            print(format_text(diagnosis, context=args.context))
+            print(format_text(diagnosis, context=args.context, notes=notes))
         sys.stdout.flush()
     except BrokenPipeError:
         pass
     return EXIT_FAILED if diagnosis.outcome == "failed" else EXIT_OK
 
 
-def format_text(diagnosis: Diagnosis, *, context: bool = False) -> str:
+def format_text(diagnosis: Diagnosis, *, context: bool = False, notes: Sequence[str] = ()) -> str:
+    # The summary and context are log text, already cleaned; made inert again here
+    # so that no diagnosis (e.g. one rebuilt from a file) prints anything raw.
     category = diagnosis.category + (f" ({diagnosis.pattern})" if diagnosis.pattern else "")
     lines = [
-        f"summary:  {diagnosis.summary}",
+        f"summary:  {inert(diagnosis.summary)}",
         f"outcome:  {diagnosis.outcome}",
-        f"category: {category}",
+        f"category: {inert(category)}",
         f"runs:     {'unknown' if diagnosis.runs is None else diagnosis.runs}",
     ]
+    lines.extend(f"note:     {note}" for note in notes)
     if context and diagnosis.context:
         lines.append("context:")
-        lines.extend(f"  {line}" for line in diagnosis.context)
+        lines.extend(f"  {inert_line(line).rstrip()}" for line in diagnosis.context)
     return "\n".join(lines)
 
 
-def _read_input(name: str, *, newest_first: bool) -> Reading:
+@dataclass(frozen=True, slots=True)
+class Input:
+    """What was kept of an input: every line cut to ``LINE_KEEP`` bytes, all of it to ``READ_LIMIT``."""
+
+    data: bytes
+    read: int  # bytes read
+    cut_lines: tuple[int, ...]  # 1-based numbers of the lines cut at LINE_KEEP bytes
+    stopped: bool  # reading stopped at READ_LIMIT bytes with more to come
+    line_keep: int = LINE_KEEP
+
+    def notes(self) -> list[str]:
+        notes = []
+        if self.cut_lines:
+            numbers = ", ".join(str(n) for n in self.cut_lines[:5])
+            more = f" and {len(self.cut_lines) - 5} more" if len(self.cut_lines) > 5 else ""
+            which = "line" if len(self.cut_lines) == 1 else "lines"
+            rest = "it" if len(self.cut_lines) == 1 else "each"
+            notes.append(f"{which} {numbers}{more} cut at {_size(self.line_keep)}: the rest of {rest} was skipped")
+        if self.stopped:
+            notes.append(f"input cut after {_size(self.read)}: the rest was not read")
+        return notes
+
+
+def _size(count: int) -> str:
+    for unit, size in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= size and count % size == 0:
+            return f"{count // size} {unit}"
+    return f"{count} bytes"
+
+
+def read_bounded(stream: IO[bytes], *, line_keep: int = LINE_KEEP, limit: int = READ_LIMIT) -> Input:
+    """Read ``stream`` in bounded memory: at most ``line_keep`` bytes of each line and
+    ``limit`` bytes in all are read, so neither ``/dev/zero`` nor a huge file without
+    a newline can take more than that."""
+    chunk_size = min(CHUNK, line_keep)
+    kept = bytearray()
+    cut: list[int] = []
+    line_number, line_length, total = 1, 0, 0  # the line being read, its bytes so far
+    while total < limit:
+        chunk = stream.read(min(chunk_size, limit - total))
+        if not chunk:
+            return Input(bytes(kept), total, tuple(cut), stopped=False, line_keep=line_keep)
+        total += len(chunk)
+        first = chunk.find(b"\n")
+        head = chunk if first < 0 else chunk[:first]
+        room = line_keep - line_length
+        if len(head) > room:  # the current line grows past what is kept
+            if not cut or cut[-1] != line_number:
+                cut.append(line_number)
+            head = head[:room]
+        kept += head
+        line_length += len(head)
+        if first < 0:
+            continue
+        # Lines that start and end inside this chunk are shorter than a chunk: kept whole.
+        last = chunk.rfind(b"\n")
+        kept += chunk[first:]
+        line_number += chunk.count(b"\n", first)
+        line_length = len(chunk) - last - 1
+    more = stream.read(1)
+    return Input(bytes(kept), total, tuple(cut), stopped=bool(more), line_keep=line_keep)
+
+
+def _read_input(name: str, *, newest_first: bool) -> tuple[Reading, list[str]]:
     if name == "-":
         return _read_stream(sys.stdin.buffer, origin="standard input", newest_first=newest_first)
     try:
@@ -112,12 +201,22 @@ def _read_input(name: str, *, newest_first: bool) -> Reading:
         raise UsageError(f"{name}: cannot read ({exc.strerror or exc})") from None
 
 
-def _read_stream(stream: IO[bytes], *, origin: str, newest_first: bool) -> Reading:
+# Bytes that carry no text: NUL, the other C0 controls, DEL, and whitespace.
+_NO_TEXT = bytes(range(0x21)) + b"\x7f"
+
+
+def _read_stream(stream: IO[bytes], *, origin: str, newest_first: bool) -> tuple[Reading, list[str]]:
     try:
-        data = stream.read(READ_LIMIT)
+        got = read_bounded(stream)
     except OSError as exc:
         raise UsageError(f"{origin}: cannot read ({exc.strerror or exc})") from None
-    return read(data, newest_first=newest_first)
+    if not got.data.translate(None, _NO_TEXT) and got.data.translate(None, b" \t\r\n\f\v"):
+        # Not an empty log but no text at all (/dev/zero, a sparse or zeroed file):
+        # "no log lines" would hide that the wrong thing was given.
+        what = "only NUL bytes" if not got.data.strip(b"\0") else "only control characters and blanks"
+        stopped = ", stopped there" if got.stopped else ""
+        raise UsageError(f"{origin}: not a text log ({_size(got.read)} read{stopped}, {what}); give a log file")
+    return read(got.data, newest_first=newest_first), got.notes()
 
 
 def _execution_lines(execution: str, *, region: str, config_file: str | None) -> list[str]:

@@ -536,6 +536,9 @@ _END = re.compile(
 )
 
 
+_MARKER_SPAN = 256
+
+
 def _newest_first(lines: list[str]) -> bool:
     """Whether the log's own markers say it is newest first: timestamps going down, or ends before starts."""
     stamps = []
@@ -550,7 +553,8 @@ def _newest_first(lines: list[str]) -> bool:
             return down > up
     first_start = first_end = None
     for index, line in enumerate(lines):
-        stripped = line.strip()
+        # The markers open a line: looking at its head keeps a huge line of junk cheap.
+        stripped = line[:_MARKER_SPAN].strip()
         if first_start is None and _START.match(stripped):
             first_start = index
         if first_end is None and _END.match(stripped):

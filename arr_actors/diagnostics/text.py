@@ -1,15 +1,16 @@
-"""Make untrusted log text inert: decode, cap, drop escape sequences and control characters.
+"""Make untrusted log text inert: decode, cap, and clean with the program's one sanitizer.
 
 Log lines come from other people's programs. Anything that reaches a terminal, a
-regex or a cache goes through ``clean_line`` first, so an escape sequence can
-never move the cursor or recolour the screen, and a huge line costs a bounded
-amount of work.
+regex or a cache goes through ``clean_line`` first (which uses
+:mod:`arr_actors.inert`), so an escape sequence can never move the cursor or
+recolour the screen, and a huge line costs a bounded amount of work.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
+
+from arr_actors.inert import inert_line, is_inert
 
 #: Characters of one raw line looked at; the rest is dropped before any regex runs.
 RAW_LIMIT = 8192
@@ -17,16 +18,6 @@ RAW_LIMIT = 8192
 LINE_LIMIT = 2000
 #: Characters looked at of one log item (an item may hold many lines, e.g. a traceback).
 ITEM_LIMIT = 1 << 20
-
-# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC strings, and
-# two-character escapes; C1 CSI (0x9b) too. An unterminated sequence is dropped
-# up to the end of the line.
-_ESCAPE = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[ -/]*[0-~]?)"
-    r"|\x9b[0-?]*[ -/]*[@-~]?"
-)
-# Space separators other than " " (no-break space and friends) read as a space.
-_SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 
 
 def to_text(item: object) -> str:
@@ -52,18 +43,14 @@ def clean_line(text: str) -> str:
     """
     if len(text) > RAW_LIMIT:
         text = text[:RAW_LIMIT]
-    if not text.isprintable():
+    if not is_inert(text):
         text = text.rstrip("\r\n")
         if "\r" in text:
             text = text[text.rfind("\r") + 1 :]
-        if "\x1b" in text or "\x9b" in text:
-            text = _ESCAPE.sub("", text)
-        text = _SPACES.sub(" ", text.replace("\t", "    "))
-        # Everything else that is not printable goes: C0/C1 controls, zero-width and
-        # bidirectional formatting (which can reorder what a reader sees), line
-        # separators, lone surrogates, private-use and unassigned code points (a
-        # newer terminal may give them a meaning).
-        text = "".join(filter(str.isprintable, text))
+        # The one sanitizer: escape sequences, C0/C1 controls, bidi and other format
+        # characters, invisible fillers, lone surrogates, private-use and unassigned
+        # code points all go (a newer terminal may give them a meaning).
+        text = inert_line(text.replace("\t", "    "))
     if len(text) > LINE_LIMIT:
         text = text[: LINE_LIMIT - 1] + "\u2026"
     return text.rstrip()
@@ -77,7 +64,7 @@ def physical_lines(items: Iterable[object]) -> Iterator[str]:
     """
     for item in items:
         # The common case, cheaply: one printable line (no newline, no controls).
-        if type(item) is str and len(item) <= LINE_LIMIT and item.isprintable():
+        if type(item) is str and len(item) <= LINE_LIMIT and is_inert(item):
             yield item.rstrip()
             continue
         text = to_text(item)

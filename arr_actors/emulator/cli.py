@@ -24,6 +24,7 @@ import threading
 from collections.abc import Sequence
 
 from arr_actors.emulator.options import PROG, parse_args
+from arr_actors.inert import inert
 from arr_actors.usage import EXIT_USAGE, UsageError
 
 EXIT_OK, EXIT_TROUBLE = 0, 1
@@ -34,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         options = parse_args(sys.argv[1:] if argv is None else argv)
     except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {inert(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         emulator.start()
     except OSError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {inert(str(exc))}", file=sys.stderr)
         return EXIT_TROUBLE
     try:
         info = emulator.info()

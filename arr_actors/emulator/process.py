@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -46,6 +47,10 @@ class EmulatorProcess:
         self.project = header["project"]
         self.wandb_entity = header["wandb-entity"]
         self.wandb_project = header["wandb-project"]
+        # An emulator that dies while we run (killed, crashed) is reaped at once, not
+        # left a zombie until stop(): nothing else waits on it while the UI runs.
+        self._reaper = threading.Thread(target=_reap_when_dead, args=(proc,), name="emulator-reaper", daemon=True)
+        self._reaper.start()
 
     @property
     def pid(self) -> int:
@@ -250,6 +255,19 @@ def _read_header(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, str
                 key, _, value = line.partition(" ")
                 if key in _HEADER_KEYS:
                     header[key] = value
+
+
+def _reap_when_dead(proc: subprocess.Popen[bytes]) -> None:
+    """Wait for the child to exit, then reap it through Popen (which records its exit status)."""
+    if hasattr(os, "waitid"):
+        # WNOWAIT: wait without reaping, so Popen's lock is not held while blocked and
+        # stop() can still poll, signal and wait as usual.
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        proc.poll()
+    else:
+        with contextlib.suppress(ChildProcessError, OSError):
+            proc.wait()
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from arr_actors.inert import inert, inert_block
 from arr_actors.launch.args import PROG
 from arr_actors.usage import EXIT_USAGE, UsageError
 
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "no Google Cloud project set: set `project` in the config file or ARR_PROJECT, or use --demo"
             )
     except (UsageError, config.ConfigError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {inert(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
 
     from arr_actors.cli import StartupError, cloud_endpoints
@@ -56,13 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             if options.json:
                 out.write(report.to_json(result) + "\n")
                 if result.outcome == "interrupted":
-                    sys.stderr.write(report.to_text(result) + "\n")
+                    sys.stderr.write(inert_block(report.to_text(result)) + "\n")
             else:
-                out.write(report.to_text(result) + "\n")
+                # The report quotes cloud text (job names, error messages, log lines): inert line by line.
+                out.write(inert_block(report.to_text(result)) + "\n")
             out.flush()
             return result.exit_code
     except StartupError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {inert(str(exc))}", file=sys.stderr)
         return report.EXIT_FAILED
     except KeyboardInterrupt:
         # Only reachable while the demo emulator starts or stops: nothing was launched then

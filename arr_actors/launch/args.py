@@ -94,6 +94,9 @@ def parse(argv: Sequence[str]) -> Options:
     ns = parser().parse_args(list(argv))
     if ns.scenario and not ns.demo:
         raise UsageError("--scenario needs --demo (scenarios belong to the embedded emulator)")
+    from arr_actors.cli import check_scenario
+
+    check_scenario(ns.scenario)
     return Options(
         region=ns.region or "",
         queue=ns.queue or "",

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from arr_actors.diagnostics.text import clean_line, one_line
+from arr_actors.diagnostics.text import one_line
+from arr_actors.inert import inert as one_display_line
 from arr_actors.launch.watch import CLOUD_LOGGING, CLOUD_RUN, EXECUTION_FAILED, VERTEX, ExecutionStatus, Job
 from arr_actors.sources.common import epoch, last_segment, rfc3339
 from arr_actors.sources.errors import SERVICES, translate
@@ -54,7 +55,7 @@ class Launched:
 
 def inert(text: object) -> str:
     """Untrusted cloud text as one short, safe line."""
-    return one_line(clean_line(" ".join(str(text or "").split())), limit=TEXT_LIMIT)
+    return one_line(one_display_line(str(text or "")), limit=TEXT_LIMIT)
 
 
 def error_code(exc: BaseException) -> str:

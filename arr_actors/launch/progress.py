@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import unicodedata
 from typing import TextIO
 
+from arr_actors.inert import inert
 from arr_actors.launch.report import Target, describe_fault, job_note
 from arr_actors.launch.watch import EXECUTION_FAILED, Fault, Watch, awaiting
 
@@ -33,9 +35,31 @@ def status_line(watch: Watch, *, target: Target, elapsed_s: float, frame: str, w
         parts.append(f"{service}: {newest.code} x{newest.count}, retrying")
     if watch.execution is not None:
         parts.append(f"execution {target.execution}: {watch.execution.state}")
-    line = "  ".join(parts)
-    if len(line) > width - 1:
-        line = line[: max(0, width - 2)] + "…"
+    # Made inert before measuring: the execution's name and the service's codes come from the cloud.
+    return fit_columns("  ".join([parts[0], *(inert(part) for part in parts[1:])]), width - 1)
+
+
+def columns_of(char: str) -> int:
+    """Terminal columns of one (inert) character: wide ones count two, combining marks none."""
+    if char.isascii():
+        return 1
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def fit_columns(line: str, width: int) -> str:
+    """``line`` cut to ``width`` terminal columns with an ellipsis, so a redrawn line never wraps."""
+    if line.isascii() and len(line) <= width:
+        return line
+    used = 0
+    for index, char in enumerate(line):
+        used += columns_of(char)
+        if used > width:
+            room, cut = max(0, width - 1), index
+            while cut > 0 and sum(columns_of(c) for c in line[:cut]) > room:
+                cut -= 1
+            return line[:cut] + "…"
     return line
 
 
@@ -106,7 +130,7 @@ class Progress:
         """A line that stays (the status line is cleared first and redrawn later)."""
         self._clear()
         prefix = f"[{elapsed_s:4.0f} s] " if elapsed_s is not None and not self.terminal else ""
-        self.stream.write(prefix + text + "\n")
+        self.stream.write(prefix + inert(text) + "\n")
         self.stream.flush()
         if elapsed_s is not None:
             self._last_line_at = elapsed_s

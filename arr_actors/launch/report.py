@@ -8,10 +8,10 @@ render it. All pure: the caller passes the clocks.
 from __future__ import annotations
 
 import datetime
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from arr_actors.inert import dumps
 from arr_actors.launch.watch import (
     Fault,
     Job,
@@ -352,4 +352,4 @@ def to_plain(result: Result) -> dict[str, Any]:
 
 
 def to_json(result: Result) -> str:
-    return json.dumps(to_plain(result), indent=2, ensure_ascii=False)
+    return dumps(to_plain(result), indent=2)

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from arr_actors.inert import dumps
 from arr_actors.messages import UI_MESSAGE_TYPES, CodecError, decode, encode
 
 if TYPE_CHECKING:
@@ -82,7 +83,8 @@ def header_document(settings: Settings, *, started_at: float) -> dict[str, Any]:
 
 
 def _dump(doc: Any) -> bytes:
-    return (json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n").encode()
+    # --record - may stream to a terminal: C1 and format characters are escaped, as in every JSON we print.
+    return (dumps(doc, separators=(",", ":"), allow_nan=False) + "\n").encode()
 
 
 def encode_header(settings: Settings, *, started_at: float) -> bytes:

@@ -49,7 +49,7 @@ from arr_actors.messages import (
     SpawnChild,
     StopLauncher,
 )
-from arr_actors.runtime import child
+from arr_actors.runtime import child, proctree
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -224,9 +224,10 @@ class Launcher:
             if tracked is not None:
                 returncode = os.waitstatus_to_exitcode(status)
                 self.send(ChildExited(token=tracked.token, pid=pid, returncode=returncode))
-                # What the dead child started outside its group (e.g. wandb-core,
-                # which makes a session of its own) has just been re-parented to us.
-                self.kill_orphans()
+            # What the dead process started outside its group (e.g. wandb-core,
+            # which makes a session of its own) has just been re-parented to us;
+            # so have the children of an orphan we killed before.
+            self.kill_orphans()
 
     def kill_orphans(self) -> None:
         """SIGKILL every process re-parented to us: its parent is dead, nothing wants it.
@@ -238,9 +239,17 @@ class Launcher:
                 os.kill(pid, signal.SIGKILL)
 
     def shutdown(self) -> None:
-        """Kill every group, reap everything (grandchildren included), then return."""
+        """Kill every group and every marked process, reap everything (grandchildren included), then return."""
         for tracked in list(self.children.values()):
             _signal_group(tracked.pid, signal.SIGKILL)
+        # What made a session of its own is in no group: it carries the tree's
+        # mark (what stayed in our session is caught by it as well). This also
+        # ends what an earlier launcher of this program left when it was killed.
+        sessions = (self.pid,) if os.getsid(0) == self.pid else ()  # only a session of our own
+        marked = proctree.signal_members(
+            proctree.tree(proctree.own_token(), sessions=sessions), signal.SIGKILL, exclude=(self.pid, self.parent_pid)
+        )
+        proctree.close_all(marked.values())
         end = time.monotonic() + SHUTDOWN_REAP_S
         while time.monotonic() < end:
             self.kill_orphans()

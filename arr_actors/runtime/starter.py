@@ -10,6 +10,12 @@ their own threads; each child's reports (spawned, exited) come back to the
 ``deliver`` callable given at spawn time — a fetcher actor's ``tell``. Both
 ways the messages are those of :mod:`arr_actors.messages` (see the protocol in
 :mod:`arr_actors.runtime.launcher`); the reports are delivered as they come.
+
+The launcher kills and reaps its tree while it runs. Every process of that tree
+carries this starter's mark (:mod:`arr_actors.runtime.proctree`), so when the
+launcher is SIGKILLed (its children die with it, what they started does not)
+or stopped, this side finds and ends the rest: after each launcher's end, and
+once more on closing, whatever happened before.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import itertools
 import logging
 import os
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +47,7 @@ from arr_actors.messages import (
     SpawnChild,
     StopLauncher,
 )
+from arr_actors.runtime import proctree
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -58,6 +66,8 @@ RELAUNCH_DELAY_S = 0.5
 RETRY_LAUNCH_S = 5.0
 #: How long a message to the launcher may wait for room in the socket.
 SEND_TIMEOUT_S = 5.0
+#: How long ending what a dead launcher left behind may take.
+SWEEP_S = 1.0
 
 
 class LauncherError(RuntimeError):
@@ -86,6 +96,9 @@ class ProcessStarter:
         self._ready = threading.Event()
         self._start_error: str = ""
         self._thread = threading.Thread(target=self._run, name="process-starter", daemon=True)
+        # Marks every process of our launchers' trees (their environment inherits it).
+        self._token = proctree.new_token()
+        self._session: int | None = None  # the unreaped launcher's session (it leads one)
         self.launches = 0
 
     def start(self) -> None:
@@ -149,21 +162,38 @@ class ProcessStarter:
             self.kill(token, grace=0.0)
 
     def close(self, *, timeout: float = 2.0) -> None:
-        """Kill every child, let the launcher reap them and exit, and end the thread."""
+        """Kill every child, let the launcher reap them and exit, end the thread, and leave no process behind."""
         self._closing.set()
+        with self._lock:
+            proc = self._proc
+        if proc is not None:
+            # A stopped launcher reads nothing: continue it, so it kills and
+            # reaps its tree in order instead of being killed with it.
+            with contextlib.suppress(OSError):
+                proc.send_signal(signal.SIGCONT)
         with contextlib.suppress(LauncherError):
             self._send(StopLauncher(), wait=False)
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         if self._thread.is_alive():
             # The launcher did not exit in time: end it the hard way. Its
-            # children die with it (PR_SET_PDEATHSIG).
+            # children die with it (PR_SET_PDEATHSIG); the sweep below ends the rest.
             with self._lock:
                 proc = self._proc
             if proc is not None:
                 with contextlib.suppress(OSError):
                     proc.kill()
             self._thread.join(1.0)
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """End every process of our launchers' trees that is still there, wherever it was re-parented."""
+        with self._lock:
+            # Only while the launcher is unreaped: a session id, like a pid, can be reused.
+            sessions = () if self._session is None else (self._session,)
+        left = proctree.end(proctree.tree(self._token, sessions=sessions), within=SWEEP_S)
+        if left:
+            log.warning("could not end processes of the fetch process launcher: %s", left)
 
     def _send(
         self, message: SpawnChild | KillChild | StopLauncher, *, fds: list[int] | None = None, wait: bool = True
@@ -194,6 +224,11 @@ class ProcessStarter:
                 raise LauncherError(f"cannot reach the fetch process launcher: {exc}") from None
 
     def _run(self) -> None:
+        # What an earlier run of the program left when it was SIGKILLed with its
+        # launcher stopped: nothing can want it any more.
+        left = proctree.end(proctree.abandoned, within=SWEEP_S)
+        if left:
+            log.warning("could not end processes left by an earlier run: %s", left)
         while not self._closing.is_set():
             try:
                 sock, proc = self._launch()
@@ -215,11 +250,18 @@ class ProcessStarter:
                 self._sock = None
             sock.close()
             self._orphan_all()
+            # A launcher that was killed could not end what its children
+            # started (they died with it): end it before the next launcher
+            # starts, and before reaping the launcher — until then its zombie
+            # keeps its pid, so the session id names nothing else.
+            self._sweep()
             try:
                 proc.wait(timeout=5.0)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            with self._lock:
+                self._session = None
             if not self._closing.is_set():
                 log.warning("the fetch process launcher exited (status %s); starting a new one", proc.returncode)
                 self._closing.wait(RELAUNCH_DELAY_S)
@@ -236,7 +278,9 @@ class ProcessStarter:
                 stderr=stderr,
                 # Its own session: Ctrl-C in the terminal reaches the UI process,
                 # which decides; the launcher follows through the control socket.
+                # The session and the mark in the environment name its whole tree.
                 start_new_session=True,
+                env=proctree.marked_env(os.environ, self._token),
             )
         except OSError:
             ours.close()
@@ -247,6 +291,7 @@ class ProcessStarter:
                 os.close(stderr)
         with self._lock:
             self._proc = proc
+            self._session = proc.pid
         init = LauncherInit(settings=self._settings, source_factory=self._source_factory, sys_path=tuple(sys.path))
         try:
             ours.send(messages.to_json(init).encode())

@@ -17,6 +17,14 @@ and reaps whatever is left, grandchildren included), event log — within the
 time given, and is safe to call twice. It also runs at interpreter exit.
 If the UI process dies without stopping (SIGKILL), the launcher notices the
 closed control socket and kills every process group itself.
+
+Whatever happens to the launcher, nothing it started survives the System:
+every process of its tree carries a mark (:mod:`arr_actors.runtime.proctree`)
+by which the process starter ends what a killed launcher left, and ends
+everything once more on ``stop``; a stopped launcher is continued first so it
+shuts down in order. A tree whose program and launcher both could not act
+(the program SIGKILLed while its launcher was stopped) is ended by the next
+start.
 """
 
 from __future__ import annotations

@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from arr_actors.inert import inert_lines
 from arr_actors.messages import DetailField, Row, TableSnapshot
 from arr_actors.tables import TableSpec, table
 from arr_actors.timefmt import format_ago, format_span, format_timestamp
 from ui import model, palette
 from ui.context import RenderContext
 from ui.model import UiState
-from ui.safe import inert_lines
 from ui.text import Markup, clip, fit, plain, width_of, wrap
 from ui.views.title import STATE_LABELS
 
