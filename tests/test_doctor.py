@@ -197,3 +197,12 @@ def test_a_spent_cloud_logging_budget_is_said_as_such(fresh, tmp_path):
     code, lines, out = doctor(env, cwd=str(tmp_path))
     assert code == 1, out
     assert lines["Cloud Logging API"].startswith("FAIL") and "used up for now" in lines["Cloud Logging API"]
+
+
+def test_service_text_is_made_inert():
+    from arr_actors.doctor import format_result
+    from arr_actors.doctor.checks import Result
+
+    shown = format_result(Result("W&B key", False, "evil\x1b]0;title\x07 \x1b[31mred\u202e", "run\x1b[2J this"))
+    assert "\x1b" not in shown and "\u202e" not in shown and "\x07" not in shown
+    assert "evil" in shown and "red" in shown and "fix: run this" in shown

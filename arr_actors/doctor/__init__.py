@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from arr_actors.inert import inert
 from arr_actors.usage import EXIT_USAGE, Parser, UsageError
 
 if TYPE_CHECKING:
@@ -41,16 +42,17 @@ def parser() -> Parser:
 
 
 def format_result(result: Result) -> str:
-    line = f"{_MARKS[result.ok]}  {result.check:<{_NAME_WIDTH}} {result.detail}"
+    """One check's line (and its fix); details quote the services' own messages, so they are made inert."""
+    line = f"{_MARKS[result.ok]}  {result.check:<{_NAME_WIDTH}} {inert(result.detail)}"
     if result.fix:
-        line += f"\n      fix: {result.fix}"
+        line += f"\n      fix: {inert(result.fix)}"
     return line
 
 
 def header(settings: Settings) -> str:
     where = f"the emulator at {settings.emulator.address}" if settings.emulator.address else "Google Cloud"
     wandb = f"{settings.wandb.entity or '(default entity)'}/{settings.wandb.project or '?'}"
-    return f"{PROG}: project {settings.project or '?'} on {where}; W&B {wandb}"
+    return inert(f"{PROG}: project {settings.project or '?'} on {where}; W&B {wandb}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
         settings = config.load(config_file=args.config, demo=args.demo)
     except (UsageError, config.ConfigError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {inert(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     from arr_actors.cli import StartupError, cloud_endpoints
     from arr_actors.doctor import guard
@@ -73,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(header(live), flush=True)
             results = guard.run(live, show=show)
     except StartupError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {inert(str(exc))}", file=sys.stderr)
         return EXIT_FIX
     except KeyboardInterrupt:
         return 130
