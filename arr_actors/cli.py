@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from arr_actors import config
 from arr_actors.inert import dumps, inert
-from arr_actors.messages import TableStatus
+from arr_actors.messages import ActionRequest, TableStatus
 from arr_actors.runtime import injected as runtime_faults
 from arr_actors.tables import TABLE_KEYS
 from arr_actors.usage import EXIT_USAGE, Parser, UsageError, seconds
@@ -100,6 +100,8 @@ def monitor_parser() -> Parser:
     parser.add_argument("--fault", action="append", type=_fault, default=[], metavar="TABLE=KIND", help=f"inject a fault into a table's fetch process (repeatable; kinds: {', '.join(FAULT_KINDS)})")
     parser.add_argument("--scenario", metavar="NAME", default="", help="emulator scenario with --demo (default, launch-ok, launch-runner-fails, launch-no-job)")
     parser.add_argument("--deadline", type=seconds, metavar="SECONDS", help="override every table's refresh deadline")
+    parser.add_argument("--read-only", action="store_true", help="disable every action (cancel): watch only")
+    parser.add_argument("--notify", action="store_true", help="also send alerts of new failures to the desktop with notify-send, where it exists")
     parser.add_argument("--no-warm-start", action="store_true", help="do not show the previous run's tables at start")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", metavar="WHEN", help="colour on screen: auto (what the terminal says it can do, and NO_COLOR), always or never")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -146,7 +148,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not args.once and args.record != "-":
             # The screen comes first; the emulator (with --demo) and the system start behind it.
-            return _run_monitor(settings, record=args.record, warm_start=not args.no_warm_start, color=args.color)
+            return _run_monitor(
+                settings,
+                record=args.record,
+                warm_start=not args.no_warm_start,
+                color=args.color,
+                notify=args.notify,
+                read_only=args.read_only,
+            )
         with cloud_endpoints(settings) as settings:
             if args.once:
                 return _run_once(settings, as_json=args.json)
@@ -228,7 +237,15 @@ def _run_headless_record(settings: Settings) -> int:
     )
 
 
-def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool, color: str = "auto") -> int:
+def _run_monitor(
+    settings: Settings,
+    *,
+    record: str | None,
+    warm_start: bool,
+    color: str = "auto",
+    notify: bool = False,
+    read_only: bool = False,
+) -> int:
     # Only light modules here: the first frame must appear before any heavy import.
     from arr_actors import warmstart
     from arr_actors.messages import TableSnapshot
@@ -257,10 +274,13 @@ def _run_monitor(settings: Settings, *, record: str | None, warm_start: bool, co
         # The runtime starts from the warm-start rows: until a table has fresh
         # rows, a failed refresh keeps them on screen.
         warm = [m for m in initial if isinstance(m, TableSnapshot)]
-        return BackgroundSystem(settings, [ui_subscriber, *screen_feed, *writers], warm=warm)
+        return BackgroundSystem(settings, [ui_subscriber, *screen_feed, *writers], warm=warm, read_only=read_only)
 
     try:
-        return app.run(settings, start_system=start_system, initial_messages=initial, color=color)
+        return app.run(
+            settings, start_system=start_system, initial_messages=initial, color=color, notify=notify,
+            read_only=read_only,
+        )
     finally:
         for subscriber in (*writers, *screen_feed):
             with contextlib.suppress(Exception):
@@ -278,8 +298,12 @@ class BackgroundSystem:
 
     STOP_TIMEOUT_S = 2.0
 
-    def __init__(self, settings: Settings, subscribers: list[Any], *, warm: Sequence[Any] = ()) -> None:
+    def __init__(
+        self, settings: Settings, subscribers: list[Any], *, warm: Sequence[Any] = (), read_only: bool = False
+    ) -> None:
         self._settings = settings
+        # With --read-only nothing that changes the cloud gets through, whoever asks.
+        self._read_only = read_only
         self._subscribers = subscribers
         self._warm = tuple(warm)
         self._lock = threading.Lock()
@@ -313,6 +337,8 @@ class BackgroundSystem:
             self._done.set()
 
     def tell(self, command: Any) -> None:
+        if self._read_only and isinstance(command, ActionRequest):
+            return
         with self._lock:
             if self._pending is not None:
                 self._pending.append(command)

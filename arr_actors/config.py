@@ -86,6 +86,11 @@ class ApiSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertSettings:
+    tables: tuple[str, ...]  # tables whose rows that newly fail ring the bell and show a notice
+
+
+@dataclass(frozen=True, slots=True)
 class Paths:
     cache_dir: str
     state_dir: str
@@ -104,6 +109,7 @@ SECTIONS: dict[str, type] = {
     "wandb": WandbSettings,
     "supervision": Supervision,
     "api": ApiSettings,
+    "alerts": AlertSettings,
     "paths": Paths,
     "emulator": EmulatorSettings,
 }
@@ -118,6 +124,7 @@ class Settings:
     wandb: WandbSettings
     supervision: Supervision
     api: ApiSettings
+    alerts: AlertSettings
     paths: Paths
     emulator: EmulatorSettings
     tables: tuple[tuple[str, TablePolicy], ...]
@@ -209,6 +216,17 @@ def _regions(value: Any) -> str | None:
     return None
 
 
+#: Tables whose rows can fail (an execution, a build, a job, a run): the ones that may alert.
+ALERT_TABLES = ("runner", "builds", "vertex", "completed")
+
+
+def _alert_tables(value: Any) -> str | None:
+    unknown = [v for v in value if v not in ALERT_TABLES]
+    if unknown:
+        return f"a list of tables among {', '.join(ALERT_TABLES)} (bad: {unknown[0]!r})"
+    return None
+
+
 def _name(value: Any) -> str | None:
     if value and not all(c.isalnum() or c in "-_." for c in value):
         return "letters, digits, '-', '_' or '.'"
@@ -243,6 +261,7 @@ def _keys() -> tuple[Key, ...]:
         Key("api.call_timeout_s", "float", 20.0, "timeout of every single cloud call", _positive),
         Key("api.logging_reads_per_minute", "int", 60, "Cloud Logging entries.list calls per minute", _positive),
         Key("api.vertex_window_hours", "float", 24.0, "Vertex AI jobs created this many hours back are listed", _positive),
+        Key("alerts.tables", "list", list(ALERT_TABLES), "tables whose new failures ring the bell", _alert_tables),
         Key("paths.cache_dir", "str", "", "terminal-state memory (default $XDG_CACHE_HOME/arr_actors)"),
         Key("paths.state_dir", "str", "", "event log, warm start, limiter (default $XDG_STATE_HOME/arr_actors)"),
         Key("emulator.address", "str", "", "host:port of a local emulator (gRPC); empty = real Google Cloud"),

@@ -84,18 +84,41 @@ class TableData:
 
 # ------------------------------------------------------- the fetch round trip
 
+#: What an action does to the row it names.
+ACTION_KINDS = ("cancel",)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Something that changes the cloud, on one row: ``kind`` (``cancel``) of
+    the row ``key`` of ``table``; ``name`` says what it is to a person."""
+
+    kind: str
+    table: str
+    key: str
+    name: str
+    region: str = ""
+    ident: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in ACTION_KINDS:
+            raise CodecError(f"Action.kind: {self.kind!r} is not one of {', '.join(ACTION_KINDS)}")
+
 
 @dataclass(frozen=True, slots=True)
 class StartFetch:
     """Run fetch ``seq`` of ``table`` in its child of incarnation ``generation``.
 
     Decided by the policy, carried out by the table's fetcher (which starts the
-    child if needed) and sent on, as it is, to the fetch process.
+    child if needed) and sent on, as it is, to the fetch process. With an
+    ``action``, the fetch process carries it out first, under the fetch's
+    deadline, and the rows that follow show its effect.
     """
 
     table: str
     generation: int
     seq: int
+    action: Action | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +130,12 @@ class FetchResult:
     started, sent something invalid or too large). ``partial`` results carry
     the rows a fetch has so far; the final result of the same ``seq`` follows
     (see :mod:`arr_actors.partial_rows`).
+
+    The fetch process counts its cloud calls and sends them along: ``calls``
+    (service, calls made by this fetch), and for a process that reads Cloud
+    Logging the project-wide limiter's view: ``logging_used`` (calls in the
+    last minute, every process together) and ``throttled_until`` (when the
+    limiter allows a call again, when it is full).
     """
 
     table: str
@@ -115,6 +144,11 @@ class FetchResult:
     data: TableData | None = None
     error: str = ""
     partial: bool = False
+    calls: tuple[tuple[str, int], ...] = ()
+    logging_used: int | None = None
+    throttled_until: float | None = None
+    #: The fetch carried an action: "" when the service accepted it, else why not.
+    action_error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +264,14 @@ class TableSnapshot:
     # when no fetch is running: a snapshot sent mid-fetch (a restart, a pause)
     # must not stop the spinner that FetchStarted began.
     fetch_deadline_at: float | None = None
+    # This table's cloud calls in the minute before ``updated_at``, per service
+    # (counted in its fetch process); the Cloud Logging calls of the whole
+    # program in that minute as the shared limiter counts them (None: this
+    # table does not read logs); and until when the limiter holds its log
+    # reads back (None: it does not).
+    calls: tuple[tuple[str, int], ...] = ()
+    logging_used: int | None = None
+    throttled_until: float | None = None
 
     def __post_init__(self) -> None:
         # Built from a plain string too (the string of a state is its value).
@@ -262,6 +304,22 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class ActionDone:
+    """The fetch that carried ``action`` is over: ``error`` empty when the service
+    accepted it (its rows then show the effect), else why not."""
+
+    action: Action
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackEnded:
+    """A replay reached the end of its recording, whose last message was at ``at``."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class PauseChanged:
     """Auto-refresh was paused or resumed."""
 
@@ -282,6 +340,13 @@ class RefreshRequest:
 @dataclass(frozen=True, slots=True)
 class SetPaused:
     paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRequest:
+    """Carry out ``action`` (confirmed by the user) in its table's fetch process."""
+
+    action: Action
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +374,7 @@ MESSAGE_TYPES: dict[str, type] = {
         VertexRow,
         WandbRunRow,
         TableData,
+        Action,
         StartFetch,
         FetchResult,
         FetchReady,
@@ -329,12 +395,15 @@ MESSAGE_TYPES: dict[str, type] = {
         PauseChanged,
         RefreshRequest,
         SetPaused,
+        ActionRequest,
+        ActionDone,
+        PlaybackEnded,
         Tick,
     )
 }
 
 #: Messages the UI receives; the ones a recording holds.
-UI_MESSAGE_TYPES = (TableSnapshot, FetchStarted, Notice, PauseChanged)
+UI_MESSAGE_TYPES = (TableSnapshot, FetchStarted, Notice, PauseChanged, ActionDone)
 #: What the process-starter thread sends the launcher, and what it answers.
 LAUNCHER_MESSAGE_TYPES = (LauncherInit, SpawnChild, KillChild, StopLauncher)
 LAUNCHER_REPORT_TYPES = (LauncherReady, ChildSpawned, ChildSpawnFailed, ChildExited)
@@ -521,6 +590,11 @@ __all__ = [
     "WandbRunRow",
     "Row",
     "TableData",
+    "ACTION_KINDS",
+    "Action",
+    "ActionRequest",
+    "ActionDone",
+    "PlaybackEnded",
     "StartFetch",
     "FetchResult",
     "FetchReady",

@@ -2,8 +2,8 @@
 
 A row is a message (``arr_actors.messages`` encodes it and re-exports these
 names) that also answers, as pure properties and methods, what the screen asks
-of any row: ``key``, ``status``, ``is_running`` (its runtime grows while we
-watch), ``active`` (queued or running: not finished yet), ``runtime(now)`` and
+of any row: ``key``, ``ident`` and ``link`` (what a person copies),
+``status``, ``is_running`` (its runtime grows while we watch), ``active`` (queued or running: not finished yet), ``runtime(now)`` and
 ``detail_fields()`` (what its detail view shows). So the screen needs no
 knowledge of row types, and a new kind of row is one class here.
 """
@@ -83,6 +83,15 @@ class RunnerRow:
         return f"{self.region}/{self.execution}"
 
     @property
+    def ident(self) -> str:
+        """The id a person copies: the execution's name."""
+        return self.execution
+
+    @property
+    def link(self) -> str:
+        return ""
+
+    @property
     def is_running(self) -> bool:
         return self.status == "RUNNING"
 
@@ -130,6 +139,15 @@ class BuildRow:
         return self.build_id
 
     @property
+    def ident(self) -> str:
+        return self.build_id
+
+    @property
+    def link(self) -> str:
+        """The build's log page."""
+        return self.log_url
+
+    @property
     def is_running(self) -> bool:
         return self.status == "WORKING"
 
@@ -151,7 +169,7 @@ class VertexRow:
     job_id: str
     display_name: str
     region: str
-    state: str  # PENDING, QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, ... (no JOB_STATE_ prefix)
+    state: str  # PENDING, QUEUED, RUNNING, CANCELLING, SUCCEEDED, FAILED, CANCELLED, ... (no JOB_STATE_ prefix)
     created_at: float
     started_at: float | None = None
     ended_at: float | None = None
@@ -160,6 +178,14 @@ class VertexRow:
     @property
     def key(self) -> str:
         return f"{self.region}/{self.job_id}"
+
+    @property
+    def ident(self) -> str:
+        return self.job_id
+
+    @property
+    def link(self) -> str:
+        return ""
 
     @property
     def status(self) -> str:
@@ -171,7 +197,8 @@ class VertexRow:
 
     @property
     def active(self) -> bool:
-        return self.state in ("PENDING", "QUEUED", "RUNNING")
+        # A job being cancelled is not over yet: it still holds its machines.
+        return self.state in ("PENDING", "QUEUED", "RUNNING", "CANCELLING")
 
     def runtime(self, now: float, *, fetched_at: float | None = None) -> float | None:
         return _elapsed(self.started_at, self.ended_at, running=self.is_running, now=now)
@@ -195,6 +222,15 @@ class WandbRunRow:
     @property
     def key(self) -> str:
         return self.run_id
+
+    @property
+    def ident(self) -> str:
+        return self.run_id
+
+    @property
+    def link(self) -> str:
+        """The run's page on W&B."""
+        return self.url
 
     @property
     def status(self) -> str:

@@ -184,3 +184,11 @@ def test_on_disk_state_is_keyed_by_project_and_endpoint(tmp_path):
     with runner_memory.open_memory(real) as a, runner_memory.open_memory(demo) as b:
         assert a.path != b.path
     assert config.scope_name(real) == "p@googleapis" and config.scope_name(demo) == "p@demo"
+
+
+def test_alert_tables_are_chosen_from_the_tables_whose_rows_can_fail(tmp_path) -> None:
+    assert config.load(env={}, config_file=None).alerts.tables == ("runner", "builds", "vertex", "completed")
+    assert config.load(env={"ARR_ALERTS_TABLES": "vertex,builds"}).alerts.tables == ("vertex", "builds")
+    assert config.load(env={"ARR_ALERTS_TABLES": ""}).alerts.tables == ()
+    with pytest.raises(ConfigError, match=r"alerts.tables .*among runner, builds, vertex, completed \(bad: 'active'\)"):
+        config.load(env={"ARR_ALERTS_TABLES": "runner,active"})

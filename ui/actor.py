@@ -45,6 +45,7 @@ from pykka import ActorRegistry
 
 from ui import model, screen
 from ui.context import RenderContext
+from ui.effects import Effects
 from ui.model import UiState
 
 if TYPE_CHECKING:
@@ -145,11 +146,13 @@ class UiActor(pykka.Actor):
         *,
         clock: Callable[[], float] = time.time,
         state: UiState | None = None,
+        effects: Effects | None = None,
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.clock = clock
         self.state = state or UiState()
+        self.effects = effects or Effects()
         self.system: Any = None
         self.quit_reason: str | None = None
         self.drains = 0  # drains that handled at least one message
@@ -174,6 +177,7 @@ class UiActor(pykka.Actor):
     def attach(self, loop: urwid.MainLoop) -> None:
         """Wake ``loop`` for every burst of messages (called on the loop thread)."""
         self._loop = loop
+        self.effects.attach(_screen_writer(loop.screen))
         self._wake_fd = loop.watch_pipe(self._on_wake)
         self.actor_inbox.connect(self._wake_fd)
         self._schedule()
@@ -181,6 +185,7 @@ class UiActor(pykka.Actor):
     def detach(self) -> None:
         """Forget the loop: no more wake bytes or alarms. Messages still queue."""
         self.actor_inbox.disconnect()
+        self.effects.attach(None)
         if self._loop is not None:
             if self._alarm is not None:
                 self._loop.remove_alarm(self._alarm)
@@ -234,7 +239,11 @@ class UiActor(pykka.Actor):
         if isinstance(message, QuitRequested):
             self.quit_reason = message.reason or "quit"
             return None
-        self.state = model.receive(self.state, message, now=self.clock())
+        self.state, rung = model.take_alerts(model.receive(self.state, message, now=self.clock()))
+        if rung:
+            self.effects.bell()  # once for a burst
+        for alert in rung:
+            self.effects.notify(f"arr_actors: {alert.table} failed", alert.text)
         return None
 
     def on_stop(self) -> None:
@@ -305,6 +314,9 @@ class UiActor(pykka.Actor):
         return key
 
     def _send(self, command: object) -> None:
+        if isinstance(command, model.Copy):
+            self.effects.copy(command.text)
+            return
         if self.system is None:
             return
         try:
@@ -322,6 +334,20 @@ class UiActor(pykka.Actor):
         if not self.actor_stopped.is_set():
             self._stop()
         self._actor_loop_teardown()
+
+
+def _screen_writer(display: Any) -> Callable[[str], None] | None:
+    """Write and flush through the screen's own output (None: a screen without one, in tests)."""
+    write = getattr(display, "write", None)
+    flush = getattr(display, "flush", None)
+    if write is None or flush is None:
+        return None
+
+    def out(data: str) -> None:
+        write(data)
+        flush()
+
+    return out
 
 
 class MonitorWidget(urwid.Widget):

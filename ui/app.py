@@ -31,6 +31,7 @@ from arr_actors.messages import Notice
 from ui import model, palette
 from ui.actor import QuitRequested, UiActor
 from ui.context import RenderContext
+from ui.effects import Effects
 from ui.stderr import divert_stderr
 
 if TYPE_CHECKING:
@@ -124,6 +125,8 @@ def run(
     divert: bool = False,
     clock: Callable[[], float] = time.time,
     color: str = "auto",
+    notify: bool = False,
+    read_only: bool = False,
 ) -> int:
     """Show the live tables until the user quits; returns the exit code.
 
@@ -136,13 +139,23 @@ def run(
     is the screen's "now" (a replay shows the recording at its own time).
     ``color`` is ``--color``: ``auto`` (what the terminal and ``NO_COLOR``
     say), ``always`` or ``never``.
+    ``notify`` also sends alerts to the desktop with ``notify-send`` (where it
+    exists); a replay never alerts. ``read_only`` (and a replay) disable every
+    action, visibly.
     """
     utf8 = terminal_is_utf8()
     if not utf8:
         urwid.set_encoding("ascii")
     ctx = RenderContext(regions=len(settings.regions), ascii=not utf8, replay_label=replay_label)
-    actor = UiActor.open(ctx, clock=clock)
-    now = actor.clock()
+    now = clock()
+    state = model.UiState(
+        started_at=now,
+        alert_tables=frozenset(() if replay_label else settings.alerts.tables),
+        logging_budget=settings.api.logging_reads_per_minute,
+        actions_disabled="replay" if replay_label else ("read-only" if read_only else ""),
+        replay=bool(replay_label),
+    )
+    actor = UiActor.open(ctx, clock=clock, state=state, effects=Effects(notify=notify))
     for message in initial_messages:
         actor.state = model.receive(actor.state, message, now=now)
     mode = color_mode(color)

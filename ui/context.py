@@ -35,6 +35,8 @@ ASCII_GLYPHS = Glyphs(spinner=tuple("|/-\\"), ellipsis="~", dots="...", divider=
 #: reads ``Running...`` rather than ``Running?``.
 ASCII_FORMS: dict[str, str] = {
     "…": "...",
+    "▲": "^",
+    "▼": "v",
     "─": "-",
     "━": "-",
     "│": "|",

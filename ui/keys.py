@@ -1,8 +1,8 @@
 """Key bindings: the one table the key handler and the help screen both read.
 
 A binding is active in a context: ``tables`` (the five tables), ``detail`` (a
-row's detail view), ``help``, or ``global`` (anywhere but while typing a
-filter). While the filter is being typed, printable keys go into the filter;
+row's detail view), ``help``, ``health`` (the region health view) or
+``global`` (anywhere but while typing a filter). While the filter is being typed, printable keys go into the filter;
 ``enter`` keeps it, ``esc`` clears it, and the arrow keys still move.
 """
 
@@ -29,8 +29,12 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("tab",), "table_next", "next table", "tables"),
     Binding(("shift tab",), "table_prev", "previous table", "tables"),
     Binding(("enter",), "detail_open", "details of the row", "tables"),
-    Binding(("/",), "filter_start", "filter rows by text", "tables"),
-    Binding(("esc",), "filter_clear", "clear the filter", "tables"),
+    Binding(("/",), "filter_start", "regex filter (! inverts)", "tables"),
+    Binding(("f",), "state_filter_next", "filter by state", "tables"),
+    Binding(("F",), "filter_scope", "filter all tables/this", "tables"),
+    Binding(("esc",), "filter_clear", "clear the filters", "tables"),
+    Binding(("s",), "sort_next", "sort by next column", "tables"),
+    Binding(("S",), "sort_reverse", "reverse the sort", "tables"),
     Binding(("up", "k"), "scroll_up", "scroll up", "detail"),
     Binding(("down", "j"), "scroll_down", "scroll down", "detail"),
     Binding(("page up",), "scroll_page_up", "page up", "detail"),
@@ -45,9 +49,14 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("home", "g"), "scroll_top", "top", "help"),
     Binding(("end", "G"), "scroll_bottom", "bottom", "help"),
     Binding(("esc", "?"), "help_close", "close this help", "help"),
+    Binding(("esc", "h"), "health_close", "close region health", "health"),
+    Binding(("ctrl k",), "cancel", "cancel the running item", "global"),
+    Binding(("c",), "copy_id", "copy the row's id", "global"),
+    Binding(("C",), "copy_link", "copy the row's URL", "global"),
     Binding(("r",), "refresh", "refresh this table now", "global"),
     Binding(("R",), "refresh_all", "refresh all tables now", "global"),
     Binding(("p",), "pause", "pause/resume refreshing", "global"),
+    Binding(("h",), "health_open", "region health", "global"),
     Binding(("?",), "help_open", "show the keys", "global"),
     Binding(("q", "ctrl c"), "quit", "quit", "global"),
 )
@@ -59,11 +68,12 @@ FOOTER_HINTS: tuple[tuple[str, str], ...] = (
     ("tab", "table"),
     ("enter", "detail"),
     ("/", "filter"),
+    ("s", "sort"),
     ("r/R", "refresh"),
     ("p", "pause"),
 )
 
-CONTEXTS = ("tables", "detail", "help", "global")
+CONTEXTS = ("tables", "detail", "help", "health", "global")
 
 
 def _index() -> dict[tuple[str, str], str]:
@@ -89,7 +99,7 @@ def action_for(key: str, context: str) -> str | None:
 
 def help_rows() -> list[tuple[str, str, str]]:
     """``(context title, keys, description)`` for the help screen, in table order."""
-    titles = {"tables": "Tables", "detail": "Detail view", "help": "Help", "global": "Anywhere"}
+    titles = {"tables": "Tables", "detail": "Detail view", "help": "Help", "health": "Region health", "global": "Anywhere"}
     names = {" ": "space", "shift tab": "shift-tab"}
     return [(titles[b.context], " ".join(names.get(k, k) for k in b.keys), b.description) for b in BINDINGS]
 

@@ -15,18 +15,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from arr_actors.inert import inert, is_inert
 from arr_actors.messages import (
+    Action,
+    ActionDone,
+    ActionRequest,
     FetchStarted,
     Notice,
     PauseChanged,
+    PlaybackEnded,
     RefreshRequest,
     Row,
     SetPaused,
     TableSnapshot,
 )
 from arr_actors.tables import TABLE_KEYS, active_first, table
-from ui import keys
+from ui import alerts, health, keys, query
 
 #: How long a notice stays in the footer, by level (errors longest).
 TOAST_SECONDS = {"info": 4.0, "warning": 8.0, "error": 20.0}
@@ -39,11 +42,27 @@ class Quit:
 
 
 @dataclass(frozen=True, slots=True)
+class Copy:
+    """Command to the terminal: put ``text`` on the clipboard (OSC 52)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    """A question on screen: carry out ``action``? (``y``/``enter`` yes, ``n``/``esc`` no)."""
+
+    action: Action
+
+
+@dataclass(frozen=True, slots=True)
 class Toast:
     text: str
     level: str
     expires_at: float
     table: str = ""
+    #: Shown whole, over as many footer lines as it needs (a copied id or URL).
+    whole: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +89,41 @@ class UiState:
     selection: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     filter_text: str = ""
     filter_editing: bool = False
+    #: Quick filter by state (one of ``query.STATE_FILTERS``).
+    state_filter: str = ""
+    #: Whether the filters apply to every table, or only to ``filter_table``.
+    filter_all: bool = True
+    filter_table: str = ""
+    #: table -> the column it is sorted by; a table not here keeps its own order.
+    sort: Mapping[str, query.SortOrder] = field(default_factory=dict)
     detail: Detail | None = None
     help_open: bool = False
     help_scroll: int = 0  # first line of the help shown (it scrolls on small screens)
+    health_open: bool = False
+    #: Finished executions and jobs seen since start (``table/key`` -> row),
+    #: for region health: they stay counted after they leave a table's window.
+    history: Mapping[str, Row] = field(default_factory=dict)
+    #: Cloud Logging ``entries.list`` calls allowed per minute (the status line shows what is left).
+    logging_budget: int = 60
+    #: When the monitor started: snapshots fetched before (a warm start) never alert.
+    started_at: float = 0.0
+    #: Tables whose newly failed rows alert, those with a baseline already,
+    #: every failure known so far (``alerts.failure_id``), and the alerts the
+    #: actor has yet to ring (``take_alerts``).
+    alert_tables: frozenset[str] = frozenset()
+    alert_baseline: frozenset[str] = frozenset()
+    known_failures: frozenset[str] = frozenset()
+    pending_alerts: tuple[alerts.Alert, ...] = ()
+    #: Why actions are off ("read-only", "replay"), "" when they are on.
+    actions_disabled: str = ""
+    #: A replay: nothing can be refreshed; ``replay_ended_at``: its recording is
+    #: over, and what it shows stands still at that moment (notices go on).
+    replay: bool = False
+    replay_ended_at: float | None = None
+    confirm: Confirm | None = None
+    #: ``table/key`` -> the cancel asked for: the row shows CANCELLING until
+    #: the service says so itself, or the row is over, or the cancel failed.
+    cancelling: Mapping[str, Action] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> UiState:
         return dataclasses.replace(self, **changes)
@@ -86,6 +137,11 @@ def receive(state: UiState, message: object, *, now: float) -> UiState:
     if isinstance(message, TableSnapshot):
         if message.table not in TABLE_KEYS:
             return state
+        state = _watch_failures(state, message, now=now)
+        if message.table in health.TABLES:
+            state = _remember(state, message)
+        if state.cancelling:
+            state = _cancels_confirmed(state, message)
         return state.replace(
             snapshots={**state.snapshots, message.table: message},
             fetching=_fetching_after(state.fetching, message),
@@ -96,9 +152,150 @@ def receive(state: UiState, message: object, *, now: float) -> UiState:
         return state.replace(fetching={**state.fetching, message.table: message})
     if isinstance(message, PauseChanged):
         return state.replace(paused=message.paused)
+    if isinstance(message, PlaybackEnded):
+        return state.replace(replay_ended_at=message.at)
+    if isinstance(message, ActionDone):
+        if not message.error:
+            return state
+        gone = f"{message.action.table}/{message.action.key}"
+        return state.replace(cancelling={k: v for k, v in state.cancelling.items() if k != gone})
     if isinstance(message, Notice):
         return add_toast(state, message.text, level=message.level, now=now, table=message.table)
     return state
+
+
+def _watch_failures(state: UiState, snapshot: TableSnapshot, *, now: float) -> UiState:
+    """Note the rows of ``snapshot`` that newly failed: a notice each, and an
+    alert for the actor to ring (see ``ui.alerts``)."""
+    table_key = snapshot.table
+    if table_key not in state.alert_tables or snapshot.fetched_at is None or snapshot.fetched_at < state.started_at:
+        return state
+    if table_key not in state.alert_baseline:
+        return state.replace(
+            alert_baseline=state.alert_baseline | {table_key},
+            known_failures=state.known_failures | alerts.known_failures(table_key, snapshot.rows),
+        )
+    failed = alerts.new_failures(table_key, snapshot.rows, started_at=state.started_at, known=state.known_failures)
+    if not failed:
+        return state
+    new = tuple(alerts.Alert(table_key, row.key, alerts.describe(table_key, row)) for row in failed)
+    for alert in new:
+        state = add_toast(state, alert.text, level="error", now=now, table=table_key)
+    return state.replace(
+        known_failures=state.known_failures | {alerts.failure_id(table_key, row) for row in failed},
+        pending_alerts=state.pending_alerts + new,
+    )
+
+
+#: The most finished rows remembered for region health.
+MAX_HISTORY = 5000
+
+
+def _remember(state: UiState, snapshot: TableSnapshot) -> UiState:
+    """Keep the finished rows of a snapshot for region health (a day's worth)."""
+    finished = {f"{snapshot.table}/{row.key}": row for row in snapshot.rows if not row.active}
+    if not finished:
+        return state
+    history = {**state.history, **finished}
+    if len(history) > MAX_HISTORY:
+        horizon = snapshot.updated_at - health.DAY
+        history = {k: r for k, r in history.items() if (alerts.ended_at(r) or r.created_at) >= horizon}
+        if len(history) > MAX_HISTORY:
+            history = dict(list(history.items())[-MAX_HISTORY:])
+    return state.replace(history=history)
+
+
+def api_usage(state: UiState) -> tuple[tuple[tuple[str, int], ...], int | None]:
+    """Cloud calls per service in the last minute, every table together, and
+    the Cloud Logging calls left in the budget (None: no table reported it)."""
+    totals: dict[str, int] = {}
+    used: int | None = None
+    for snapshot in state.snapshots.values():
+        for service, n in snapshot.calls:
+            totals[service] = totals.get(service, 0) + n
+        if snapshot.logging_used is not None:
+            used = max(used or 0, snapshot.logging_used)
+    left = None if used is None else max(0, state.logging_budget - used)
+    return tuple(sorted(totals.items())), left
+
+
+#: Tables whose rows can be cancelled, and the row states that can be.
+CANCELLABLE = ("runner", "vertex", "builds")
+_CANCELLING = "CANCELLING"
+
+
+def _cancels_confirmed(state: UiState, snapshot: TableSnapshot) -> UiState:
+    """Forget the cancels the service has confirmed: the row is over, or says CANCELLING itself."""
+    keep = dict(state.cancelling)
+    for row in snapshot.rows:
+        mark = f"{snapshot.table}/{row.key}"
+        if mark in keep and (not row.active or row.status == _CANCELLING):
+            del keep[mark]
+    return state if len(keep) == len(state.cancelling) else state.replace(cancelling=keep)
+
+
+def _shown_cancelling(state: UiState, table_key: str, rows: tuple[Row, ...]) -> tuple[Row, ...]:
+    prefix = table_key + "/"
+    if not any(k.startswith(prefix) for k in state.cancelling):
+        return rows
+    out = []
+    for row in rows:
+        if prefix + row.key in state.cancelling and row.active:
+            status_field = "state" if hasattr(row, "state") else "status"
+            row = dataclasses.replace(row, **{status_field: _CANCELLING})  # type: ignore[arg-type]
+        out.append(row)
+    return tuple(out)
+
+
+def action_for_row(table_key: str, row: Row) -> Action:
+    """The cancel of ``row``, named as a person reads it."""
+    region = getattr(row, "region", "")
+    if table_key == "vertex":
+        name = f"Vertex AI job {getattr(row, 'display_name', '') or row.ident} ({row.ident})"
+    elif table_key == "runner":
+        name = f"runner execution {row.ident} ({region})"
+    else:
+        name = f"build {row.ident}"
+    return Action("cancel", table_key, row.key, name, region, row.ident)
+
+
+def _cancel(state: UiState, *, now: float) -> tuple[UiState, tuple[object, ...], bool]:
+    """``ctrl k``: ask to cancel the selected row (nothing is sent before ``y``)."""
+    if state.actions_disabled:
+        return add_toast(state, f"{state.actions_disabled}: actions are disabled", level="warning", now=now), (), True
+    table_key = state.detail.table if state.detail is not None else state.focus
+    row = selected_row(state, now=now)
+    if table_key not in CANCELLABLE:
+        text = "only runner executions, Vertex AI jobs and builds can be cancelled"
+        return add_toast(state, text, level="warning", now=now), (), True
+    if row is None:
+        return add_toast(state, "nothing to cancel: no row selected", level="warning", now=now), (), True
+    if f"{table_key}/{row.key}" in state.cancelling:
+        return add_toast(state, f"{row.ident} is already being cancelled", level="warning", now=now), (), True
+    if not row.active:
+        text = f"{row.ident} is not running ({row.status}): nothing to cancel"
+        return add_toast(state, text, level="warning", now=now), (), True
+    return state.replace(confirm=Confirm(action_for_row(table_key, row)), filter_editing=False), (), True
+
+
+def _confirm_key(state: UiState, key: str, *, now: float) -> tuple[UiState, tuple[object, ...], bool]:
+    confirm = state.confirm
+    if confirm is None:
+        return state, (), False
+    if key in ("y", "Y", "enter"):
+        action = confirm.action
+        state = state.replace(confirm=None, cancelling={**state.cancelling, f"{action.table}/{action.key}": action})
+        return add_toast(state, f"cancelling {action.name}", now=now), (ActionRequest(action),), True
+    if key in ("n", "N", "esc"):
+        return add_toast(state.replace(confirm=None), f"kept {confirm.action.name}", now=now), (), True
+    return state, (), True  # nothing else while the question is open
+
+
+def take_alerts(state: UiState) -> tuple[UiState, tuple[alerts.Alert, ...]]:
+    """The alerts not rung yet, and the state without them."""
+    if not state.pending_alerts:
+        return state, ()
+    return state.replace(pending_alerts=()), state.pending_alerts
 
 
 def _fetching_after(fetching: Mapping[str, FetchStarted], snapshot: TableSnapshot) -> dict[str, FetchStarted]:
@@ -122,8 +319,10 @@ def _fetching_after(fetching: Mapping[str, FetchStarted], snapshot: TableSnapsho
     return {**others, snapshot.table: started}
 
 
-def add_toast(state: UiState, text: str, *, level: str = "info", now: float, table: str = "") -> UiState:
-    toast = Toast(text=text, level=level, expires_at=now + TOAST_SECONDS.get(level, 5.0), table=table)
+def add_toast(
+    state: UiState, text: str, *, level: str = "info", now: float, table: str = "", whole: bool = False
+) -> UiState:
+    toast = Toast(text=text, level=level, expires_at=now + TOAST_SECONDS.get(level, 5.0), table=table, whole=whole)
     live = tuple(t for t in state.toasts if t.expires_at > now)
     return state.replace(toasts=(*live, toast)[-MAX_TOASTS:])
 
@@ -148,30 +347,58 @@ def fetch_in_flight(state: UiState, table_key: str, now: float) -> FetchStarted 
 
 
 def row_matches(row: Row, needle: str) -> bool:
-    """Whether a row contains ``needle`` (already lower-cased) in any text field."""
-    for f in dataclasses.fields(row):
-        if f.name == "context":
-            continue
-        value = getattr(row, f.name)
-        if not isinstance(value, str):
-            continue
-        # Matched as shown: "ev\u200bil" is on screen as "evil", so "evil" finds it.
-        if needle in (value if is_inert(value) else inert(value)).lower():
-            return True
-    return False
+    """Whether a row matches the filter text ``needle`` (a regular expression,
+    ``!`` in front inverts it); an invalid expression matches every row."""
+    compiled = query.compile_filter(needle)
+    if compiled.pattern is None:
+        return True
+    return query.text_matches(row, compiled.pattern) != compiled.invert
 
 
-def visible_rows(state: UiState, table_key: str) -> tuple[Row, ...]:
-    """The rows a table shows, in order: filtered, active first in a table with a divider."""
+def filters_apply(state: UiState, table_key: str) -> bool:
+    """Whether the text and state filters apply to a table (scope: all or one)."""
+    return state.filter_all or state.filter_table == table_key
+
+
+def filter_error(state: UiState) -> str:
+    """Why the filter text filters nothing (it is not a valid expression), or ""."""
+    return query.compile_filter(state.filter_text).error
+
+
+def filtering(state: UiState, table_key: str) -> bool:
+    """Whether a filter hides rows of this table."""
+    if not filters_apply(state, table_key):
+        return False
+    return bool(state.state_filter) or query.compile_filter(state.filter_text).pattern is not None
+
+
+def visible_rows(state: UiState, table_key: str, *, now: float | None = None) -> tuple[Row, ...]:
+    """The rows a table shows, in order: active first in a table with a divider,
+    sorted when asked, then filtered.
+
+    ``now`` matters only to a sort by runtime (running rows count on); without
+    it the snapshot's own time stands in.
+    """
     snapshot = state.snapshots.get(table_key)
     if snapshot is None:
         return ()
     rows = snapshot.rows
-    if table(table_key).divider:
+    spec = table(table_key)
+    order = state.sort.get(table_key)
+    if order is not None:
+        at = now if now is not None else snapshot.updated_at
+        if spec.divider:
+            active = tuple(r for r in rows if r.active)
+            done = tuple(r for r in rows if not r.active)
+            rows = query.sort_rows(active, spec, order, now=at) + query.sort_rows(done, spec, order, now=at)
+        else:
+            rows = query.sort_rows(rows, spec, order, now=at)
+    elif spec.divider:
         rows = active_first(rows)
-    needle = state.filter_text.strip().lower()
-    if needle:
-        rows = tuple(r for r in rows if row_matches(r, needle))
+    if state.cancelling:
+        rows = _shown_cancelling(state, table_key, rows)
+    if filters_apply(state, table_key):
+        rows = query.filter_rows(rows, text=state.filter_text, state=state.state_filter)
     return rows
 
 
@@ -210,6 +437,8 @@ def find_row(state: UiState, table_key: str, key: str) -> Row | None:
 def context(state: UiState) -> str:
     if state.help_open:
         return "help"
+    if state.health_open:
+        return "health"
     if state.detail is not None:
         return "detail"
     return "tables"
@@ -226,6 +455,8 @@ def press(
 ) -> tuple[UiState, tuple[object, ...], bool]:
     """Apply one key: the new state, the commands for the system, and whether
     the key was handled (unhandled keys go back to urwid)."""
+    if state.confirm is not None:
+        return _confirm_key(state, key, now=now)
     if state.filter_editing:
         handled = _filter_key(state, key)
         if handled is not None:
@@ -254,6 +485,10 @@ def _act(
     focus = state.focus
     if action == "quit":
         return state, (Quit(),), True
+    if action in ("refresh", "refresh_all") and state.replay:
+        return add_toast(state, "replay: the recording cannot be refreshed", level="warning", now=now), (), True
+    if action == "cancel":
+        return _cancel(state, now=now)
     if action == "refresh":
         title = table(focus).title
         return add_toast(state, f"refresh requested: {title}", now=now), (RefreshRequest(focus),), True
@@ -266,18 +501,32 @@ def _act(
         return state.replace(help_open=True, help_scroll=0), (), True
     if action == "help_close":
         return state.replace(help_open=False), (), True
+    if action == "health_open":
+        return state.replace(health_open=True, filter_editing=False), (), True
+    if action == "health_close":
+        return state.replace(health_open=False), (), True
     if action in ("table_next", "table_prev"):
         step = 1 if action == "table_next" else -1
         index = (TABLE_KEYS.index(focus) + step) % len(TABLE_KEYS)
         return state.replace(focus=TABLE_KEYS[index]), (), True
     if action == "filter_start":
-        return state.replace(filter_editing=True), (), True
+        return state.replace(filter_editing=True, filter_table=focus), (), True
+    if action == "filter_scope":
+        return state.replace(filter_all=not state.filter_all, filter_table=focus), (), True
+    if action == "state_filter_next":
+        options = query.STATE_FILTERS
+        index = options.index(state.state_filter) if state.state_filter in options else 0
+        return state.replace(state_filter=options[(index + 1) % len(options)], filter_table=focus), (), True
+    if action in ("sort_next", "sort_reverse"):
+        return state.replace(sort=_sorted_by(state, action)), (), True
     if action == "filter_clear":
-        if not state.filter_text and not state.filter_editing:
+        if not state.filter_text and not state.filter_editing and not state.state_filter:
             return state, (), False
-        return state.replace(filter_text="", filter_editing=False), (), True
+        return state.replace(filter_text="", filter_editing=False, state_filter=""), (), True
     if action == "detail_open":
-        return _open_detail(state), (), True
+        return _open_detail(state, now=now), (), True
+    if action in ("copy_id", "copy_link"):
+        return _copy(state, action, now=now)
     if action == "detail_close":
         return state.replace(detail=None), (), True
     if action.startswith("scroll_") and state.help_open:
@@ -285,7 +534,7 @@ def _act(
     if action.startswith("scroll_") and state.detail is not None:
         scroll = _scrolled(state.detail.scroll, action, page, detail_max_scroll)
         return state.replace(detail=dataclasses.replace(state.detail, scroll=scroll)), (), True
-    rows = visible_rows(state, focus)
+    rows = visible_rows(state, focus, now=now)
     current = selected_index(state, focus, rows)
     if current is None:
         return state, (), True
@@ -302,8 +551,46 @@ def _act(
     return state, (), False
 
 
-def _open_detail(state: UiState) -> UiState:
-    rows = visible_rows(state, state.focus)
+def _copy(state: UiState, action: str, *, now: float) -> tuple[UiState, tuple[object, ...], bool]:
+    """Copy the id or link of the selected row (or of the open detail view's row)."""
+    row = selected_row(state, now=now)
+    if row is None:
+        return add_toast(state, "nothing to copy: no row selected", level="warning", now=now), (), True
+    text = row.ident if action == "copy_id" else row.link
+    if not text:
+        return add_toast(state, f"{row.ident} has no URL to copy", level="warning", now=now), (), True
+    return add_toast(state, f"copied: {text}", now=now, whole=True), (Copy(text),), True
+
+
+def selected_row(state: UiState, *, now: float) -> Row | None:
+    """The row the user has in hand: the open detail view's, else the focused table's selection."""
+    if state.detail is not None:
+        if not state.detail.key:
+            return None
+        return find_row(state, state.detail.table, state.detail.key) or state.detail.row
+    rows = visible_rows(state, state.focus, now=now)
+    index = selected_index(state, state.focus, rows)
+    return None if index is None else rows[index]
+
+
+def _sorted_by(state: UiState, action: str) -> dict[str, query.SortOrder]:
+    """The sort orders after ``s`` (next column; past the last, the table's own
+    order again) or ``S`` (the other direction) on the focused table."""
+    focus = state.focus
+    columns = len(table(focus).columns)
+    current = state.sort.get(focus)
+    others = {k: v for k, v in state.sort.items() if k != focus}
+    if action == "sort_reverse":
+        order = query.SortOrder(0, True) if current is None else query.SortOrder(current.column, not current.descending)
+        return {**others, focus: order}
+    column = 0 if current is None else current.column + 1
+    if column >= columns:
+        return others
+    return {**others, focus: query.SortOrder(column, current.descending if current else False)}
+
+
+def _open_detail(state: UiState, *, now: float) -> UiState:
+    rows = visible_rows(state, state.focus, now=now)
     index = selected_index(state, state.focus, rows)
     if index is None:
         return state.replace(detail=Detail(table=state.focus), filter_editing=False)
@@ -326,17 +613,27 @@ def _scrolled(scroll: int, action: str, page: int, max_scroll: int | None) -> in
 
 
 __all__ = [
+    "CANCELLABLE",
+    "Confirm",
+    "Copy",
+    "action_for_row",
     "Detail",
     "Quit",
     "Toast",
     "UiState",
     "add_toast",
+    "api_usage",
     "fetch_in_flight",
+    "filter_error",
+    "filtering",
+    "filters_apply",
     "find_row",
     "live_toasts",
     "press",
     "receive",
     "row_matches",
     "selected_index",
+    "selected_row",
+    "take_alerts",
     "visible_rows",
 ]

@@ -25,6 +25,7 @@ from ui.model import UiState
 from ui.text import Markup
 from ui.views.detail import detail_max_scroll, detail_page, detail_view
 from ui.views.footer import footer_height, footer_lines
+from ui.views.health import health_lines
 from ui.views.help import help_lines, help_max_scroll
 from ui.views.tables import tables_area
 
@@ -33,8 +34,11 @@ def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: Rende
     """Every line of the screen, exactly ``rows`` lines of ``cols`` columns."""
     footer = footer_lines(state, now=now, cols=cols, ctx=ctx)
     avail = max(0, rows - len(footer))
+    now = shown_moment(state, now)
     if state.help_open:
         body = help_lines(cols=cols, rows=avail, ctx=ctx, scroll=state.help_scroll)
+    elif state.health_open:
+        body = health_lines(state, now=now, cols=cols, rows=avail, ctx=ctx)
     elif state.detail is not None:
         body = detail_view(state, now=now, cols=cols, rows=avail, ctx=ctx).lines
     else:
@@ -42,6 +46,13 @@ def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: Rende
     body = body[:avail]
     body += [[("body", " " * cols)]] * (avail - len(body))
     return (body + footer)[-rows:] if rows else []
+
+
+def shown_moment(state: UiState, now: float) -> float:
+    """The moment the tables show: ``now``, or the end of a replayed recording
+    once it is over (its ages stop there, while notices still come and go)."""
+    ended = state.replay_ended_at
+    return now if ended is None else min(now, ended)
 
 
 def screen(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderContext) -> urwid.Widget:
@@ -80,7 +91,7 @@ class Measure:
 def measure(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderContext) -> Measure:
     """The page size and how far the detail view or the help scrolls, without drawing the screen."""
     cols, rows = size
-    avail = max(1, rows - footer_height(state, now=now))
+    avail = max(1, rows - footer_height(state, now=now, cols=cols))
     if state.help_open:
         return Measure(
             page=detail_page(avail),
@@ -95,4 +106,4 @@ def measure(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderCon
     return Measure(page=max(1, min(10, avail // 3)), detail_max_scroll=None)
 
 
-__all__ = ["Measure", "measure", "screen", "screen_lines", "wakeup_interval"]
+__all__ = ["Measure", "measure", "screen", "screen_lines", "shown_moment", "wakeup_interval"]

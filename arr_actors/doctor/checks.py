@@ -46,6 +46,8 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "run.jobs.run": ("roles/run.developer", "launch"),
     "run.jobs.runWithOverrides": ("roles/run.developer", "launch (it sets the queue)"),
     "aiplatform.customJobs.list": ("roles/aiplatform.viewer", "the Vertex AI table and launch"),
+    "run.executions.cancel": ("roles/run.developer", "cancelling an execution from the monitor"),
+    "aiplatform.customJobs.cancel": ("roles/aiplatform.user", "cancelling a Vertex AI job from the monitor"),
     "cloudbuild.builds.list": ("roles/cloudbuild.builds.viewer", "the builds table"),
     "logging.logEntries.list": ("roles/logging.viewer", "runner errors and diagnose"),
 }

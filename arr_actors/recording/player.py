@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from arr_actors.messages import Notice, PauseChanged, SetPaused
+from arr_actors.messages import Notice, PauseChanged, PlaybackEnded, SetPaused
 from arr_actors.recording.format import Skipped
 from arr_actors.recording.reader import Recording
 
@@ -161,6 +161,7 @@ class Player:
     def _play(self) -> None:
         recording = self._recording
         origin = self._origin
+        last_t = 0.0
         try:
             for item in recording:
                 if isinstance(item, Skipped):
@@ -173,9 +174,16 @@ class Player:
                     message = shift_times(message, self._wall_clock() - (origin + item.t))
                 self._subscriber.tell(message)
                 self.delivered += 1
+                last_t = item.t
             if not self._stop_event.is_set():
                 skipped = f", {recording.skipped} lines skipped" if recording.skipped else ""
                 self._notify(f"end of recording ({recording.entries} messages{skipped})")
+                # The moment of the last message, on the clock the screen shows:
+                # its ages stop there (the notices' clock goes on).
+                last = origin + last_t if origin is not None else self._wall_clock()
+                if self._shift and origin is not None:
+                    last += self._wall_clock() - (origin + self.position())
+                self._subscriber.tell(PlaybackEnded(at=last))
         except OSError as exc:
             self._notify(f"reading stopped: {exc.strerror or exc}", level="error")
         finally:

@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from arr_actors import messages, partial_rows
 from arr_actors.messages import FetchReady, FetchResult, StartFetch, TableData
@@ -169,6 +169,7 @@ def serve(
         faulthandler.dump_traceback_later(deadline + settings.supervision.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True)
         data: TableData | None = None
         error = ""
+        action_error = run_action(settings, request)
         try:
             # Faults act at fetch time, after start-up: ``hang`` hangs a fetch, not the loading.
             if fault:
@@ -190,7 +191,10 @@ def serve(
                         raise TypeError(f"the source returned {type(data).__name__}, not TableData")
         except (Exception, SystemExit) as exc:
             data, error = None, describe_error(exc)
-        payload = encode_result(request, data=data, error=error, limit=limit)
+        usage = api_usage(settings, data)
+        if action_error:
+            usage["action_error"] = action_error
+        payload = encode_result(request, data=data, error=error, limit=limit, usage=usage)
         faulthandler.cancel_dump_traceback_later()
         conn.send_bytes(payload)
 
@@ -226,13 +230,53 @@ def _send_partial(conn: Connection, request: StartFetch, data: TableData, *, lim
         conn.send_bytes(payload)
 
 
-def encode_result(request: StartFetch, *, data: TableData | None, error: str, limit: int) -> bytes:
+def run_action(settings: Settings, request: StartFetch) -> str:
+    """Carry out the action a fetch carries (before the fetch, so its rows show
+    the effect); "" when done or when there is none, else why it failed."""
+    if request.action is None:
+        return ""
+    try:
+        from arr_actors.sources import actions
+
+        actions.run(settings, request.action)
+    except (Exception, SystemExit) as exc:
+        return describe_error(exc)
+    return ""
+
+
+def api_usage(settings: Settings, data: TableData | None) -> dict[str, Any]:
+    """What this process's fetch cost: its calls per service, and for a
+    process that reads Cloud Logging, the shared limiter's count and (when the
+    fetch held log reads back) until when it is full. Modules are looked up,
+    not imported: a source that never loaded them made no such calls."""
+    usage: dict[str, Any] = {}
+    counting = sys.modules.get("arr_actors.sources.counting")
+    if counting is not None:
+        usage["calls"] = counting.take()
+    limiter = sys.modules.get("arr_actors.sources.limiter")
+    if limiter is not None and "arr_actors.sources.logs" in sys.modules:
+        try:
+            used, free_at = limiter.for_settings(settings).status()
+        except OSError:
+            return usage
+        usage["logging_used"] = used
+        if data is not None and data.deferred:
+            usage["throttled_until"] = free_at
+    return usage
+
+
+def encode_result(
+    request: StartFetch, *, data: TableData | None, error: str, limit: int, usage: dict[str, Any] | None = None
+) -> bytes:
     """The answer to ``request`` as codec JSON, or an error result when it cannot be sent as it is."""
-    result = FetchResult(table=request.table, generation=request.generation, seq=request.seq, data=data, error=error)
+    usage = usage or {}
+    result = FetchResult(
+        table=request.table, generation=request.generation, seq=request.seq, data=data, error=error, **usage
+    )
     payload, problem = _encoded(result, limit)
     if payload:
         return payload
-    result = FetchResult(table=request.table, generation=request.generation, seq=request.seq, error=problem)
+    result = FetchResult(table=request.table, generation=request.generation, seq=request.seq, error=problem, **usage)
     return messages.to_json(result).encode()
 
 

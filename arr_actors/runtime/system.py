@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 import pykka
 
-from arr_actors.messages import RefreshRequest, SetPaused, Subscriber, TableSnapshot, Tick
+from arr_actors.messages import ActionRequest, RefreshRequest, SetPaused, Subscriber, TableSnapshot, Tick
 from arr_actors.runtime.eventlog import EventLog
 from arr_actors.runtime.fetcher import Fetcher
 from arr_actors.runtime.starter import ProcessStarter
@@ -57,7 +57,7 @@ DEFAULT_SOURCE_FACTORY = "arr_actors.sources:open_source"
 #: a fetcher actor that died unexpectedly goes unnoticed.
 DEFAULT_TICK_S = 1.0
 
-COMMANDS = (RefreshRequest, SetPaused, Tick)
+COMMANDS = (RefreshRequest, SetPaused, ActionRequest, Tick)
 
 
 class System:
@@ -78,11 +78,12 @@ class System:
         self._stop_lock = threading.Lock()
         self._stopped = False
 
-    def tell(self, command: RefreshRequest | SetPaused | Tick) -> None:
+    def tell(self, command: RefreshRequest | SetPaused | ActionRequest | Tick) -> None:
         """Send a command to the watchdog. Never blocks; ignored once stopped."""
         if not isinstance(command, COMMANDS):
             raise TypeError(
-                f"System.tell: {type(command).__name__} is not a command (expected RefreshRequest or SetPaused)"
+                f"System.tell: {type(command).__name__} is not a command "
+                "(expected RefreshRequest, SetPaused or ActionRequest)"
             )
         with contextlib.suppress(pykka.ActorDeadError):
             self._watchdog.tell(command)

@@ -3,8 +3,9 @@
 Real Google Cloud by default: Application Default Credentials and the real
 endpoints (Vertex AI is regional, ``{region}-aiplatform.googleapis.com``; Cloud
 Run, Cloud Build and Cloud Logging use their global endpoints, the region goes in
-the resource name). When ``settings.emulator.address`` is set every GAPIC client talks
-to it over one insecure loopback channel instead, and ``settings.emulator.wandb_url``
+the resource name). Every channel counts its calls (``counting``). When
+``settings.emulator.address`` is set every GAPIC client talks to it over one
+insecure loopback channel instead, and ``settings.emulator.wandb_url``
 points ``wandb.Api`` at a local W&B server.
 
 A :class:`Clients` is created inside a table's child process (gRPC is not
@@ -22,6 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from arr_actors.sources import counting
 from arr_actors.sources.errors import WANDB_LOGIN_HINT, SourceError, project_missing, translate, translate_wandb
 
 if TYPE_CHECKING:
@@ -70,9 +72,11 @@ class Clients:
         if self._channel is None:
             import grpc
 
-            self._channel = grpc.insecure_channel(
-                self.settings.emulator.address,
-                options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+            self._channel = counting.counted(
+                grpc.insecure_channel(
+                    self.settings.emulator.address,
+                    options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+                )
             )
         return self._channel
 
@@ -88,7 +92,9 @@ class Clients:
                 from google.cloud.run_v2.services.executions.transports import ExecutionsGrpcTransport
 
                 return run_v2.ExecutionsClient(transport=ExecutionsGrpcTransport(channel=self._emulator_channel()))
-            return run_v2.ExecutionsClient()
+            from google.cloud.run_v2.services.executions.transports import ExecutionsGrpcTransport
+
+            return run_v2.ExecutionsClient(transport=counting.counted_transport(ExecutionsGrpcTransport))
 
         return self._get(("run.executions", ""), build, service="run")
 
@@ -102,7 +108,9 @@ class Clients:
                 from google.cloud.run_v2.services.jobs.transports import JobsGrpcTransport
 
                 return run_v2.JobsClient(transport=JobsGrpcTransport(channel=self._emulator_channel()))
-            return run_v2.JobsClient()
+            from google.cloud.run_v2.services.jobs.transports import JobsGrpcTransport
+
+            return run_v2.JobsClient(transport=counting.counted_transport(JobsGrpcTransport))
 
         return self._get(("run.jobs", ""), build, service="run")
 
@@ -120,7 +128,12 @@ class Clients:
                 return aiplatform_v1.JobServiceClient(
                     transport=JobServiceGrpcTransport(channel=self._emulator_channel())
                 )
-            return aiplatform_v1.JobServiceClient(client_options={"api_endpoint": aiplatform_endpoint(region)})
+            from google.cloud.aiplatform_v1.services.job_service.transports import JobServiceGrpcTransport
+
+            return aiplatform_v1.JobServiceClient(
+                client_options={"api_endpoint": aiplatform_endpoint(region)},
+                transport=counting.counted_transport(JobServiceGrpcTransport),
+            )
 
         # All regions share the one emulator channel; real clients need one endpoint each.
         return self._get(("aiplatform.jobs", "" if self.emulated else region), build, service="aiplatform")
@@ -139,7 +152,9 @@ class Clients:
                 return cloudbuild_v1.CloudBuildClient(
                     transport=CloudBuildGrpcTransport(channel=self._emulator_channel())
                 )
-            return cloudbuild_v1.CloudBuildClient()
+            from google.cloud.devtools.cloudbuild_v1.services.cloud_build.transports import CloudBuildGrpcTransport
+
+            return cloudbuild_v1.CloudBuildClient(transport=counting.counted_transport(CloudBuildGrpcTransport))
 
         return self._get(("cloudbuild", ""), build, service="cloudbuild")
 
@@ -157,7 +172,9 @@ class Clients:
                 )
 
                 return LoggingServiceV2Client(transport=LoggingServiceV2GrpcTransport(channel=self._emulator_channel()))
-            return LoggingServiceV2Client()
+            from google.cloud.logging_v2.services.logging_service_v2.transports import LoggingServiceV2GrpcTransport
+
+            return LoggingServiceV2Client(transport=counting.counted_transport(LoggingServiceV2GrpcTransport))
 
         return self._get(("logging", ""), build, service="logging")
 

@@ -74,6 +74,16 @@ class LoggingLimiter:
         with self._locked() as file:
             return len(self._recent(file, self._clock()))
 
+    def status(self) -> tuple[int, float | None]:
+        """Calls made in the current window, and when a call may be made again
+        (None: now) — what the fetch process reports with its results."""
+        with self._locked() as file:
+            now = self._clock()
+            recent = self._recent(file, now)
+        if len(recent) < self.per_minute:
+            return len(recent), None
+        return len(recent), recent[len(recent) - self.per_minute] + self.window_s
+
     def _attempt(self) -> tuple[bool, float]:
         """(granted, seconds until the oldest call leaves the window)."""
         with self._locked() as file:

@@ -6,7 +6,9 @@
 ``hang``: every fetch hangs; at its deadline the table turns "timed out" and is
 retried after a short backoff, as the real watchdog does; ``--late S`` sends
 that report S seconds after the deadline. ``--hostile`` puts
-escape sequences into a run name. Every command the UI sends is appended to
+escape sequences into a run name. ``--fail-later`` makes the running Vertex AI
+job fail (a stockout) from the vertex table's third refresh on; ``--notify``
+is the monitor's flag of that name. Every command the UI sends is appended to
 FILE as a JSON line, and ``stopped`` when the system is stopped, so a test can
 check what a key did and that quitting stopped the system.
 """
@@ -14,6 +16,7 @@ check what a key did and that quitting stopped the system.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import threading
 import time
@@ -35,14 +38,19 @@ from arr_actors.messages import (
 )
 from arr_actors.tables import TABLE_KEYS
 
+STOCKOUT = "The zone us-central1-a does not have enough resources available to fulfill the request."
 INTERVAL_S = 4.0
 FETCH_S = 0.4
 BACKOFF_S = 1.5
 
 
 class FakeSystem:
-    def __init__(self, subscriber, *, mode: str, deadline: float, hostile: bool, log: Path, late: float = 0.0) -> None:
+    def __init__(
+        self, subscriber, *, mode: str, deadline: float, hostile: bool, log: Path, late: float = 0.0,
+        fail_later: bool = False,
+    ) -> None:
         self._subscriber = subscriber
+        self._fail_later = fail_later
         self._late = late
         self._mode = mode
         self._deadline = deadline
@@ -117,6 +125,11 @@ class FakeSystem:
             self._plan[key] = ("idle", now + BACKOFF_S)
         else:
             rows = ui_samples.ROWS[key](now)
+            if self._fail_later and key == "vertex" and self._seq[key] >= 3:
+                rows = tuple(
+                    dataclasses.replace(r, state="FAILED", ended_at=now - 1, note=STOCKOUT) if r.state == "RUNNING" else r
+                    for r in rows
+                )
             if self._hostile and key == "active":
                 rows = (*rows, WandbRunRow("rhostile", ui_samples.HOSTILE_NAME, "running", now - 30, runtime_s=20.0))
             self._rows[key] = rows
@@ -144,6 +157,8 @@ def main() -> int:
     parser.add_argument("--hostile", action="store_true")
     parser.add_argument("--late", type=float, default=0.0)
     parser.add_argument("--replay-label", default="")
+    parser.add_argument("--fail-later", action="store_true")
+    parser.add_argument("--notify", action="store_true")
     args = parser.parse_args()
 
     from ui import app
@@ -152,9 +167,11 @@ def main() -> int:
     return app.run(
         settings,
         start_system=lambda sub: FakeSystem(
-            sub, mode=args.mode, deadline=args.deadline, hostile=args.hostile, log=args.commands, late=args.late
+            sub, mode=args.mode, deadline=args.deadline, hostile=args.hostile, log=args.commands, late=args.late,
+            fail_later=args.fail_later,
         ),
         replay_label=args.replay_label,
+        notify=args.notify,
     )
 
 

@@ -62,7 +62,8 @@ def test_skipped_lines_become_warnings_on_screen(settings):
     player = rec.Player(recording_of(settings, [(0.0, m.PauseChanged(True))], extra=b"junk\n"), speed=100)
     player(screen)
     assert player.finished.wait(10)
-    warning, end = screen.messages[1:]
+    warning, end, ended = screen.messages[1:]
+    assert isinstance(ended, m.PlaybackEnded)
     assert warning.level == "warning"
     assert warning.text == "replay: line 3 skipped: not valid JSON (Expecting value: line 1 column 1 (char 0))"
     assert end.text == "replay: end of recording (1 messages, 1 lines skipped)"
@@ -113,7 +114,7 @@ def test_refresh_requests_are_ignored(settings):
     player.tell(m.RefreshRequest())
     assert player.finished.wait(10)
     player.stop()
-    assert [type(x) for x in screen.messages] == [m.Notice]
+    assert [type(x) for x in screen.messages] == [m.Notice, m.PlaybackEnded]
 
 
 @pytest.mark.timeout(20)
@@ -188,3 +189,14 @@ def test_without_shift_messages_keep_their_recorded_moments(settings):
     assert player.finished.wait(10)
     assert screen.messages[0] == snap
     assert screen.messages[1].at == pytest.approx(NOW, abs=5)  # the end notice is stamped in recording time
+
+
+@pytest.mark.timeout(20)
+def test_the_end_is_told_with_the_moment_of_the_last_message(settings):
+    entries = [(0.0, m.Notice("first")), (0.5, m.Notice("last"))]
+    screen = Screen()
+    player = rec.Player(recording_of(settings, entries), speed=10, shift=False)
+    player(screen)
+    assert player.finished.wait(10)
+    assert screen.messages[-1] == m.PlaybackEnded(at=NOW + 0.5)
+    player.stop()

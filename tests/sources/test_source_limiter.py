@@ -96,3 +96,17 @@ def test_blocking_acquire_waits_for_a_slot_freed_by_time(tmp_path):
     assert waited < 5.0
     # It took the slot: this process now finds the budget in use.
     assert LoggingLimiter(path, 2, window_s=1.0).used() >= 1
+
+
+def test_status_says_how_many_calls_and_when_a_full_window_frees_a_slot(tmp_path):
+    clock = FakeClock()
+    lim = LoggingLimiter(tmp_path / "l.json", 3, clock=clock)
+    assert lim.status() == (0, None)
+    lim.try_acquire()
+    clock.now += 10
+    lim.try_acquire()
+    assert lim.status() == (2, None)
+    lim.try_acquire()
+    assert lim.status() == (3, 1060.0)  # the first call leaves the window at 1000 + 60
+    clock.now += 51
+    assert lim.status() == (2, None)

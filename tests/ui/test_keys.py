@@ -15,6 +15,8 @@ def state_for(context: str) -> UiState:
         return state.replace(detail=Detail(table="runner", key=S.runner_rows()[0].key, row=S.runner_rows()[0]))
     if context == "help":
         return state.replace(help_open=True)
+    if context == "health":
+        return state.replace(health_open=True)
     if context == "tables":
         return state.replace(filter_text="x")  # so esc has a filter to clear
     return state

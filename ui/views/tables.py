@@ -16,12 +16,27 @@ from ui import model
 from ui.columns import cell_style, row_cells, table_widths
 from ui.context import RenderContext
 from ui.model import UiState
-from ui.text import Markup, cells, plain, width_of, wrapped
+from ui.query import SortOrder
+from ui.text import Markup, cells, fit, plain, width_of, wrapped
 from ui.views.title import title_line
 
+#: The mark after the header of the column a table is sorted by: (ascending, descending).
+SORT_MARKS = ("▲", "▼")
 
-def header_line(spec: TableSpec, *, widths: Sequence[int], cols: int, ctx: RenderContext) -> Markup:
-    pieces = [("header", c.header, w, c.align) for c, w in zip(spec.columns, widths, strict=True)]
+
+def header_line(
+    spec: TableSpec, *, widths: Sequence[int], cols: int, ctx: RenderContext, sort: SortOrder | None = None
+) -> Markup:
+    """The column headers; the column the table is sorted by carries its
+    direction's mark in place of its last characters when the column is narrow."""
+    pieces = []
+    for i, (c, w) in enumerate(zip(spec.columns, widths, strict=True)):
+        text, style = c.header, "header"
+        if sort is not None and sort.column == i and w > 0:
+            mark = ctx.plain(SORT_MARKS[sort.descending])
+            text = fit(c.header, max(0, min(width_of(c.header), w - 1)), ellipsis=ctx.glyphs.ellipsis).rstrip() + mark
+            style = "header_sorted"
+        pieces.append((style, text, w, c.align))
     return cells(pieces, cols=cols, ellipsis=ctx.glyphs.ellipsis, line_style=None)
 
 
@@ -55,12 +70,12 @@ def divider_line(label: str, *, cols: int, ctx: RenderContext) -> Markup:
     return [("divider", text + rule * max(0, cols - width_of(text)))]
 
 
-def body_items(state: UiState, spec: TableSpec) -> list[Row | None]:
+def body_items(state: UiState, spec: TableSpec, *, now: float | None = None) -> list[Row | None]:
     """The body of a table with rows: its rows, and ``None`` where the
     table's divider goes (between active and finished rows)."""
     items: list[Row | None] = []
     previous: Row | None = None
-    for row in model.visible_rows(state, spec.key):
+    for row in model.visible_rows(state, spec.key, now=now):
         if spec.divider and previous is not None and previous.active and not row.active:
             items.append(None)
         items.append(row)
@@ -77,8 +92,16 @@ def message_lines(state: UiState, spec: TableSpec, *, now: float, cols: int, ctx
             f"loading{dots}" if model.fetch_in_flight(state, spec.key, now) else f"waiting for the first refresh{dots}"
         )
         return [plain("  " + text, cols, style="dim", ellipsis=cut)]
-    if snapshot.rows and state.filter_text.strip():
-        return [plain(f"  no rows match '{ctx.text(state.filter_text)}'", cols, style="dim", ellipsis=cut)]
+    if snapshot.rows and model.filtering(state, spec.key):
+        what = " and ".join(
+            part
+            for part in (
+                f"'{ctx.text(state.filter_text)}'" if state.filter_text.strip() else "",
+                f"state {state.state_filter}" if state.state_filter else "",
+            )
+            if part
+        )
+        return [plain(f"  no rows match {what}", cols, style="dim", ellipsis=cut)]
     if not snapshot.state.failing or not snapshot.error:
         return [plain("  " + spec.empty_text.format(regions=ctx.regions), cols, style="dim", ellipsis=cut)]
     return [[("error", piece)] for piece in wrapped(f"  no data: {ctx.text(snapshot.error)}", cols, indent=4)]
@@ -90,7 +113,7 @@ def table_lines(
     """Title, header and ``body_rows`` lines of one table (the selected row kept in view)."""
     focused = state.focus == spec.key
     snapshot = state.snapshots.get(spec.key)
-    items = body_items(state, spec)
+    items = body_items(state, spec, now=now)
     rows = tuple(row for row in items if row is not None)
     started = model.fetch_in_flight(state, spec.key, now)
     lines = [title_line(spec, snapshot, started, now=now, focused=focused, shown=len(rows), cols=cols, ctx=ctx)]
@@ -98,7 +121,7 @@ def table_lines(
         return lines + message_lines(state, spec, now=now, cols=cols, ctx=ctx)[:body_rows]
     fetched_at = snapshot.fetched_at if snapshot is not None else None
     widths = table_widths(spec, rows, cols=cols, now=now, fetched_at=fetched_at, ctx=ctx)
-    lines.append(header_line(spec, widths=widths, cols=cols, ctx=ctx))
+    lines.append(header_line(spec, widths=widths, cols=cols, ctx=ctx, sort=state.sort.get(spec.key)))
     selected = model.selected_index(state, spec.key, rows)
     selected_row = rows[selected] if selected is not None else None
     position = next((i for i, row in enumerate(items) if row is selected_row), 0)
@@ -147,7 +170,7 @@ def tables_area(state: UiState, *, now: float, cols: int, rows: int, ctx: Render
     """Every table in ``rows`` lines (or fewer)."""
     wants, fixed = [], []
     for spec in TABLES:
-        items = body_items(state, spec)
+        items = body_items(state, spec, now=now)
         wants.append(len(items) if items else len(message_lines(state, spec, now=now, cols=cols, ctx=ctx)))
         fixed.append(2 if items else 1)
     body = allocate(wants, fixed, avail=rows, focus=TABLE_KEYS.index(state.focus))

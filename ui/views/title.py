@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from arr_actors.messages import FetchStarted, TableSnapshot, TableStatus
 from arr_actors.tables import TableSpec
-from arr_actors.timefmt import format_ago
+from arr_actors.timefmt import format_ago, format_clock
 from ui.context import SPINNER_FPS, RenderContext
 from ui.text import Markup, clip, fit, width_of
 
@@ -60,6 +60,9 @@ def title_line(
         label = STATE_LABELS.get(snapshot.state)
         if label is not None:
             segments.append(_Segment(label[0], label[1], 1))
+        if snapshot.throttled_until is not None and snapshot.throttled_until > now:
+            until = format_clock(snapshot.throttled_until, now)
+            segments.append(_Segment(f"THROTTLED by the Cloud Logging limit until {until}", "warning", 1))
         if snapshot.state.failing and snapshot.next_refresh_at is not None and started is None:
             wait = snapshot.next_refresh_at - now
             text = f"next try in {format_ago(wait)}" if wait >= 1 else "next try now"

@@ -1,4 +1,4 @@
-"""Cloud Build v1: ``CloudBuild.ListBuilds``."""
+"""Cloud Build v1: ``CloudBuild.ListBuilds`` and ``CloudBuild.CancelBuild``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from arr_actors.emulator import filters
 from arr_actors.emulator.paging import PageRules, fingerprint
 from arr_actors.emulator.services.common import Abort, Method, MethodTable, Service, compile_filter, ns, page
 from arr_actors.emulator.world import Build
+from arr_actors.emulator.world.entities import is_over
 
 _PAGES = PageRules(default=100, maximum=1000)
 
@@ -35,6 +36,7 @@ class CloudBuild(Service):
         return {
             "google.devtools.cloudbuild.v1.CloudBuild": {
                 "ListBuilds": Method(cb.ListBuildsRequest, cb.ListBuildsResponse.serialize, self.list_builds),
+                "CancelBuild": Method(cb.CancelBuildRequest, cb.Build.serialize, self.cancel_build),
             },
         }
 
@@ -65,6 +67,28 @@ class CloudBuild(Service):
             query=fingerprint("ListBuilds", project, location, request.filter),
         )
         return self.p.build.ListBuildsResponse(builds=[self._build(b, now) for b in builds], next_page_token=token)
+
+    def cancel_build(self, request: Any) -> Any:
+        """Cancels a queued or working build; answers the build."""
+        if request.name:
+            project, location, build_id = self.parse_name(
+                "projects/{project}/locations/{location}/builds/{id}", request.name, check_project=False
+            )
+        elif request.project_id and request.id:
+            project, location, build_id = request.project_id, "global", request.id
+        else:
+            raise Abort(grpc.StatusCode.INVALID_ARGUMENT, "name, or project_id and id, are required")
+        self.check_project(project, request.name or f"projects/{project}/builds/{build_id}")
+        now = self.now()
+        for build in self.world.builds(location, now):
+            if build.build_id != build_id:
+                continue
+            status = build.status(now)
+            if is_over(status):
+                raise Abort(grpc.StatusCode.FAILED_PRECONDITION, f"build {build_id} is already in state {status}")
+            self.world.cancel("build", build_id, now)
+            return self._build(next(b for b in self.world.builds(location, now) if b.build_id == build_id), now)
+        raise Abort(grpc.StatusCode.NOT_FOUND, f"build {build_id!r} not found")
 
     def _build(self, b: Build, now: float) -> Any:
         p = self.p

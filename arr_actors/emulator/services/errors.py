@@ -46,6 +46,8 @@ APIS: dict[str, tuple[str, str]] = {
 PERMISSIONS: dict[str, str] = {
     "ListExecutions": "run.executions.list",
     "GetExecution": "run.executions.get",
+    "CancelExecution": "run.executions.cancel",
+    "CancelCustomJob": "aiplatform.customJobs.cancel",
     "RunJob": "run.jobs.runWithOverrides",
     "ListCustomJobs": "aiplatform.customJobs.list",
     "GetCustomJob": "aiplatform.customJobs.get",

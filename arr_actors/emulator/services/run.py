@@ -1,4 +1,4 @@
-"""Cloud Run v2: ``Jobs.RunJob``, ``Executions.ListExecutions`` and ``Executions.GetExecution``.
+"""Cloud Run v2: ``Jobs.RunJob``, ``Executions.ListExecutions``, ``GetExecution`` and ``CancelExecution``.
 
 ``RunJob`` returns a long-running operation that is not done: its metadata is
 the new execution, and ``google.longrunning.Operations.GetOperation`` (served
@@ -24,6 +24,7 @@ import grpc
 from arr_actors.emulator.paging import PageRules, fingerprint
 from arr_actors.emulator.services.common import Abort, Method, MethodTable, Pb2Request, Service, page
 from arr_actors.emulator.world import RUNNER_JOB, Execution
+from arr_actors.emulator.world.entities import is_over
 
 _PAGES = PageRules(default=100, maximum=1000)
 _JOB = "projects/{project}/locations/{region}/jobs/{job}"
@@ -53,6 +54,7 @@ class CloudRun(Service):
             "google.cloud.run.v2.Executions": {
                 "ListExecutions": Method(run_ex.ListExecutionsRequest, run_ex.ListExecutionsResponse.serialize, self.list_executions),
                 "GetExecution": Method(run_ex.GetExecutionRequest, run_ex.Execution.serialize, self.get_execution),
+                "CancelExecution": Method(run_ex.CancelExecutionRequest, lambda m: m.SerializeToString(), self.cancel_execution),
             },
         }
 
@@ -127,6 +129,36 @@ class CloudRun(Service):
         for execution in self.world.executions(region, now):
             if execution.name == name:
                 return self._execution(execution, now)
+        raise Abort(
+            grpc.StatusCode.NOT_FOUND,
+            f"Resource '{name}' of kind 'EXECUTION' in region '{region}' in project '{self.world.project}' does not exist.",
+        )
+
+    def cancel_execution(self, request: Any) -> Any:
+        """Cancels a running execution: a long-running operation, answered done, holding the execution."""
+        _, region, job, name = self.parse_name(_EXECUTION, request.name)
+        self._job_exists(region, job)
+        now = self.now()
+        for execution in self.world.executions(region, now):
+            if execution.name != name:
+                continue
+            status = execution.status(now)
+            if is_over(status):
+                raise Abort(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    f"Execution '{name}' cannot be cancelled: it has already completed ({status}).",
+                )
+            if not request.validate_only:
+                self.world.cancel("execution", f"{region}/{name}", now)
+                execution = next(e for e in self.world.executions(region, now) if e.name == name)
+            operation = self.p.operations_pb2.Operation(
+                name=f"projects/{self.world.project}/locations/{region}/operations/{_digest(request.name, str(now))}",
+                done=True,
+            )
+            message = self.p.run_execution.Execution.pb(self._execution(execution, now))
+            operation.metadata.Pack(message)
+            operation.response.Pack(message)
+            return operation
         raise Abort(
             grpc.StatusCode.NOT_FOUND,
             f"Resource '{name}' of kind 'EXECUTION' in region '{region}' in project '{self.world.project}' does not exist.",

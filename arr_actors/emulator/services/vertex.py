@@ -1,4 +1,4 @@
-"""Vertex AI v1: ``JobService.ListCustomJobs`` and ``JobService.GetCustomJob``.
+"""Vertex AI v1: ``JobService.ListCustomJobs``, ``GetCustomJob`` and ``CancelCustomJob``.
 
 As strict as ``ListCustomJobsRequest`` documents: the filter takes only
 ``display_name`` (``=``, ``!=``, ``:``), ``state`` (``=``, ``!=``),
@@ -22,11 +22,13 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+from google.protobuf import empty_pb2
 
 from arr_actors.emulator import filters
 from arr_actors.emulator.paging import PageRules, fingerprint
 from arr_actors.emulator.services.common import Abort, Method, MethodTable, Service, compile_filter, ns, page
 from arr_actors.emulator.world import VertexJob
+from arr_actors.emulator.world.entities import is_over
 
 _PAGES = PageRules(default=100, maximum=1000)
 
@@ -51,6 +53,7 @@ class VertexAI(Service):
             "google.cloud.aiplatform.v1.JobService": {
                 "ListCustomJobs": Method(jobs.ListCustomJobsRequest, jobs.ListCustomJobsResponse.serialize, self.list_custom_jobs),
                 "GetCustomJob": Method(jobs.GetCustomJobRequest, self.p.vertex_custom_job.CustomJob.serialize, self.get_custom_job),
+                "CancelCustomJob": Method(jobs.CancelCustomJobRequest, lambda m: m.SerializeToString(), self.cancel_custom_job),
             },
         }
 
@@ -81,6 +84,22 @@ class VertexAI(Service):
         for job in self.world.vertex_jobs(region, now):
             if job.job_id == job_id:
                 return self._custom_job(job, now)
+        raise Abort(grpc.StatusCode.NOT_FOUND, f"The CustomJob {request.name!r} does not exist.")
+
+    def cancel_custom_job(self, request: Any) -> Any:
+        """Starts cancelling (the job is CANCELLING, then CANCELLED); answers ``google.protobuf.Empty``."""
+        _, region, job_id = self.parse_name("projects/{project}/locations/{region}/customJobs/{id}", request.name)
+        now = self.now()
+        for job in self.world.vertex_jobs(region, now):
+            if job.job_id == job_id:
+                state = job.state(now)
+                if is_over(state):
+                    raise Abort(
+                        grpc.StatusCode.FAILED_PRECONDITION,
+                        f"Cannot cancel CustomJob {request.name!r}: it is already in state JOB_STATE_{state}.",
+                    )
+                self.world.cancel("job", job_id, now)
+                return empty_pb2.Empty()
         raise Abort(grpc.StatusCode.NOT_FOUND, f"The CustomJob {request.name!r} does not exist.")
 
     def _custom_job(self, j: VertexJob, now: float) -> Any:

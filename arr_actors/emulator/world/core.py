@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import threading
@@ -9,7 +10,15 @@ from collections.abc import Iterable
 
 from arr_actors.emulator.world import launches
 from arr_actors.emulator.world.clock import Clock
-from arr_actors.emulator.world.entities import Build, Execution, VertexJob, WandbRun
+from arr_actors.emulator.world.entities import (
+    Build,
+    Execution,
+    VertexJob,
+    WandbRun,
+    cancelled_build,
+    cancelled_execution,
+    cancelled_job,
+)
 from arr_actors.emulator.world.history import BuildStream, RegionStream
 from arr_actors.emulator.world.maker import Maker
 from arr_actors.emulator.world.plans import pins
@@ -47,6 +56,30 @@ class World:
             stream.plan_history(self._maker, pinned)
         self._builds = BuildStream(self._rng("builds"))
         self._builds.plan_history(self._maker)
+        # (kind, id) -> when it was cancelled: "execution" region/name, "job" job id, "build" build id
+        self._cancels: dict[tuple[str, str], float] = {}
+
+    def cancel(self, kind: str, key: str, now: float) -> None:
+        """Cancel an execution (``region/name``), a Vertex AI job or a build from ``now`` on
+        (the first request counts; the caller checks it was still running)."""
+        with self._lock:
+            self._cancels.setdefault((kind, key), now)
+
+    def _as_cancelled_build(self, b: Build) -> Build:
+        at = self._cancels.get(("build", b.build_id))
+        return cancelled_build(b, at) if at is not None and at < b.finished else b
+
+    def _as_cancelled_execution(self, e: Execution) -> Execution:
+        at = self._cancels.get(("execution", f"{e.region}/{e.name}"))
+        if at is not None and at < e.ended:
+            e = cancelled_execution(e, at)
+        if any(("job", j.job_id) in self._cancels for j in e.jobs):
+            jobs = []
+            for j in e.jobs:
+                at = self._cancels.get(("job", j.job_id))
+                jobs.append(cancelled_job(j, at) if at is not None and at < j.ended else j)
+            e = dataclasses.replace(e, jobs=tuple(jobs))
+        return e
 
     def _rng(self, stream: str) -> random.Random:
         return random.Random(f"{self.seed}:{self.project}:{stream}")
@@ -70,6 +103,8 @@ class World:
                     stream.extend(self._maker, now)
                     found = [e for e in stream.executions if e.created <= now]
             found += [e for e in self._launched if e.region == region and e.created <= now]
+            if self._cancels:
+                found = [self._as_cancelled_execution(e) for e in found]
         return sorted(found, key=lambda e: (e.created, e.name), reverse=True)
 
     def all_executions(self, now: float) -> list[Execution]:
@@ -79,6 +114,8 @@ class World:
                 stream.extend(self._maker, now)
                 found += [e for e in stream.executions if e.created <= now]
             found += [e for e in self._launched if e.created <= now]
+            if self._cancels:
+                found = [self._as_cancelled_execution(e) for e in found]
         return found
 
     def vertex_jobs(self, region: str | None, now: float) -> list[VertexJob]:
@@ -100,4 +137,6 @@ class World:
         with self._lock:
             self._builds.extend(self._maker, now)
             found = [b for b in self._builds.builds if b.created <= now and (location is None or b.location == location)]
+            if self._cancels:
+                found = [self._as_cancelled_build(b) for b in found]
         return sorted(found, key=lambda b: (b.created, b.build_id), reverse=True)

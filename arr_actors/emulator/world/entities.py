@@ -1,11 +1,13 @@
 """What the world holds: runner executions, Vertex AI jobs, W&B runs and builds, and their names.
 
 An entity's state is derived from its real timestamps and ``now``; entities
-never change once made.
+never change once made (a cancelled one is replaced by its cancelled copy:
+``cancelled``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,8 +76,12 @@ class VertexJob:
     image: str
     execution: str
     run: WandbRun | None
+    # CancelCustomJob was called at this time: CANCELLING until ``ended``.
+    cancel_requested: float = float("inf")
 
     def state(self, now: float) -> str:
+        if self.cancel_requested <= now < self.ended:
+            return "CANCELLING"
         if now < self.pending_at:
             return "QUEUED"
         if now < self.started:
@@ -134,3 +140,38 @@ class Build:
         if now < self.finished:
             return "WORKING"
         return self.outcome
+
+
+#: How long a cancelled execution, job or build takes to stop (world seconds).
+CANCEL_DELAY_S = 5.0
+
+
+def is_over(status: str) -> bool:
+    """Whether a state is final (nothing left to cancel)."""
+    return status not in ("QUEUED", "PENDING", "RUNNING", "WORKING", "CANCELLING")
+
+
+def cancelled_execution(e: Execution, at: float) -> Execution:
+    """``e`` as it goes when cancelled at ``at``: its task stops a little later."""
+    end = min(e.ended, at + CANCEL_DELAY_S)
+    jobs = tuple(cancelled_job(j, at) if not is_over(j.state(at)) else j for j in e.jobs)
+    return dataclasses.replace(e, started=min(e.started, end), ended=end, outcome="CANCELLED", failure="", jobs=jobs)
+
+
+def cancelled_job(j: VertexJob, at: float) -> VertexJob:
+    end = min(j.ended, at + CANCEL_DELAY_S)
+    return dataclasses.replace(
+        j,
+        pending_at=min(j.pending_at, end),
+        started=min(j.started, end),
+        ended=end,
+        outcome="CANCELLED",
+        error_code=1,
+        error="CANCELED",
+        cancel_requested=at,
+    )
+
+
+def cancelled_build(b: Build, at: float) -> Build:
+    end = min(b.finished, at + CANCEL_DELAY_S)
+    return dataclasses.replace(b, started=min(b.started, end), finished=end, outcome="CANCELLED", failure_detail="")

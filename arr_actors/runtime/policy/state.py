@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from arr_actors.messages import FetchStarted, Notice, PauseChanged, Row, StartFetch, TableSnapshot, TableStatus
+from arr_actors.messages import (
+    Action,
+    ActionDone,
+    FetchStarted,
+    Notice,
+    PauseChanged,
+    Row,
+    StartFetch,
+    TableSnapshot,
+    TableStatus,
+)
 from arr_actors.runtime.protocol import KillFetch
 
 if TYPE_CHECKING:
@@ -48,6 +58,15 @@ class TableState:
     attempts: int = 0
     restarts: int = 0
     snapshot_seq: int = 0
+    # cloud calls of the last minute, as the fetch process counted them:
+    # (when the result came, service, calls), and the Cloud Logging limiter's view
+    calls: tuple[tuple[float, str, int], ...] = ()
+    logging_used: int | None = None
+    throttled_until: float | None = None
+    # an action the user confirmed: waiting for the fetch in flight to end, or
+    # carried by the fetch in flight (see transitions._action_requested)
+    pending_action: Action | None = None
+    running_action: Action | None = None
     # failure accounting
     consecutive_failures: int = 0
     failure_times: tuple[float, ...] = ()
@@ -64,7 +83,7 @@ class TableState:
 class Publish:
     """Send a message to every subscriber."""
 
-    message: TableSnapshot | FetchStarted | Notice | PauseChanged
+    message: TableSnapshot | FetchStarted | Notice | PauseChanged | ActionDone
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,4 +151,20 @@ def snapshot(state: TableState, now: float) -> TableSnapshot:
         restarts=state.restarts,
         next_refresh_at=next_refresh_at(state),
         fetch_deadline_at=state.deadline_at if state.phase == FETCHING else None,
+        calls=calls_per_minute(state.calls, now),
+        logging_used=state.logging_used,
+        throttled_until=state.throttled_until if state.throttled_until is not None and state.throttled_until > now else None,
     )
+
+
+#: The window calls are counted over.
+CALLS_WINDOW_S = 60.0
+
+
+def calls_per_minute(calls: tuple[tuple[float, str, int], ...], now: float) -> tuple[tuple[str, int], ...]:
+    """Calls per service in the minute before ``now``."""
+    totals: dict[str, int] = {}
+    for at, service, n in calls:
+        if now - at < CALLS_WINDOW_S:
+            totals[service] = totals.get(service, 0) + n
+    return tuple(sorted(totals.items()))

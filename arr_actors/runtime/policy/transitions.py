@@ -10,6 +10,9 @@ import dataclasses
 from collections.abc import Callable, Mapping
 
 from arr_actors.messages import (
+    Action,
+    ActionDone,
+    ActionRequest,
     FetchReady,
     FetchResult,
     FetchStarted,
@@ -24,6 +27,7 @@ from arr_actors.messages import (
 )
 from arr_actors.runtime.policy.limits import Limits, backoff_delay, budget_pct
 from arr_actors.runtime.policy.state import (
+    CALLS_WINDOW_S,
     CIRCUIT_OPEN,
     DONE,
     FETCHING,
@@ -39,8 +43,8 @@ from arr_actors.runtime.protocol import ChildGone, ChildLaunched, KillFetch
 from arr_actors.tables import table as table_spec
 
 #: Everything the policy reacts to: the watchdog forwards these as they come.
-Event = Tick | RefreshRequest | SetPaused | FetchResult | FetchReady | ChildGone | ChildLaunched
-EVENTS = (Tick, RefreshRequest, SetPaused, FetchResult, FetchReady, ChildGone, ChildLaunched)
+Event = Tick | RefreshRequest | SetPaused | FetchResult | FetchReady | ChildGone | ChildLaunched | ActionRequest
+EVENTS = (Tick, RefreshRequest, SetPaused, FetchResult, FetchReady, ChildGone, ChildLaunched, ActionRequest)
 
 
 def handle(state: TableState, event: Event, now: float, limits: Limits, *, rand: float) -> Step:
@@ -65,6 +69,8 @@ def handle(state: TableState, event: Event, now: float, limits: Limits, *, rand:
         return _refresh(state, now, limits=limits, manual=event.manual)
     if isinstance(event, SetPaused):
         return _set_paused(state, now, paused=event.paused)
+    if isinstance(event, ActionRequest):
+        return _action_requested(state, now, event.action, limits=limits)
     raise TypeError(f"not a policy event: {type(event).__name__}")
 
 
@@ -72,7 +78,8 @@ def addressed(event: Event, tables: tuple[str, ...]) -> tuple[str, ...]:
     """The tables an event concerns (of ``tables``): one, or all of them."""
     if isinstance(event, (Tick, SetPaused)) or (isinstance(event, RefreshRequest) and not event.table):
         return tables
-    return (event.table,) if event.table in tables else ()
+    table = event.action.table if isinstance(event, ActionRequest) else event.table
+    return (table,) if table in tables else ()
 
 
 def handle_all(
@@ -142,8 +149,11 @@ def _start_fetch(state: TableState, now: float, *, limits: Limits, half_open: bo
     label = state.label
     if restart and not half_open and label is not None and label.failing:
         label = TableStatus.RESTARTING
+    action = state.pending_action
     state = dataclasses.replace(
         state,
+        pending_action=None,
+        running_action=action,
         phase=FETCHING,
         due_at=None,
         seq=seq,
@@ -158,7 +168,7 @@ def _start_fetch(state: TableState, now: float, *, limits: Limits, half_open: bo
         label=label,
     )
     commands: list[Command] = [
-        StartFetch(table=state.table, generation=state.generation, seq=seq),
+        StartFetch(table=state.table, generation=state.generation, seq=seq, action=action),
         Publish(FetchStarted(table=state.table, generation=state.generation, started_at=now, deadline_at=deadline_at)),
     ]
     if restart:
@@ -208,10 +218,63 @@ def _fetch_finished(state: TableState, now: float, result: FetchResult, *, limit
     """A child answered. Answers to anything but the running fetch are dropped."""
     if state.phase != FETCHING or result.seq != state.seq:
         return state, ()
+    state = _count_calls(state, now, result)
+    state, told = _action_over(state, now, error=result.action_error, ran=True)
     if result.data is None:
         error = result.error or "the fetch returned nothing"
-        return _failed(state, now, limits=limits, kind="error", error=error, kill=False, rand=rand)
-    return _succeeded(state, now, limits=limits, data=result.data)
+        state, commands = _failed(state, now, limits=limits, kind="error", error=error, kill=False, rand=rand)
+    else:
+        state, commands = _succeeded(state, now, limits=limits, data=result.data)
+    # The action's outcome goes last: it is what the user waits for, so it is the newest notice.
+    return _then_pending_action(state, now, (*commands, *told), limits=limits)
+
+
+def _action_requested(state: TableState, now: float, action: Action, *, limits: Limits) -> Step:
+    """The user confirmed an action on a row of this table: it runs in the
+    table's fetch process, in the next fetch, under that fetch's deadline (now,
+    unless a fetch is running; then right after it)."""
+    if state.pending_action is not None or state.running_action is not None:
+        busy = state.running_action or state.pending_action
+        name = busy.name if busy is not None else ""
+        return state, (Publish(ActionDone(action, error=f"not sent: {name} is still being cancelled")),)
+    state = dataclasses.replace(state, pending_action=action)
+    if state.phase == FETCHING:
+        return state, (_log(state, "skipped", now, detail=f"{action.kind} waits for the running fetch"),)
+    return _start_fetch(state, now, limits=limits, half_open=state.phase == CIRCUIT_OPEN)
+
+
+def _action_over(state: TableState, now: float, *, error: str, ran: bool) -> Step:
+    """The fetch that carried an action ended: tell the subscribers how it went."""
+    action = state.running_action
+    if action is None:
+        return state, ()
+    state = dataclasses.replace(state, running_action=None)
+    level = "error" if error else "info"
+    text = error or f"{action.kind} requested: {action.name}; waiting for the service to confirm"
+    if not ran and not error:
+        level, text = "error", f"{action.kind} of {action.name} may not have been sent: the fetch process ended"
+    return state, (
+        Publish(ActionDone(action, error=text if level == "error" else "")),
+        Publish(Notice(text=text, level=level, table=state.table, at=now)),
+    )
+
+
+def _then_pending_action(state: TableState, now: float, commands: tuple[Command, ...], *, limits: Limits) -> Step:
+    """After a fetch ended, an action that waited for it runs at once."""
+    if state.pending_action is None or state.phase not in (IDLE, CIRCUIT_OPEN):
+        return state, commands
+    state, more = _start_fetch(state, now, limits=limits, half_open=state.phase == CIRCUIT_OPEN)
+    return state, (*commands, *more)
+
+
+def _count_calls(state: TableState, now: float, result: FetchResult) -> TableState:
+    """Fold in what the fetch cost (its calls, the logging limiter's view); keep a minute of calls."""
+    recent = tuple(c for c in state.calls if now - c[0] < CALLS_WINDOW_S)
+    fresh = tuple((now, service, n) for service, n in result.calls if n > 0)
+    logging_used = result.logging_used if result.logging_used is not None else state.logging_used
+    return dataclasses.replace(
+        state, calls=recent + fresh, logging_used=logging_used, throttled_until=result.throttled_until
+    )
 
 
 def _child_gone(state: TableState, now: float, gone: ChildGone, *, limits: Limits, rand: float) -> Step:
@@ -342,6 +405,11 @@ def _failed(
     consecutive = (0 if healthy else state.consecutive_failures) + 1
     failure_times = tuple(t for t in state.failure_times if now - t < limits.supervision.circuit_window_s) + (now,)
     commands: list[Command] = []
+    told: tuple[Command, ...] = ()
+    if state.running_action is not None:
+        # Killed or crashed while carrying an action: whether the call went out is unknown.
+        action = state.running_action
+        state, told = _action_over(state, now, error=f"{action.kind} of {action.name} did not finish: {error}", ran=True)
     if kill:
         commands.append(KillFetch(state.table, state.generation, state.seq, kill_reason))
     commands.append(
@@ -395,4 +463,4 @@ def _failed(
     if notify:
         notice = Notice(text=f"{_title(state.table)}: {text}", level="error", table=state.table, at=now)
         commands.append(Publish(notice))
-    return state, tuple(commands)
+    return state, (*commands, *told)
