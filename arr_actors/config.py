@@ -9,6 +9,7 @@ to hand to any actor or child process.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -18,6 +19,7 @@ from typing import Any
 
 import tomllib
 
+from arr_actors import safefile
 from arr_actors.tables import TABLE_KEYS, TABLES
 
 DEFAULT_REGIONS: tuple[str, ...] = (
@@ -43,6 +45,10 @@ DEFAULT_REGIONS: tuple[str, ...] = (
 
 DEMO_PROJECT = "demo-project"
 
+#: The most rows a table shows (the upper bound of ``tables.TABLE.limit``):
+#: stored and recorded snapshots are cut to it before they are decoded.
+MAX_ROWS = 1000
+
 
 class ConfigError(ValueError):
     """A setting is wrong; the message names the key, the value and what is allowed."""
@@ -53,7 +59,13 @@ class TablePolicy:
     interval: float
     budget: float
     deadline: float
-    limit: int
+    limit: int  # rows shown
+    history: int = 0  # rows kept (fetched), shown when the table is zoomed; at least ``limit``
+
+    @property
+    def kept(self) -> int:
+        """How many rows a refresh fetches: the history, never fewer than are shown."""
+        return max(self.limit, self.history)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,16 +205,40 @@ class Key:
         return "ARR_" + self.name.upper().replace(".", "_").replace("-", "_")
 
 
-def _positive(value: Any) -> str | None:
-    return None if value > 0 else "a number greater than 0"
+#: Upper bounds of the numeric settings. Every number has one, so no setting
+#: can overflow a timer or a conversion later (a deadline of 1e308 once did).
+HOUR = 3600.0
+DAY = 86400.0
+MAX_RESULT_BYTES = 1024 * 1024 * 1024
+MAX_READS_PER_MINUTE = 10_000
+MAX_COUNT = 1000
+MAX_SPEED = 10_000.0
 
 
-def _non_negative(value: Any) -> str | None:
-    return None if value >= 0 else "a number of 0 or more"
+def _bound(high: float) -> str:
+    return str(int(high)) if float(high).is_integer() else f"{high:g}"
+
+
+def _positive(high: float) -> Callable[[Any], str | None]:
+    """A check: greater than 0 and at most ``high``; says the range when not."""
+
+    def check(value: Any) -> str | None:
+        return None if 0 < value <= high else f"a number greater than 0 and at most {_bound(high)}"
+
+    return check
+
+
+def _non_negative(high: float) -> Callable[[Any], str | None]:
+    """A check: 0 or more and at most ``high``; says the range when not."""
+
+    def check(value: Any) -> str | None:
+        return None if 0 <= value <= high else f"a number of 0 or more and at most {_bound(high)}"
+
+    return check
 
 
 def _fraction(value: Any) -> str | None:
-    return None if 0 <= value < 1 else "a fraction between 0 and 1 (e.g. 0.2)"
+    return None if 0 <= value < 1 else "a fraction of 0 or more and less than 1 (e.g. 0.2)"
 
 
 def _regions(value: Any) -> str | None:
@@ -246,34 +282,35 @@ def _keys() -> tuple[Key, ...]:
         Key("queue", "str", "vertex-ai-queue", "W&B Launch queue the runner serves", _name),
         Key("wandb.entity", "str", "", "W&B entity (team or user); empty = the API key's default", _name),
         Key("wandb.project", "str", "", "W&B project of the training runs", _name),
-        Key("supervision.backoff_initial_s", "float", 1.0, "first restart delay", _positive),
-        Key("supervision.backoff_max_s", "float", 60.0, "restart delay cap", _positive),
+        Key("supervision.backoff_initial_s", "float", 1.0, "first restart delay", _positive(HOUR)),
+        Key("supervision.backoff_max_s", "float", 60.0, "restart delay cap", _positive(DAY)),
         Key("supervision.backoff_jitter", "float", 0.2, "restart delay jitter (fraction)", _fraction),
-        Key("supervision.healthy_reset_s", "float", 120.0, "healthy time that resets the backoff", _positive),
-        Key("supervision.circuit_failures", "int", 5, "failures in the window that open the circuit", _positive),
-        Key("supervision.circuit_window_s", "float", 120.0, "window for counting failures", _positive),
-        Key("supervision.circuit_cooldown_s", "float", 60.0, "time before a half-open retry", _positive),
-        Key("supervision.kill_grace_s", "float", 0.5, "SIGTERM grace before SIGKILL", _non_negative),
-        Key("supervision.startup_deadline_s", "float", 60.0, "time a new fetch process may take to load", _positive),
-        Key("supervision.start_batch_size", "int", 0, "tables started together at launch (0 = all)", _non_negative),
-        Key("supervision.start_batch_delay_s", "float", 0.0, "delay between start batches", _non_negative),
-        Key("supervision.max_result_bytes", "int", 8 * 1024 * 1024, "largest fetch result accepted", _positive),
-        Key("api.call_timeout_s", "float", 20.0, "timeout of every single cloud call", _positive),
-        Key("api.logging_reads_per_minute", "int", 60, "Cloud Logging entries.list calls per minute", _positive),
-        Key("api.vertex_window_hours", "float", 24.0, "Vertex AI jobs created this many hours back are listed", _positive),
+        Key("supervision.healthy_reset_s", "float", 120.0, "healthy time that resets the backoff", _positive(DAY)),
+        Key("supervision.circuit_failures", "int", 5, "failures in the window that open the circuit", _positive(MAX_COUNT)),
+        Key("supervision.circuit_window_s", "float", 120.0, "window for counting failures", _positive(DAY)),
+        Key("supervision.circuit_cooldown_s", "float", 60.0, "time before a half-open retry", _positive(DAY)),
+        Key("supervision.kill_grace_s", "float", 0.5, "SIGTERM grace before SIGKILL", _non_negative(60.0)),
+        Key("supervision.startup_deadline_s", "float", 60.0, "time a new fetch process may take to load", _positive(HOUR)),
+        Key("supervision.start_batch_size", "int", 0, "tables started together at launch (0 = all)", _non_negative(MAX_COUNT)),
+        Key("supervision.start_batch_delay_s", "float", 0.0, "delay between start batches", _non_negative(HOUR)),
+        Key("supervision.max_result_bytes", "int", 8 * 1024 * 1024, "largest fetch result accepted", _positive(MAX_RESULT_BYTES)),
+        Key("api.call_timeout_s", "float", 20.0, "timeout of every single cloud call", _positive(HOUR)),
+        Key("api.logging_reads_per_minute", "int", 60, "Cloud Logging entries.list calls per minute", _positive(MAX_READS_PER_MINUTE)),
+        Key("api.vertex_window_hours", "float", 24.0, "Vertex AI jobs created this many hours back are listed", _positive(24.0 * 366)),
         Key("alerts.tables", "list", list(ALERT_TABLES), "tables whose new failures ring the bell", _alert_tables),
         Key("paths.cache_dir", "str", "", "terminal-state memory (default $XDG_CACHE_HOME/arr_actors)"),
         Key("paths.state_dir", "str", "", "event log, warm start, limiter (default $XDG_STATE_HOME/arr_actors)"),
         Key("emulator.address", "str", "", "host:port of a local emulator (gRPC); empty = real Google Cloud"),
         Key("emulator.wandb_url", "str", "", "base URL of a W&B server; empty = api.wandb.ai"),
-        Key("emulator.speed", "float", 10.0, "how much faster than real time the --demo world runs", _positive),
+        Key("emulator.speed", "float", 10.0, "how much faster than real time the --demo world runs", _positive(MAX_SPEED)),
     ]
     for spec in TABLES:
         keys += [
-            Key(f"tables.{spec.key}.interval", "float", spec.interval, f"seconds between {spec.key} refreshes", _positive),
-            Key(f"tables.{spec.key}.budget", "float", spec.budget, f"expected {spec.key} refresh time", _positive),
-            Key(f"tables.{spec.key}.deadline", "float", spec.deadline, f"hard limit of a {spec.key} refresh", _positive),
-            Key(f"tables.{spec.key}.limit", "int", spec.limit, f"rows shown in {spec.key}", _positive),
+            Key(f"tables.{spec.key}.interval", "float", spec.interval, f"seconds between {spec.key} refreshes", _positive(DAY)),
+            Key(f"tables.{spec.key}.budget", "float", spec.budget, f"expected {spec.key} refresh time", _positive(DAY)),
+            Key(f"tables.{spec.key}.deadline", "float", spec.deadline, f"hard limit of a {spec.key} refresh", _positive(DAY)),
+            Key(f"tables.{spec.key}.limit", "int", spec.limit, f"rows shown in {spec.key}", _positive(MAX_ROWS)),
+            Key(f"tables.{spec.key}.history", "int", spec.history, f"rows {spec.key} keeps (zoom shows them)", _positive(MAX_ROWS)),
         ]
     return tuple(keys)
 
@@ -303,9 +340,11 @@ def _coerce(key: Key, value: Any, *, origin: str) -> Any:
                 value = float(value.strip())
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError
-            out = float(value)
-            if out != out or out in (float("inf"), float("-inf")):
+            out = float(value)  # OverflowError for an integer too large to be a float
+            if out != out:
                 raise ValueError
+            if math.isinf(out):
+                raise OverflowError  # a number, past every bound: the message says the range
         elif key.kind == "bool":
             if isinstance(value, str):
                 lowered = value.strip().lower()
@@ -321,6 +360,9 @@ def _coerce(key: Key, value: Any, *, origin: str) -> Any:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise TypeError
             out = tuple(v.strip() for v in value)
+    except OverflowError:  # an integer too large to be a float: past every upper bound
+        problem = key.check(math.inf) if key.check is not None else None
+        raise ConfigError(f"{where}: {_shown(value)} is not valid; expected {problem or 'a smaller number'}") from None
     except (TypeError, ValueError):
         expected = {
             "str": "a string",
@@ -329,12 +371,18 @@ def _coerce(key: Key, value: Any, *, origin: str) -> Any:
             "bool": "true or false",
             "list": "a list of strings (or a comma-separated string)",
         }[key.kind]
-        raise ConfigError(f"{where}: {value!r} is not valid; expected {expected}") from None
+        raise ConfigError(f"{where}: {_shown(value)} is not valid; expected {expected}") from None
     if key.check is not None:
         problem = key.check(out)
         if problem:
-            raise ConfigError(f"{where}: {value!r} is not valid; expected {problem}")
+            raise ConfigError(f"{where}: {_shown(value)} is not valid; expected {problem}")
     return out
+
+
+def _shown(value: Any) -> str:
+    """A value as a message quotes it: a 400-digit number is not worth a screenful."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _flatten(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -364,12 +412,23 @@ def find_config_file(explicit: str | None = None, *, env: Mapping[str, str] | No
     return user if user.is_file() else None
 
 
+#: A settings file is a page of keys; anything far larger is not one.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
+    # A link to a settings file kept elsewhere (dotfiles) is common: followed.
+    # A FIFO or device is refused without blocking, a huge file before reading it.
     try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
+        data = safefile.read_regular(path, max_bytes=MAX_CONFIG_BYTES, follow_symlinks=True)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML (nested too deeply)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     values: dict[str, Any] = {}
@@ -410,8 +469,10 @@ def load(
             raise ConfigError(f"unknown setting {name!r}")
         values[name] = _coerce(key, value, origin="command line")
     if deadline is not None:
-        if not deadline > 0:
-            raise ConfigError(f"--deadline: {deadline!r} is not valid; expected a number of seconds greater than 0")
+        if not 0 < deadline <= DAY:
+            raise ConfigError(
+                f"--deadline: {_shown(deadline)} is not valid; expected a number of seconds greater than 0 and at most {DAY:g}"
+            )
         for spec in TABLES:
             values[f"tables.{spec.key}.deadline"] = float(deadline)
     for table, kind in faults:

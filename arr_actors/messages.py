@@ -29,6 +29,17 @@ SCHEMA_VERSION = 1
 
 NOTICE_LEVELS = ("info", "warning", "error")
 
+#: The largest integer a document may hold: every integer a float can hold
+#: exactly, so no count, id or size is ever rounded or overflows a conversion.
+MAX_INT = 2**53
+#: The latest moment a document may name (epoch seconds of 9999-01-01 UTC): any
+#: later one, shown as a local date, could pass the year 9999 that dates end at.
+MAX_EPOCH = 253_370_764_800.0
+#: No duration or amount in a document is larger than that either.
+MAX_SECONDS = MAX_EPOCH
+#: What a document nested past the parser's recursion limit is called.
+TOO_DEEP = "nested too deeply to be one of this program's documents"
+
 
 class CodecError(ValueError):
     """A document could not be turned into a message; the text says where and why."""
@@ -234,6 +245,36 @@ class ChildExited:
     returncode: int | None
 
 
+# A fork template (``runtime/template.py``) talks to the launcher over a socket
+# of its own: SpawnChild (+ the child's socket) and ChildAdopted in,
+# TemplateReady, ChildSpawned and ChildSpawnFailed out. The launcher passes
+# TemplateReady and TemplateFailed on to the starter, for the event log.
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateReady:
+    """Fork template -> launcher (and launcher -> starter): its libraries are loaded in ``load_s``."""
+
+    name: str
+    pid: int
+    load_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFailed:
+    """Launcher -> starter: a fork template was given up; its tables are forked by the launcher itself."""
+
+    name: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChildAdopted:
+    """Launcher -> fork template: the launcher tracks this child now; let it become the launcher's child."""
+
+    token: int
+
+
 # -------------------------------------------------------------- to the UI etc.
 
 
@@ -386,6 +427,9 @@ MESSAGE_TYPES: dict[str, type] = {
         ChildSpawned,
         ChildSpawnFailed,
         ChildExited,
+        TemplateReady,
+        TemplateFailed,
+        ChildAdopted,
         Settings,
         *SECTIONS.values(),
         TablePolicy,
@@ -406,7 +450,10 @@ MESSAGE_TYPES: dict[str, type] = {
 UI_MESSAGE_TYPES = (TableSnapshot, FetchStarted, Notice, PauseChanged, ActionDone)
 #: What the process-starter thread sends the launcher, and what it answers.
 LAUNCHER_MESSAGE_TYPES = (LauncherInit, SpawnChild, KillChild, StopLauncher)
-LAUNCHER_REPORT_TYPES = (LauncherReady, ChildSpawned, ChildSpawnFailed, ChildExited)
+LAUNCHER_REPORT_TYPES = (LauncherReady, ChildSpawned, ChildSpawnFailed, ChildExited, TemplateReady, TemplateFailed)
+#: What the launcher sends a fork template, and what the template answers.
+TEMPLATE_MESSAGE_TYPES = (SpawnChild, ChildAdopted)
+TEMPLATE_REPORT_TYPES = (TemplateReady, ChildSpawned, ChildSpawnFailed)
 
 _HINTS: dict[type, dict[str, Any]] = {}
 
@@ -471,7 +518,7 @@ def _decode_dataclass(cls: type, obj: dict[str, Any], *, path: str) -> Any:
             if has_default:
                 continue
             raise CodecError(f"{path}.{name}: missing")
-        kwargs[name] = _decode_value(hints[name], obj[name], path=f"{path}.{name}")
+        kwargs[name] = _decode_value(hints[name], obj[name], path=f"{path}.{name}", moment=is_moment(name))
     try:
         return cls(**kwargs)
     except CodecError as exc:
@@ -480,7 +527,12 @@ def _decode_dataclass(cls: type, obj: dict[str, Any], *, path: str) -> Any:
         raise CodecError(f"{path}: {exc}") from None
 
 
-def _decode_value(tp: Any, value: Any, *, path: str) -> Any:
+def is_moment(name: str) -> bool:
+    """Whether a field holds a moment (epoch seconds): ``at``, ``now`` and every ``*_at``."""
+    return name in ("at", "now") or name.endswith("_at")
+
+
+def _decode_value(tp: Any, value: Any, *, path: str, moment: bool = False) -> Any:
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
         options = typing.get_args(tp)
@@ -496,7 +548,7 @@ def _decode_value(tp: Any, value: Any, *, path: str) -> Any:
             if option is type(None):
                 continue
             try:
-                return _decode_value(option, value, path=path)
+                return _decode_value(option, value, path=path, moment=moment)
             except CodecError as exc:
                 errors.append(str(exc))
         raise CodecError(errors[0] if len(errors) == 1 else f"{path}: {_describe(value)} does not fit {tp}")
@@ -519,12 +571,12 @@ def _decode_value(tp: Any, value: Any, *, path: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise CodecError(f"{path}: expected a number, got {_describe(value)}")
-        if not math.isfinite(value):
-            raise CodecError(f"{path}: expected a finite number")
-        return float(value)
+        return _number(value, path=path, moment=moment)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise CodecError(f"{path}: expected an integer, got {_describe(value)}")
+        if not -MAX_INT <= value <= MAX_INT:
+            raise CodecError(f"{path}: {_describe(value)} is out of range (at most 2**53 either way)")
         return value
     if tp is bool:
         if not isinstance(value, bool):
@@ -537,9 +589,41 @@ def _decode_value(tp: Any, value: Any, *, path: str) -> Any:
     raise CodecError(f"{path}: unsupported field type {tp}")  # pragma: no cover - schema bug
 
 
+def _number(value: int | float, *, path: str, moment: bool) -> float:
+    """A float field's value, checked: finite, and a moment between 1970 and 9999 or
+    any other number no larger than that, so no later conversion overflows."""
+    if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
+        raise CodecError(f"{path}: {_describe(value)} is out of range")
+    if not math.isfinite(value):
+        raise CodecError(f"{path}: expected a finite number")
+    if moment and not 0 <= value <= MAX_EPOCH:
+        raise CodecError(f"{path}: {value!r} is not a moment between 1970 and 9999 (epoch seconds)")
+    if not -MAX_SECONDS <= value <= MAX_SECONDS:
+        raise CodecError(f"{path}: {value!r} is out of range (at most {MAX_SECONDS:.0f} either way)")
+    return float(value)
+
+
 def _describe(value: Any) -> str:
     text = json.dumps(value) if not isinstance(value, (dict, list)) else type(value).__name__
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def parse_json(text: str | bytes) -> Any:
+    """The JSON value ``text`` holds; CodecError when it holds none.
+
+    Python's parser has no depth limit of its own: a document nested deeper
+    than the interpreter's recursion limit raises RecursionError, reported here
+    like any other bad document. Integers of more than 4300 digits are refused
+    by the parser itself; the codec refuses anything past :data:`MAX_INT`.
+    """
+    try:
+        return json.loads(text)
+    except UnicodeDecodeError:
+        raise CodecError("not UTF-8 text") from None
+    except RecursionError:
+        raise CodecError(TOO_DEEP) from None
+    except ValueError as exc:
+        raise CodecError(f"not valid JSON: {exc}") from None
 
 
 def to_json(message: Any) -> str:
@@ -551,10 +635,7 @@ def to_json(message: Any) -> str:
 
 def from_json(text: str | bytes, *, expect: tuple[type, ...] | None = None) -> Any:
     """Parse a document written by :func:`to_json`; CodecError on anything else."""
-    try:
-        obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CodecError(f"not valid JSON: {exc}") from None
+    obj = parse_json(text)
     if not isinstance(obj, dict):
         raise CodecError(f"expected a JSON object, got {type(obj).__name__}")
     schema = obj.pop("schema", None)
@@ -608,6 +689,11 @@ __all__ = [
     "ChildExited",
     "LAUNCHER_MESSAGE_TYPES",
     "LAUNCHER_REPORT_TYPES",
+    "TEMPLATE_MESSAGE_TYPES",
+    "TEMPLATE_REPORT_TYPES",
+    "ChildAdopted",
+    "TemplateFailed",
+    "TemplateReady",
     "Subscriber",
     "TableSnapshot",
     "FetchStarted",
@@ -618,6 +704,12 @@ __all__ = [
     "Tick",
     "MESSAGE_TYPES",
     "UI_MESSAGE_TYPES",
+    "MAX_INT",
+    "MAX_EPOCH",
+    "MAX_SECONDS",
+    "TOO_DEEP",
+    "is_moment",
+    "parse_json",
     "encode",
     "decode",
     "to_json",

@@ -77,6 +77,8 @@ class RunnerRow:
     category: str = ""
     pattern: str = ""
     context: tuple[str, ...] = ()
+    #: Vertex AI custom jobs its log says it created (see arr_actors.lineage).
+    job_ids: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -118,6 +120,7 @@ class RunnerRow:
             DetailField("Category", self.category),
             DetailField("Pattern", self.pattern),
             DetailField("Log context", self.context, "log"),
+            DetailField("Jobs created", self.job_ids, "log"),
         )
 
 
@@ -174,6 +177,9 @@ class VertexRow:
     started_at: float | None = None
     ended_at: float | None = None
     note: str = ""
+    #: The W&B run it reports to (its wandb-run-id label) and the image it runs, when known.
+    run_id: str = ""
+    image: str = ""
 
     @property
     def key(self) -> str:

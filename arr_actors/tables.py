@@ -21,8 +21,10 @@ from arr_actors.rows import BuildRow, RunnerRow, VertexRow, WandbRunRow
 #: by its value), ``note`` (styled as an error when the row failed), ``runtime``
 #: (the row's runtime, counting while it runs; ``field`` only names the column),
 #: ``clock`` (a moment: the time today, the date otherwise), ``basename`` (the
-#: last part of a path such as an image's: the whole path is in the detail view).
-CellKind = Literal["text", "status", "note", "runtime", "clock", "basename"]
+#: last part of a path such as an image's: the whole path is in the detail view),
+#: ``suffix`` (what follows the last ``-``: Cloud Run names an execution after its
+#: job plus a random suffix, and the suffix alone tells the rows apart).
+CellKind = Literal["text", "status", "note", "runtime", "clock", "basename", "suffix"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +67,65 @@ class TableSpec:
     # Tables that list rows still active first name the rule drawn between
     # them and the finished ones (empty: rows stay in their order, no rule).
     divider: str = ""
+    # Rows kept (fetched) beyond those shown, for zoom (`z`) to scroll into. The
+    # runner keeps only what it shows: every terminal execution kept is a log
+    # to read, and one read's 1000 entries are shared among them.
+    history: int = 30
+    # The fork template (a key of FORK_TEMPLATES) the table's fetch process is
+    # forked from, with the libraries it shares with other tables already
+    # loaded; empty: forked by the launcher, loading everything itself.
+    template: str = ""
 
     def __post_init__(self) -> None:
+        if self.template and self.template not in FORK_TEMPLATES:
+            raise ValueError(f"table {self.key!r}: no fork template {self.template!r} (templates: {', '.join(FORK_TEMPLATES)})")
         fields = {f.name for f in dataclasses.fields(self.row_type)}
         for column in self.columns:
             if column.kind != "runtime" and column.field not in fields:
                 raise ValueError(f"table {self.key!r}: column {column.field!r} is not a field of {self.row_type.__name__}")
 
+
+#: Fork templates: each is a process that loads these modules once, then forks
+#: the fetch processes of the tables naming it, which share those pages
+#: copy-on-write. A template holds what several tables load alike and no more:
+#: a library only one table uses costs the same loaded in that table's own
+#: process, and loading it there keeps the other tables from waiting for it.
+#: ``google``: the client stack every Google Cloud library is built on (gRPC,
+#: protobuf, proto-plus, google.api_core, google.auth), measured as the modules
+#: run_v2 + logging_v2, cloudbuild_v1 and aiplatform_v1 all load; ``wandb``:
+#: what both W&B tables load before their first rows. Two templates, not one, so that
+#: neither group of tables waits for the other's imports.
+FORK_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "google": (
+        "google.protobuf",
+        "grpc",
+        "proto",
+        "google.auth.transport.requests",
+        "google.auth.transport.grpc",
+        "google.oauth2.service_account",
+        "google.rpc.status_pb2",
+        "google.longrunning.operations_pb2",
+        "google.api_core.client_options",
+        "google.api_core.client_logging",
+        "google.api_core.universe",
+        "google.api_core.path_template",
+        "google.api_core.retry",
+        "google.api_core.gapic_v1",
+        "google.api_core.grpc_helpers",
+        "google.api_core.operation",
+        "google.api_core.operation_async",
+        "google.api_core.operations_v1",
+        "google.api_core.rest_streaming",
+        # What every Google source loads once it makes a client and a call.
+        "grpc._channel",
+        "grpc._interceptor",
+        "google.api.httpbody_pb2",
+        "arr_actors.sources.common",
+    ),
+    # ``import wandb`` loads little; ``wandb.Api`` and our W&B source load the
+    # rest (its public API package, requests), the same in both tables.
+    "wandb": ("wandb", "requests", "wandb.apis.public", "arr_actors.sources.wandb_runs", "arr_actors.sources.common"),
+}
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
@@ -80,7 +134,8 @@ TABLES: tuple[TableSpec, ...] = (
         source="arr_actors.sources.runner:fetch",
         row_type=RunnerRow,
         columns=(
-            Column("queue", "Queue", 16, 8, 2),
+            Column("execution", "Exec", 5, 5, 1, kind="suffix"),
+            Column("queue", "Queue", 16, 5, 2),
             Column("region", "Region", 23, 11, 1),
             Column("status", "Status", 10, 9, kind="status"),
             Column("runs", "Runs", 4, 4, align="right"),
@@ -92,8 +147,10 @@ TABLES: tuple[TableSpec, ...] = (
         budget=10.0,
         deadline=45.0,
         limit=10,
+        history=10,
         empty_text="no executions in {regions} regions",
         preload=("google.cloud.run_v2", "google.cloud.logging_v2.services.logging_service_v2", "arr_actors.diagnostics.extract"),
+        template="google",
     ),
     TableSpec(
         key="builds",
@@ -114,6 +171,7 @@ TABLES: tuple[TableSpec, ...] = (
         limit=8,
         empty_text="no builds",
         preload=("google.cloud.devtools.cloudbuild_v1",),
+        template="google",
         divider="finished",
     ),
     TableSpec(
@@ -124,6 +182,7 @@ TABLES: tuple[TableSpec, ...] = (
         columns=(
             Column("job_id", "Job", 19, 8, 1),
             Column("display_name", "Name", 24, 8, 2),
+            Column("region", "Region", 23, 11, 1),
             Column("state", "State", 10, 9, kind="status"),
             Column("runtime", "Runtime", 8, 7, align="right", kind="runtime"),
             Column("created_at", "Created", 12, 8, 1, kind="clock"),
@@ -135,6 +194,7 @@ TABLES: tuple[TableSpec, ...] = (
         limit=10,
         empty_text="no custom jobs in {regions} regions",
         preload=("google.cloud.aiplatform_v1",),
+        template="google",
     ),
     TableSpec(
         key="active",
@@ -154,6 +214,7 @@ TABLES: tuple[TableSpec, ...] = (
         limit=10,
         empty_text="no active runs",
         preload=("wandb",),
+        template="wandb",
     ),
     TableSpec(
         key="completed",
@@ -174,6 +235,7 @@ TABLES: tuple[TableSpec, ...] = (
         limit=10,
         empty_text="no completed runs",
         preload=("wandb",),
+        template="wandb",
     ),
 )
 

@@ -16,17 +16,16 @@ snapshot in the file, so one bad start does not erase yesterday's failures.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from arr_actors.messages import CodecError, Notice, TableSnapshot, TableStatus, decode, encode
+from arr_actors import safefile
+from arr_actors.messages import CodecError, Notice, TableSnapshot, TableStatus, decode, encode, parse_json
 from arr_actors.tables import TABLE_KEYS
 
 if TYPE_CHECKING:
@@ -37,9 +36,10 @@ WARM_START_SCHEMA = 1
 FILE_NAME = "last-snapshots.json"
 DEBOUNCE_S = 1.0
 
-#: A warm-start file holds five tables of at most a few hundred rows; anything
-#: far larger is not ours and is not read into memory.
-MAX_FILE_BYTES = 32 * 1024 * 1024
+#: A warm-start file holds five tables of at most their ``limit`` rows (1000
+#: at most), written that way; anything larger is not ours and is not read:
+#: parsing alone would delay the first frame past half a second.
+MAX_FILE_BYTES = 8 * 1024 * 1024
 
 STALE_WARNING = "from the previous run; refreshing"
 
@@ -56,6 +56,11 @@ def warm_start_path(settings: Settings) -> str:
     from arr_actors.config import project_state_dir
 
     return os.path.join(project_state_dir(settings), FILE_NAME)
+
+
+def row_limits(settings: Settings) -> dict[str, int]:
+    """How many rows of each table the screen shows, so the most a warm start keeps."""
+    return {key: settings.policy(key).limit for key in TABLE_KEYS}
 
 
 def has_data(snapshot: TableSnapshot) -> bool:
@@ -89,21 +94,43 @@ def shows_previous_run(snapshot: TableSnapshot, stored: TableSnapshot) -> bool:
     return snapshot.state != "ok" and snapshot.fetched_at == stored.fetched_at
 
 
-def document(snapshots: Mapping[str, TableSnapshot], *, saved_at: float) -> dict[str, Any]:
+def trimmed(snapshot: TableSnapshot, limit: int | None) -> TableSnapshot:
+    """``snapshot`` with at most ``limit`` rows (the first ones: sources send them in screen order)."""
+    if limit is None or len(snapshot.rows) <= limit:
+        return snapshot
+    return dataclasses.replace(snapshot, rows=snapshot.rows[: max(0, limit)])
+
+
+def document(
+    snapshots: Mapping[str, TableSnapshot], *, saved_at: float, limits: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    limits = limits or {}
     return {
         "kind": WARM_START_KIND,
         "schema": WARM_START_SCHEMA,
         "saved_at": saved_at,
-        "snapshots": [encode(snapshots[key]) for key in TABLE_KEYS if key in snapshots],
+        "snapshots": [encode(trimmed(snapshots[key], limits.get(key))) for key in TABLE_KEYS if key in snapshots],
     }
 
 
-def parse_document(data: bytes) -> dict[str, TableSnapshot]:
-    """The snapshots a warm-start file holds, by table. WarmStartError saying what is wrong."""
+def _trim_raw_rows(item: Any, limit: int | None) -> Any:
+    """A stored snapshot document with at most ``limit`` rows, cut before decoding:
+    rows the screen cannot show are never decoded."""
+    if limit is None or not isinstance(item, dict):
+        return item
+    rows = item.get("rows")
+    if isinstance(rows, list) and len(rows) > limit:
+        return {**item, "rows": rows[: max(0, limit)]}
+    return item
+
+
+def parse_document(data: bytes, *, limits: Mapping[str, int] | None = None) -> dict[str, TableSnapshot]:
+    """The snapshots a warm-start file holds, by table, each with at most its
+    ``limits`` rows. WarmStartError saying what is wrong."""
     try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WarmStartError(f"not valid JSON ({exc})") from None
+        doc = parse_json(data)
+    except CodecError as exc:
+        raise WarmStartError(str(exc)) from None
     if not isinstance(doc, dict) or doc.get("kind") != WARM_START_KIND:
         raise WarmStartError("not a warm-start file")
     schema = doc.get("schema")
@@ -113,9 +140,11 @@ def parse_document(data: bytes) -> dict[str, TableSnapshot]:
     if not isinstance(items, list):
         raise WarmStartError("'snapshots' is not a list")
     snapshots: dict[str, TableSnapshot] = {}
+    limits = limits or {}
     for index, item in enumerate(items):
+        table = item.get("table") if isinstance(item, dict) else None
         try:
-            snapshot = decode(item, expect=(TableSnapshot,))
+            snapshot = decode(_trim_raw_rows(item, limits.get(table) if isinstance(table, str) else None), expect=(TableSnapshot,))
         except CodecError as exc:
             raise WarmStartError(f"snapshot {index + 1}: {exc}") from None
         if snapshot.table in TABLE_KEYS:  # a table that no longer exists is simply not shown
@@ -126,45 +155,52 @@ def parse_document(data: bytes) -> dict[str, TableSnapshot]:
 # ------------------------------------------------------------------ file I/O
 
 
-def read_file(path: str) -> dict[str, TableSnapshot]:
-    """Snapshots stored at ``path``: {} if there is no file, WarmStartError if it is unusable."""
+def read_file(path: str, *, limits: Mapping[str, int] | None = None) -> dict[str, TableSnapshot]:
+    """Snapshots stored at ``path`` (at most ``limits`` rows each): {} if there is
+    no file, WarmStartError if it is unusable (not a regular file, a symbolic
+    link, too large, in a directory others may write to, damaged)."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+        data = safefile.read_regular(path, max_bytes=MAX_FILE_BYTES, private=True)
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        raise WarmStartError(f"cannot read it ({exc.strerror})") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise WarmStartError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-    return parse_document(data)
+        raise WarmStartError(f"cannot read it ({exc.strerror or exc})") from None
+    return parse_document(data, limits=limits)
 
 
-def write_file(path: str, snapshots: Mapping[str, TableSnapshot], *, saved_at: float) -> None:
-    """Replace ``path`` atomically: a reader sees the old file or the new one, never a part."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    data = json.dumps(document(snapshots, saved_at=saved_at), separators=(",", ":"), ensure_ascii=False).encode()
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".last-snapshots.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+def _encoded(snapshots: Mapping[str, TableSnapshot], *, saved_at: float, limits: Mapping[str, int] | None) -> bytes:
+    """The file's content, at most MAX_FILE_BYTES: rows beyond that are left out,
+    the last ones first, so that the next start can read what was written."""
+    limits = dict(limits or {})
+    while True:
+        doc = document(snapshots, saved_at=saved_at, limits=limits)
+        data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+        if len(data) <= MAX_FILE_BYTES:
+            return data
+        counts = {key: min(len(s.rows), limits.get(key, len(s.rows))) for key, s in snapshots.items()}
+        if not any(counts.values()):
+            return data  # too large without a single row: the reader reports it
+        limits = {key: count // 2 for key, count in counts.items()}
+
+
+def write_file(
+    path: str, snapshots: Mapping[str, TableSnapshot], *, saved_at: float, limits: Mapping[str, int] | None = None
+) -> None:
+    """Replace ``path`` atomically: a reader sees the old file or the new one, never a part
+    (a full disk leaves the old one whole)."""
+    safefile.write_atomic(path, _encoded(snapshots, saved_at=saved_at, limits=limits))
 
 
 def load_warm_start(settings: Settings) -> tuple[tuple[TableSnapshot, ...], Notice | None]:
     """The previous run's snapshots, marked stale, for the first frame; and a notice if the file was ignored."""
     path = warm_start_path(settings)
     try:
-        stored = read_file(path)
+        stored = read_file(path, limits=row_limits(settings))
     except WarmStartError as exc:
         notice = Notice(text=f"warm start file {path} ignored: {exc}", level="warning", at=time.time())
+        return (), notice
+    except Exception as exc:  # noqa: BLE001 - whatever the file holds, the monitor starts without it
+        notice = Notice(text=f"warm start file {path} ignored: {type(exc).__name__}", level="warning", at=time.time())
         return (), notice
     return tuple(as_stale(stored[key]) for key in TABLE_KEYS if key in stored), None
 
@@ -189,6 +225,7 @@ class WarmStartWriter:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = warm_start_path(settings)
+        self._limits = row_limits(settings)
         self._debounce_s = debounce_s
         self._clock = clock
         self._cond = threading.Condition()
@@ -214,9 +251,9 @@ class WarmStartWriter:
 
     def _run(self) -> None:
         try:
-            stored = read_file(self.path)
-        except WarmStartError:
-            stored = {}  # the monitor already told the user; the first write replaces it
+            stored = read_file(self.path, limits=self._limits)
+        except Exception:  # noqa: BLE001 - the monitor already told the user
+            stored = {}  # the first write replaces it
         # The runtime started from these (the warm start): tables that show them still.
         previous = dict(stored)
         while True:
@@ -237,10 +274,10 @@ class WarmStartWriter:
                     changed = True
             if changed:
                 try:
-                    write_file(self.path, stored, saved_at=self._clock())
+                    write_file(self.path, stored, saved_at=self._clock(), limits=self._limits)
                     self.writes += 1
-                except OSError as exc:
-                    self.failure = exc
+                except (OSError, ValueError) as exc:  # a full disk; a refused directory; a value the codec refuses
+                    self.failure = exc if isinstance(exc, OSError) else OSError(str(exc))
             if stopping:
                 return
             # Debounce: gather what arrives during the pause into the next write.
@@ -254,6 +291,8 @@ __all__ = [
     "FILE_NAME",
     "WarmStartError",
     "warm_start_path",
+    "row_limits",
+    "trimmed",
     "has_data",
     "keep",
     "as_stale",

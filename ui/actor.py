@@ -24,7 +24,9 @@ the loop thread. Senders hold an ordinary ``ActorRef`` and call ``tell``.
 The actor also owns the key handling (``keypress``), turning keys into
 commands for the system, and the one alarm that animates spinners and ticks
 clocks: ~8 per second only while a fetch is in flight, once a second while
-something on screen counts, and none when nothing moves.
+something on screen counts, and none when nothing moves. An alarm redraws
+only when the screen would read differently (one redraw of a 200x50 screen
+costs about a millisecond of CPU; ``scripts/bench.py`` measures it).
 """
 
 from __future__ import annotations
@@ -44,9 +46,11 @@ import urwid
 from pykka import ActorRegistry
 
 from ui import model, screen
+from ui.canvas import Lines
 from ui.context import RenderContext
 from ui.effects import Effects
 from ui.model import UiState
+from ui.text import Markup
 
 if TYPE_CHECKING:
     from pykka._envelope import Envelope
@@ -156,6 +160,7 @@ class UiActor(pykka.Actor):
         self.system: Any = None
         self.quit_reason: str | None = None
         self.drains = 0  # drains that handled at least one message
+        self.skipped_redraws = 0  # alarms after which the screen would have read the same
         self.widget = MonitorWidget(self)
         self._loop: urwid.MainLoop | None = None
         self._wake_fd: int | None = None
@@ -282,7 +287,14 @@ class UiActor(pykka.Actor):
         live = model.live_toasts(self.state, now)
         if live != self.state.toasts:
             self.state = self.state.replace(toasts=live)
-        self._changed()
+        # The alarm says something *may* have moved (a second passed); redraw
+        # only if the screen now reads differently: a runtime that ticked or an
+        # age whose text changed does, an age still saying "3 min ago" does not.
+        if self.widget.looks_different(now):
+            self.widget.changed()
+        else:
+            self.skipped_redraws += 1
+        self._schedule()
 
     @property
     def next_wakeup(self) -> float | None:
@@ -360,14 +372,34 @@ class MonitorWidget(urwid.Widget):
     def __init__(self, actor: UiActor) -> None:
         super().__init__()
         self._actor = actor
+        self._drawn: tuple[tuple[int, int], list[Markup]] | None = None  # size and lines last drawn
+        # Lines looks_different made for a state (by identity) and size: the redraw it asks for uses them.
+        self._ahead: tuple[UiState, tuple[int, int], list[Markup]] | None = None
 
     def changed(self) -> None:
         self._invalidate()
 
+    def looks_different(self, now: float) -> bool:
+        """Whether the screen drawn at ``now`` would read differently from the last one drawn."""
+        if self._drawn is None:
+            return True
+        size, lines = self._drawn
+        actor = self._actor
+        ahead = screen.screen_lines(actor.state, now=now, cols=size[0], rows=size[1], ctx=actor.ctx)
+        if ahead == lines:
+            return False
+        self._ahead = (actor.state, size, ahead)
+        return True
+
     def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:  # type: ignore[override]
         actor = self._actor
-        view = screen.screen(actor.state, now=actor.clock(), size=size, ctx=actor.ctx)
-        return view.render(size, focus=focus)
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] is actor.state and ahead[1] == size:
+            lines = ahead[2]  # made for this state and size at the alarm's tick: not made twice
+        else:
+            lines = screen.screen_lines(actor.state, now=actor.clock(), cols=size[0], rows=size[1], ctx=actor.ctx)
+        self._drawn = (size, lines)
+        return Lines(lines).render(size, focus=focus)
 
     def keypress(self, size: tuple[int, int], key: str) -> str | None:  # type: ignore[override]
         return self._actor.keypress(size, key)

@@ -154,6 +154,8 @@ def run(
         logging_budget=settings.api.logging_reads_per_minute,
         actions_disabled="replay" if replay_label else ("read-only" if read_only else ""),
         replay=bool(replay_label),
+        # Each table shows its `limit` rows and keeps its `history` for zoom to show.
+        shown={key: policy.limit for key, policy in settings.tables},
     )
     actor = UiActor.open(ctx, clock=clock, state=state, effects=Effects(notify=notify))
     for message in initial_messages:

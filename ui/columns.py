@@ -4,12 +4,19 @@ The screen redraws every second, yet only a running row's runtime changes with
 the time (the rest only when the day does), so a row's cell texts are cached
 per row and asked for again with the time that matters to them; widths are
 cached per layout.
+
+What is remembered is bounded by what is on screen, not by how long the
+monitor runs: the cell cache holds about a screen's worth of rows, and a
+table's widths are remembered for its current rows only (one entry per table,
+replaced by the next snapshot). So a table of a thousand rows costs its width
+pass once per snapshot (and per day), then only its running rows each second.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from arr_actors.messages import Row
 from arr_actors.tables import Column, TableSpec
@@ -32,6 +39,8 @@ def cell_text(row: Row, column: Column, *, now: float, fetched_at: float | None,
         return "-"
     if kind == "basename" and isinstance(value, str):
         value = value.rsplit("/", 1)[-1]
+    if kind == "suffix" and isinstance(value, str):
+        value = value.rsplit("-", 1)[-1]
     return ctx.text(str(value))
 
 
@@ -51,12 +60,20 @@ def row_cells(
     return _row_cells(spec, row, fetched_at, ctx, clock)
 
 
-@functools.lru_cache(maxsize=4096)
-def _row_cells(
+#: Rows whose cells (and drawn lines) are remembered: more than any screen shows
+#: at once, so a redraw finds every shown row, and few enough that the memory
+#: stays flat however many snapshots come and go.
+ROW_CACHE_SIZE = 512
+
+
+def _cells(
     spec: TableSpec, row: Row, fetched_at: float | None, ctx: RenderContext, now: float
 ) -> tuple[tuple[str, ...], tuple[int, ...]]:
     texts = tuple(cell_text(row, c, now=now, fetched_at=fetched_at, ctx=ctx) for c in spec.columns)
     return texts, tuple(width_of(text) for text in texts)
+
+
+_row_cells = functools.lru_cache(maxsize=ROW_CACHE_SIZE)(_cells)
 
 
 @functools.lru_cache(maxsize=256)
@@ -104,15 +121,50 @@ def column_widths(columns: tuple[Column, ...], avail: int, natural: tuple[int, .
     return tuple(widths)
 
 
+class _Widths(NamedTuple):
+    """What a table's rows need, remembered until its rows (or the day) change."""
+
+    key: tuple[object, ...]
+    rows: tuple[Row, ...]
+    settled: tuple[int, ...]  # widths the header and the rows that are not running need
+    running: tuple[Row, ...]  # rows whose runtime grows: measured on every frame
+
+
+#: One entry per table: the widths of its current rows.
+_WIDTHS: dict[str, _Widths] = {}
+
+
 def table_widths(
     spec: TableSpec, rows: Sequence[Row], *, cols: int, now: float, fetched_at: float | None, ctx: RenderContext
 ) -> tuple[int, ...]:
     """Column widths of a table for its current rows (all of them, so that
     scrolling does not make columns jump)."""
-    natural = [width_of(column.header) for column in spec.columns]
-    for row in rows:
-        natural = list(map(max, natural, row_cells(spec, row, now=now, fetched_at=fetched_at, ctx=ctx)[1]))
+    rows = tuple(rows)
+    day = day_start(int(now))
+    key = (spec, fetched_at, ctx, day)
+    known = _WIDTHS.get(spec.key)
+    if known is None or known.key != key or known.rows != rows:
+        # Measured directly, not through the row cache: a long table would push
+        # the shown rows out of it.
+        settled = [width_of(column.header) for column in spec.columns]
+        for row in rows:
+            if not row.is_running:
+                settled = list(map(max, settled, _cells(spec, row, fetched_at, ctx, day)[1]))
+        known = _Widths(key, rows, tuple(settled), tuple(row for row in rows if row.is_running))
+        _WIDTHS[spec.key] = known
+    natural = known.settled
+    for row in known.running:
+        natural = tuple(map(max, natural, row_cells(spec, row, now=now, fetched_at=fetched_at, ctx=ctx)[1]))
     return column_widths(spec.columns, cols, tuple(natural))
 
 
-__all__ = ["cell_style", "cell_text", "column_widths", "row_cells", "table_widths"]
+def cache_sizes() -> dict[str, int]:
+    """How many entries the caches of this module hold (for tests of the memory bound)."""
+    return {
+        "row_cells": _row_cells.cache_info().currsize,
+        "column_widths": column_widths.cache_info().currsize,
+        "table_widths": len(_WIDTHS),
+    }
+
+
+__all__ = ["ROW_CACHE_SIZE", "cache_sizes", "cell_style", "cell_text", "column_widths", "row_cells", "table_widths"]

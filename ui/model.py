@@ -124,6 +124,10 @@ class UiState:
     #: ``table/key`` -> the cancel asked for: the row shows CANCELLING until
     #: the service says so itself, or the row is over, or the cancel failed.
     cancelling: Mapping[str, Action] = field(default_factory=dict)
+    #: Rows a table shows unless zoomed (its ``limit``; it may keep more, its
+    #: ``history``); a table not named shows every row it has.
+    shown: Mapping[str, int] = field(default_factory=dict)
+    zoomed: bool = False  # the focused table alone, at full height, with its history
 
     def replace(self, **changes: Any) -> UiState:
         return dataclasses.replace(self, **changes)
@@ -399,6 +403,9 @@ def visible_rows(state: UiState, table_key: str, *, now: float | None = None) ->
         rows = _shown_cancelling(state, table_key, rows)
     if filters_apply(state, table_key):
         rows = query.filter_rows(rows, text=state.filter_text, state=state.state_filter)
+    limit = state.shown.get(table_key)
+    if limit is not None and not (state.zoomed and state.focus == table_key):
+        rows = rows[:limit]
     return rows
 
 
@@ -509,6 +516,8 @@ def _act(
         step = 1 if action == "table_next" else -1
         index = (TABLE_KEYS.index(focus) + step) % len(TABLE_KEYS)
         return state.replace(focus=TABLE_KEYS[index]), (), True
+    if action == "zoom":
+        return state.replace(zoomed=not state.zoomed), (), True
     if action == "filter_start":
         return state.replace(filter_editing=True, filter_table=focus), (), True
     if action == "filter_scope":
@@ -529,6 +538,13 @@ def _act(
         return _copy(state, action, now=now)
     if action == "detail_close":
         return state.replace(detail=None), (), True
+    if action in ("chain_next", "chain_prev"):
+        from ui import chain  # ui.chain reads this module's selection helpers
+
+        jumped = chain.jump(state, forward=action == "chain_next")
+        if jumped is None:
+            return add_toast(state, "no other row of this chain in the tables", now=now), (), True
+        return jumped, (), True
     if action.startswith("scroll_") and state.help_open:
         return state.replace(help_scroll=_scrolled(state.help_scroll, action, page, help_max_scroll)), (), True
     if action.startswith("scroll_") and state.detail is not None:

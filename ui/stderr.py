@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from arr_actors import safefile
 from arr_actors.inert import inert
 
 MAX_LINE = 4096
@@ -109,8 +110,8 @@ def _log(diversion: Diversion, log: BinaryIO | None, raw: bytes) -> BinaryIO | N
         return log
     try:
         if log is None:
-            os.makedirs(os.path.dirname(diversion.log_path) or ".", exist_ok=True)
-            log = open(diversion.log_path, "ab")  # noqa: SIM115 - kept open for the session
+            # In the private state directory, 0600, never through a symbolic link.
+            log = os.fdopen(safefile.open_append(diversion.log_path), "ab")  # noqa: SIM115 - kept open for the session
         log.write(raw + b"\n")
         log.flush()
     except OSError as exc:

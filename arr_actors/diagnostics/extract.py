@@ -53,9 +53,10 @@ class Diagnosis:
     pattern: str | None  # the registry id that produced the summary
     runs: int | None  # from the newest "Runs: N" line
     context: tuple[str, ...] = ()  # lines around the match (or the log's end)
+    job_ids: tuple[str, ...] = ()  # Vertex AI jobs the log says were created (arr_actors.lineage)
 
     def to_plain(self) -> dict[str, Any]:
-        return {
+        plain: dict[str, Any] = {
             "outcome": self.outcome,
             "summary": self.summary,
             "category": self.category,
@@ -63,6 +64,9 @@ class Diagnosis:
             "runs": self.runs,
             "context": list(self.context),
         }
+        if self.job_ids:  # only the runner table records them (what `diagnose` prints stays as it was)
+            plain["job_ids"] = list(self.job_ids)
+        return plain
 
     @classmethod
     def from_plain(cls, data: Mapping[str, Any]) -> Diagnosis:
@@ -81,7 +85,11 @@ class Diagnosis:
             raise ValueError("runs must be a whole number or null")
         if not isinstance(context, (list, tuple)) or not all(isinstance(line, str) for line in context):
             raise ValueError("context must be a list of strings")
-        return cls(outcome, summary, category, pattern, runs, tuple(context))
+        # Diagnoses remembered before jobs were recorded have none: their links stay unknown.
+        job_ids = data.get("job_ids", [])
+        if not isinstance(job_ids, (list, tuple)) or not all(isinstance(j, str) for j in job_ids):
+            raise ValueError("job_ids must be a list of strings")
+        return cls(outcome, summary, category, pattern, runs, tuple(context), tuple(job_ids))
 
 
 def outcome_of_status(status: str | None) -> str | None:

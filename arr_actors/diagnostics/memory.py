@@ -6,9 +6,13 @@ project and execution, and its log is read once, ever. Running executions are
 never stored.
 
 One process owns the memory at a time (the runner table's fetch process).
-It is a cache: when the file is corrupt or unreadable it is moved aside and
-rebuilt, ``notice`` says so, and nothing raises. If even a new file cannot be
-created, the memory lives in RAM for this process and ``notice`` says that.
+It is a cache: when the file is corrupt or unreadable (or larger than any
+memory of ours grows) it is moved aside and rebuilt, ``notice`` says so, and
+nothing raises. If even a new file cannot be created, or the place is not safe
+(a directory of another user or writable by others, a symbolic link or FIFO
+where the database or its journal should be), the memory lives in RAM for this
+process and ``notice`` says that. What it holds is checked like any outside
+data: an entry out of bounds is dropped and its log read again.
 """
 
 from __future__ import annotations
@@ -16,18 +20,28 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from arr_actors.diagnostics.extract import Diagnosis, outcome_of_status
+from arr_actors import safefile
+from arr_actors.diagnostics.extract import SUMMARY_LIMIT, Diagnosis, outcome_of_status
+from arr_actors.diagnostics.text import LINE_LIMIT
 
 FILENAME = "terminal.sqlite3"
 SCHEMA_VERSION = 1
 TERMINAL_OUTCOMES = frozenset({"failed", "finished"})
 # sqlite limits the number of bound parameters; stay well below every build's limit.
 _BATCH = 500
+#: Far more than years of diagnoses take; a larger file is not ours (and checking
+#: its integrity at every start would take long).
+MAX_FILE_BYTES = 256 * 1024 * 1024
+#: Bounds of one stored diagnosis, a little above what a diagnosis can hold.
+MAX_DIAGNOSIS_CHARS = 256 * 1024
+MAX_CONTEXT_LINES = 200
+MAX_RUNS = 10**9
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS terminal (
@@ -209,7 +223,7 @@ class TerminalMemory:
 def _connect(path: Path | str) -> sqlite3.Connection:
     """Open, check and (if new) create the database; raises on any problem."""
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _check_place(Path(path))
     # isolation_level=None: autocommit; writes use explicit transactions via `with db`.
     db = sqlite3.connect(str(path), timeout=2.0, isolation_level=None, check_same_thread=False)
     try:
@@ -234,13 +248,45 @@ def _connect(path: Path | str) -> sqlite3.Connection:
     return db
 
 
+def _check_place(path: Path) -> None:
+    """Refuse an unsafe place (UnsafeFile, the memory then lives in RAM) or a file too
+    large to be ours (DatabaseError: it is set aside like a corrupt one).
+
+    sqlite follows symbolic links and would block on a FIFO, so whatever sits at
+    the database's and its journals' paths must be a regular file or nothing.
+    """
+    safefile.private_dir(path.parent)
+    # Created (or found) 0600 by us, without following a link; sqlite gives its
+    # journal files the database's mode.
+    os.close(safefile.open_private(path, os.O_RDWR))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        entry = Path(f"{path}{suffix}")
+        try:
+            info = os.lstat(entry)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            raise safefile.UnsafeFile(entry, "not a regular file")
+        if not suffix and info.st_size > MAX_FILE_BYTES:
+            raise sqlite3.DatabaseError(f"larger than {safefile.describe_size(MAX_FILE_BYTES)}")
+
+
 def _decode(raw: object) -> Diagnosis | None:
-    if not isinstance(raw, str):
+    """A stored diagnosis, or None when it is not one this program could have stored."""
+    if not isinstance(raw, str) or len(raw) > MAX_DIAGNOSIS_CHARS:
         return None
     try:
-        return Diagnosis.from_plain(json.loads(raw))
+        diagnosis = Diagnosis.from_plain(json.loads(raw))
     except (ValueError, TypeError, RecursionError):
         return None
+    if (
+        (diagnosis.runs is not None and diagnosis.runs > MAX_RUNS)
+        or len(diagnosis.summary) > SUMMARY_LIMIT
+        or len(diagnosis.context) > MAX_CONTEXT_LINES
+        or any(len(line) > LINE_LIMIT for line in diagnosis.context)
+    ):
+        return None
+    return diagnosis
 
 
 def _is_corruption(exc: sqlite3.Error) -> bool:

@@ -9,9 +9,8 @@ polls are interruptible too. A hung server costs at most one call timeout.
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from arr_actors.launch import report, watch
 from arr_actors.launch.cloud import CallFailed, Cloud, Launched
 from arr_actors.launch.progress import FRAME_S, Progress
 from arr_actors.launch.report import Result, Target
+from arr_actors.lineage import created_job_ids
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -156,20 +156,6 @@ def _round(
             else:
                 state = watch.log_refused(state, f"{exc.code}: {exc.message}")
     return state
-
-
-#: The agent's line naming the Vertex AI job it created (see diagnostics.formats.AGENT_JOB_CREATED).
-_JOB_CREATED = re.compile(r"CustomJob created\. Resource name: projects/[^/\s]+/locations/[^/\s]+/customJobs/(\d+)")
-
-
-def created_job_ids(lines: Iterable[str]) -> tuple[str, ...]:
-    """The ids of the Vertex AI custom jobs a runner's log says it created, in order."""
-    found: list[str] = []
-    for line in lines:
-        match = _JOB_CREATED.search(line)
-        if match and match.group(1) not in found:
-            found.append(match.group(1))
-    return tuple(found)
 
 
 def _pause(seconds: float, *, progress: Progress, clock: Clock, elapsed: Callable[[], float]) -> None:

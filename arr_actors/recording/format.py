@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import datetime
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from arr_actors.config import MAX_ROWS
 from arr_actors.inert import dumps
-from arr_actors.messages import UI_MESSAGE_TYPES, CodecError, decode, encode
+from arr_actors.messages import MAX_EPOCH, TOO_DEEP, UI_MESSAGE_TYPES, CodecError, TableSnapshot, decode, encode
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -34,6 +34,10 @@ RECORDING_SCHEMA = 1
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
 HOW_TO_RECORD = "record one with: python -m arr_actors --record FILE"
+
+#: The latest ``t`` a line may have: a century of recording. Later ones are
+#: damage (waiting for them would overflow every timer).
+MAX_T = 100 * 366 * 86400.0
 
 
 class RecordingError(Exception):
@@ -51,22 +55,27 @@ class Header:
 
 
 class Entry(NamedTuple):
-    """One recorded message, ``t`` seconds after the recording started."""
+    """One recorded message, ``t`` seconds after the recording started.
+
+    ``note`` says what was left out of it (rows past what a table can show).
+    """
 
     t: float
     message: Any
     line: int
+    note: str = ""
 
 
 class Skipped(NamedTuple):
-    """A line that could not be used; replay goes on without it."""
+    """A line that could not be used, or (``kept``) was used only in part; replay goes on."""
 
     line: int
     reason: str
+    kept: bool = False
 
     @property
     def text(self) -> str:
-        return f"line {self.line} skipped: {self.reason}"
+        return f"line {self.line}: {self.reason}" if self.kept else f"line {self.line} skipped: {self.reason}"
 
 
 def iso8601(epoch: float) -> str:
@@ -103,6 +112,8 @@ def load_line(line: bytes) -> Any:
         return json.loads(line)
     except UnicodeDecodeError:
         raise CodecError("not UTF-8 text") from None
+    except RecursionError:  # Python's parser has no depth limit but the interpreter's
+        raise CodecError(TOO_DEEP) from None
     except ValueError as exc:
         raise CodecError(f"not valid JSON ({exc})") from None
 
@@ -133,15 +144,42 @@ def parse_header(line: bytes) -> Header:
         started_at = ""
     try:
         started_epoch: float | None = datetime.datetime.fromisoformat(started_at).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):
         started_epoch = None
+    if started_epoch is not None and not 0 <= started_epoch <= MAX_EPOCH - MAX_T:
+        started_epoch = None  # the replay clock runs from here: it must stay a date the screen can show
     settings = doc.get("settings")
     return Header(
         schema=schema,
         started_at=started_at,
         started_epoch=started_epoch,
-        settings=settings if isinstance(settings, dict) else {},
+        settings=checked_summary(settings) if isinstance(settings, dict) else {},
     )
+
+
+def checked_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """A header's settings summary with only the table policies whose every value
+    is one the settings accept (``tables.TABLE.*`` in ``config.KEYS``)."""
+    from arr_actors.config import KEYS
+
+    tables = summary.get("tables")
+    if not isinstance(tables, dict):
+        return summary
+    keys = {key.name: key for key in KEYS}
+    kept = {}
+    for table, policy in tables.items():
+        if not isinstance(policy, dict):
+            continue
+        fine = True
+        for name, value in policy.items():
+            key = keys.get(f"tables.{table}.{name}")
+            number = not isinstance(value, bool) and isinstance(value, int if key and key.kind == "int" else (int, float))
+            if key is None or not number or (key.check is not None and key.check(value)):
+                fine = False
+                break
+        if fine:
+            kept[table] = policy
+    return {**summary, "tables": kept}
 
 
 def entry_from(doc: Any, *, number: int) -> Entry:
@@ -152,12 +190,32 @@ def entry_from(doc: Any, *, number: int) -> Entry:
     if unknown:
         raise CodecError(f"unknown field(s) {', '.join(sorted(unknown))}")
     t = doc.get("t")
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
-        raise CodecError(f"'t' must be a number of seconds of 0 or more, got {t!r}")
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t <= MAX_T:  # NaN fails too
+        raise CodecError(f"'t' must be a number of seconds from 0 to {MAX_T:.0f}, got {_shown(t)}")
     if "message" not in doc:
         raise CodecError("missing 'message'")
-    message = decode(doc["message"], expect=UI_MESSAGE_TYPES)
-    return Entry(t=float(t), message=message, line=number)
+    raw, note = _at_most_rows(doc["message"], MAX_ROWS)
+    message = decode(raw, expect=UI_MESSAGE_TYPES)
+    return Entry(t=float(t), message=message, line=number, note=note)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _at_most_rows(doc: Any, limit: int) -> tuple[Any, str]:
+    """A snapshot document with at most ``limit`` rows, cut before decoding, and
+    a note saying so: no table shows more (``tables.TABLE.limit``), so more
+    rows are not from this program, and decoding them would only cost time."""
+    if not isinstance(doc, dict) or doc.get("type") != TableSnapshot.__name__:
+        return doc, ""
+    rows = doc.get("rows")
+    if not isinstance(rows, list) or len(rows) <= limit:
+        return doc, ""
+    table = doc.get("table")
+    name = table if isinstance(table, str) else "?"
+    return {**doc, "rows": rows[:limit]}, f"{len(rows)} rows for table {_shown(name)}, only the first {limit} kept"
 
 
 def parse_entry(line: bytes, *, number: int) -> Entry:

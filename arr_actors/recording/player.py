@@ -13,9 +13,12 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from arr_actors.messages import Notice, PauseChanged, PlaybackEnded, SetPaused
+from arr_actors.messages import MAX_EPOCH, Notice, PauseChanged, PlaybackEnded, SetPaused
 from arr_actors.recording.format import Skipped
 from arr_actors.recording.reader import Recording
+
+#: The longest single wait of the player thread (it waits again if need be).
+MAX_WAIT_S = 3600.0
 
 
 def shift_times(message: Any, delta: float) -> Any:
@@ -31,7 +34,8 @@ def shift_times(message: Any, delta: float) -> Any:
     for f in dataclasses.fields(message):
         value = getattr(message, f.name)
         if (f.name == "at" or f.name.endswith("_at")) and isinstance(value, float) and value > 0:
-            changes[f.name] = value + delta
+            # Still a moment the screen can show (the codec's range), however far the shift.
+            changes[f.name] = min(max(value + delta, 0.0), MAX_EPOCH)
         elif isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
             changes[f.name] = tuple(shift_times(v, delta) for v in value)
     return dataclasses.replace(message, **changes) if changes else message
@@ -155,7 +159,8 @@ class Player:
                 remaining = timing.anchor + t / self._speed - self._monotonic()
                 if remaining <= 0:
                     return True
-                self._cond.wait(remaining)
+                # Waits longer than a timer can hold overflow; waking once an hour costs nothing.
+                self._cond.wait(min(remaining, MAX_WAIT_S))
         return False
 
     def _play(self) -> None:
@@ -186,6 +191,8 @@ class Player:
                 self._subscriber.tell(PlaybackEnded(at=last))
         except OSError as exc:
             self._notify(f"reading stopped: {exc.strerror or exc}", level="error")
+        except Exception as exc:  # noqa: BLE001 - the screen must learn why no more lines come
+            self._notify(f"replay stopped: {type(exc).__name__}: {exc}", level="error")
         finally:
             self.finished.set()
 

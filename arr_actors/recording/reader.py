@@ -34,7 +34,9 @@ class Recording:
     """A recording being read: ``header``, then iterate for Entry and Skipped items.
 
     Counters (``entries``, ``skipped``) are updated as the iteration goes, so a
-    caller can report them at the end.
+    caller can report them at the end. A line used only in part (a snapshot
+    with more rows than a table shows) is an Entry preceded by a ``kept``
+    Skipped saying what was left out; it counts as an entry.
     """
 
     def __init__(self, header: Header, reader: LineReader, lines: Iterator[Line]) -> None:
@@ -68,6 +70,8 @@ class Recording:
                 yield Skipped(line.number, str(exc))
                 continue
             self.entries += 1
+            if entry.note:
+                yield Skipped(line.number, entry.note, kept=True)
             yield entry
 
 

@@ -6,7 +6,8 @@ Lines look like::
      "duration": 5.01, "budget_pct": 100.2, "detail": "timeout: timed out after 5 s ..."}
 
 ``event`` is one of EVENTS. The file is size-rotated (``events.jsonl.1`` ...),
-created with mode 0600, and written by a single thread fed through a bounded
+created with mode 0600 in a directory of mode 0700, never through a symbolic
+link (see :mod:`arr_actors.safefile`), and written by a single thread fed through a bounded
 queue, so the actor that logs never waits on the disk; if the disk falls far
 behind, lines are dropped and the number dropped is logged once it catches up.
 """
@@ -21,6 +22,7 @@ import queue
 import threading
 from typing import Any
 
+from arr_actors import safefile
 from arr_actors.runtime.policy import LogEvent
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ EVENTS = (
     "skipped",
     "circuit_open",
     "circuit_closed",
+    "template_ready",
+    "template_failed",
 )
 FILE_NAME = "events.jsonl"
 MAX_BYTES = 5 * 1024 * 1024
@@ -111,11 +115,8 @@ class EventLog:
 
     def _open(self) -> int:
         if self._fd is None:
-            os.makedirs(self._state_dir, mode=0o700, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            # The file may predate us with looser permissions.
-            os.fchmod(fd, 0o600)
-            self._fd = fd
+            # A private directory, no symbolic link followed, 0600 even if the file predates us.
+            self._fd = safefile.open_append(self.path)
         return self._fd
 
     def _rotate(self) -> None:

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from arr_actors import messages
+from arr_actors import messages, safefile
 from arr_actors.messages import (
     LAUNCHER_REPORT_TYPES,
     ChildExited,
@@ -46,6 +46,8 @@ from arr_actors.messages import (
     LauncherReady,
     SpawnChild,
     StopLauncher,
+    TemplateFailed,
+    TemplateReady,
 )
 from arr_actors.runtime import proctree
 
@@ -84,9 +86,17 @@ class _Entry:
 
 
 class ProcessStarter:
-    def __init__(self, settings: Settings, *, source_factory: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        source_factory: str,
+        on_template: Callable[[TemplateReady | TemplateFailed], None] | None = None,
+    ) -> None:
         self._settings = settings
         self._source_factory = source_factory
+        # Told when a fork template is ready or was given up (from this thread; must not block).
+        self._on_template = on_template
         self._lock = threading.Lock()  # guards _sock, _entries, _proc (never held while waiting)
         self._sock: socket.socket | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -327,9 +337,17 @@ class ProcessStarter:
             except Exception:
                 log.exception("bad report from the fetch process launcher: %r", data[:200])
 
-    def _dispatch(self, report: LauncherReady | ChildSpawned | ChildSpawnFailed | ChildExited) -> None:
+    def _dispatch(
+        self, report: LauncherReady | ChildSpawned | ChildSpawnFailed | ChildExited | TemplateReady | TemplateFailed
+    ) -> None:
         if isinstance(report, LauncherReady):
             return  # said once, at start (read by _launch)
+        if isinstance(report, (TemplateReady, TemplateFailed)):
+            if isinstance(report, TemplateFailed):
+                log.info("fork template %s given up: %s", report.name, report.error)
+            if self._on_template is not None:
+                self._on_template(report)
+            return
         with self._lock:
             entry = self._entries.get(report.token)
             if entry is not None and isinstance(report, ChildSpawned):
@@ -357,13 +375,12 @@ def _deliver(entry: _Entry, report: Any) -> None:
 def _open_log(state_dir: str) -> Any:
     """An fd for the launcher's stderr in the state directory (0600), or DEVNULL."""
     try:
-        os.makedirs(state_dir, mode=0o700, exist_ok=True)
+        safefile.private_dir(state_dir)
         path = os.path.join(state_dir, LOG_NAME)
         with contextlib.suppress(FileNotFoundError):
-            if os.stat(path).st_size > LOG_MAX_BYTES:
+            # lstat: a planted link is renamed, never its target; opening below refuses it.
+            if os.lstat(path).st_size > LOG_MAX_BYTES:
                 os.replace(path, path + ".1")
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        os.fchmod(fd, 0o600)
-        return fd
+        return safefile.open_append(path)
     except OSError:
         return subprocess.DEVNULL

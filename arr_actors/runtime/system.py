@@ -39,9 +39,20 @@ from typing import TYPE_CHECKING
 
 import pykka
 
-from arr_actors.messages import ActionRequest, RefreshRequest, SetPaused, Subscriber, TableSnapshot, Tick
+from arr_actors.messages import (
+    ActionRequest,
+    Notice,
+    RefreshRequest,
+    SetPaused,
+    Subscriber,
+    TableSnapshot,
+    TemplateFailed,
+    TemplateReady,
+    Tick,
+)
 from arr_actors.runtime.eventlog import EventLog
 from arr_actors.runtime.fetcher import Fetcher
+from arr_actors.runtime.policy import LogEvent
 from arr_actors.runtime.starter import ProcessStarter
 from arr_actors.runtime.watchdog import Ticker, Watchdog
 from arr_actors.tables import TABLE_KEYS
@@ -129,6 +140,13 @@ class System:
             atexit.unregister(self.stop)
 
 
+def template_event(report: TemplateReady | TemplateFailed, *, at: float) -> LogEvent:
+    """The event-log line of a fork template that became ready (with its load time) or was given up."""
+    if isinstance(report, TemplateReady):
+        return LogEvent(table=f"template:{report.name}", generation=0, event="template_ready", at=at, duration_s=report.load_s)
+    return LogEvent(table=f"template:{report.name}", generation=0, event="template_failed", at=at, detail=report.error)
+
+
 def start(
     settings: Settings,
     subscribers: Sequence[Subscriber],
@@ -163,9 +181,23 @@ def _start(
     rand: Callable[[], float] | None = None,
     warm: Iterable[TableSnapshot] = (),
 ) -> System:
-    starter = ProcessStarter(settings, source_factory=source_factory)
-    starter.start()
     eventlog = EventLog(settings.paths.state_dir)
+
+    def on_template(report: TemplateReady | TemplateFailed) -> None:
+        # On the process-starter thread: only queue (the event log, the subscribers' mailboxes).
+        eventlog.write(template_event(report, at=clock()))
+        if isinstance(report, TemplateFailed):
+            notice = Notice(
+                text=f"fork template {report.name!r} {report.error}; its tables load their libraries themselves",
+                level="warning",
+                at=clock(),
+            )
+            for subscriber in subscribers:
+                with contextlib.suppress(Exception):
+                    subscriber.tell(notice)
+
+    starter = ProcessStarter(settings, source_factory=source_factory, on_template=on_template)
+    starter.start()
 
     def make_fetcher(table: str, watchdog_ref: pykka.ActorRef[Watchdog]) -> pykka.ActorRef[Fetcher]:
         return Fetcher.start(

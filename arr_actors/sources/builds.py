@@ -76,7 +76,7 @@ def _list_location(ctx: SourceContext, location: str, *, page_size: int) -> list
 
 def fetch(settings: Settings, ctx: SourceContext) -> TableData:
     require_project(settings)
-    limit = settings.policy("builds").limit
+    limit = settings.policy("builds").kept
     page_size = max(PAGE_SIZE, limit)
     locations = ("global", *settings.regions)
     outcome = fan_out(

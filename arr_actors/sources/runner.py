@@ -192,6 +192,7 @@ def build_row(execution: Execution, diagnosis: Diagnosis | None, *, pending_note
         category=diagnosis.category,
         pattern=diagnosis.pattern or "",
         context=tuple(diagnosis.context),
+        job_ids=tuple(diagnosis.job_ids),
     )
 
 
@@ -310,7 +311,7 @@ def read_new_terminal(ctx: SourceContext, pending: Sequence[Execution]) -> LogOu
 
 def fetch(settings: Settings, ctx: SourceContext) -> TableData:
     require_project(settings)
-    limit = settings.policy("runner").limit
+    limit = settings.policy("runner").kept
     executions, warning = list_executions(ctx, limit=limit)
     top = newest(executions, limit)
     remembered: dict[str, Diagnosis] = {}

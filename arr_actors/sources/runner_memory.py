@@ -18,9 +18,14 @@ if TYPE_CHECKING:
 
 
 def diagnose(lines: Iterable[str], *, status: str) -> Diagnosis:
-    from arr_actors.diagnostics.extract import diagnose as run_diagnosis
+    """The diagnosis of an execution's log, with the Vertex AI jobs it created (its lineage)."""
+    import dataclasses
 
-    return run_diagnosis(lines, status=status)
+    from arr_actors.diagnostics.extract import diagnose as run_diagnosis
+    from arr_actors.lineage import created_job_ids
+
+    lines = list(lines)
+    return dataclasses.replace(run_diagnosis(lines, status=status), job_ids=created_job_ids(lines))
 
 
 def memory_key(region: str, execution: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from arr_actors.lineage import run_id_of
 from arr_actors.messages import TableData, VertexRow
 from arr_actors.sources.clients import require_project
 from arr_actors.sources.common import epoch, fan_out, last_segment, location_of
@@ -25,8 +26,28 @@ if TYPE_CHECKING:
     from arr_actors.config import Settings
     from arr_actors.sources.common import SourceContext
 
-# Only what the table shows: a job's spec can be large and 18 regions multiply it.
-READ_MASK = ("name", "display_name", "state", "create_time", "start_time", "end_time", "error")
+# Only what the table and the lineage need: a job's spec can be large and 18
+# regions multiply it (the worker pools hold the image and the environment).
+READ_MASK = (
+    "name", "display_name", "state", "create_time", "start_time", "end_time", "error", "labels",
+    "job_spec.worker_pool_specs",
+)  # fmt: skip
+
+
+def job_image(job: Any) -> str:
+    """The image the job's first worker pool runs ('' when the spec does not say)."""
+    for pool in job.job_spec.worker_pool_specs:
+        if pool.container_spec.image_uri:
+            return str(pool.container_spec.image_uri)
+    return ""
+
+
+def job_run_id(job: Any) -> str:
+    """The W&B run the job reports to, as the W&B Launch agent records it."""
+    env = [(e.name, e.value) for pool in job.job_spec.worker_pool_specs for e in pool.container_spec.env]
+    return run_id_of(dict(job.labels), env)
+
+
 PAGE_SIZE = 100
 #: Pages read per region and refresh; past them the region's window is not read whole.
 MAX_PAGES = 10
@@ -57,6 +78,8 @@ def job_row(job: Any, *, region: str) -> VertexRow:
         started_at=epoch(job.start_time),
         ended_at=epoch(job.end_time),
         note=" ".join(message.split()),
+        run_id=job_run_id(job),
+        image=job_image(job),
     )
 
 
@@ -83,7 +106,7 @@ def _list_region(ctx: SourceContext, region: str, *, since: float) -> tuple[list
 
 def fetch(settings: Settings, ctx: SourceContext) -> TableData:
     require_project(settings)
-    limit = settings.policy("vertex").limit
+    limit = settings.policy("vertex").kept
     since = ctx.clock() - settings.api.vertex_window_hours * 3600
     outcome = fan_out(
         ctx.pool(),

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from arr_actors.messages import TableData, WandbRunRow
+from arr_actors.messages import MAX_EPOCH, MAX_SECONDS, TableData, WandbRunRow
 from arr_actors.sources.errors import SourceError, translate_wandb, wandb_project_missing
 
 if TYPE_CHECKING:
@@ -37,7 +37,8 @@ def parse_time(value: Any) -> float | None:
     if value in (None, ""):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        # Outside the moments a message may hold, one run would fail the whole table.
+        return float(value) if 0 <= value <= MAX_EPOCH else None
     text = str(value).strip().replace("Z", "+00:00")
     try:
         stamp = datetime.fromisoformat(text)
@@ -45,14 +46,15 @@ def parse_time(value: Any) -> float | None:
         return None
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=timezone.utc)
-    return stamp.timestamp()
+    seconds = stamp.timestamp()
+    return seconds if 0 <= seconds <= MAX_EPOCH else None
 
 
 def runtime_of(summary: Mapping[str, Any], *, state: str, created_at: float, heartbeat_at: float | None, now: float) -> float | None:
     """Seconds the run has run: the summary's ``_runtime``, else from its timestamps."""
     runtime = summary.get("_runtime")
-    if isinstance(runtime, (int, float)) and not isinstance(runtime, bool) and runtime >= 0:
-        return float(runtime)
+    if isinstance(runtime, (int, float)) and not isinstance(runtime, bool) and 0 <= runtime <= MAX_SECONDS:
+        return float(runtime)  # a run logs its own summary: anything larger is not a runtime
     if state in ACTIVE_STATES:
         return max(0.0, now - created_at) if created_at else None
     if heartbeat_at is not None and created_at:
@@ -122,7 +124,7 @@ def project_path(settings: Settings, api: Any) -> str:
 def _fetch(settings: Settings, ctx: SourceContext, *, table: str, states: tuple[str, ...]) -> TableData:
     if not settings.wandb.project:
         raise wandb_project_missing()
-    limit = settings.policy(table).limit
+    limit = settings.policy(table).kept
     filters: dict[str, Any] = {"state": states[0]} if len(states) == 1 else {"state": {"$in": list(states)}}
     completed = table == "completed"
     try:

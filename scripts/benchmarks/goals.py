@@ -32,17 +32,20 @@ class Goal:
 
 
 GOALS: tuple[Goal, ...] = (
-    Goal("first_frame_s", "start to first full frame", "<", 0.5, "s"),
-    Goal("first_data_frame_s", "start to warm-start rows on screen", "<", 0.5, "s"),
-    Goal("all_tables_over_critical_path", "all tables filled / critical path", "<=", 1.25),
+    Goal("first_frame_s", "start to first full frame", "<", 0.3, "s"),
+    Goal("first_data_frame_s", "start to warm-start rows on screen", "<", 0.3, "s"),
+    Goal("all_tables_over_critical_path", "all tables filled / critical path", "<=", 1.5),
     Goal("speedup", "runner refresh: sequential / product", ">=", 8),
     Goal("key_latency_p99_ms", "key to redraw, all fetches hung (p99)", "<", 50, "ms"),
     Goal("loop_lag_p99_ms", "UI loop lag (p99)", "<", 20, "ms"),
     Goal("kill_latency_s", "deadline to table showing timeout (max)", "<", 1, "s"),
-    Goal("idle_cpu_pct", "idle CPU of the tree, % of one core", "<", 1, "%"),
+    Goal("idle_cpu_pct", "idle CPU of the tree, % of one core", "<=", 0.5, "%"),
+    # What the monitor costs while it runs: the tree at the end of the idle period
+    # (the start-up peak, with the fork templates still there, is reported beside it).
+    Goal("pss_mb.tree_idle", "PSS of the tree without the emulator, running", "<=", 220, "MB"),
     Goal("logging_reads_per_refresh.steady", "entries.list per runner refresh, nothing new", "==", 0),
     Goal("logging_reads_per_refresh.new_terminal_5", "entries.list, 5 newly-terminal executions", "==", 1),
-    Goal("scaling.time_ratio_max", "all tables time, most regions / 18 regions", "<=", 1.5),
+    Goal("scaling.time_ratio_max", "all tables time, most regions / 18 regions", "<=", 1.3),
     Goal("scaling.logging_reads_max", "entries.list per refresh at any scale", "<=", 1),
 )
 

@@ -12,6 +12,9 @@ import psutil
 
 from benchmarks.plan import RUN_MARKER_VAR
 
+#: The label of a process a fork template has just forked (relabelled once it has its own name).
+TEMPLATE_FORK = "template-fork"
+
 #: ``label(proc, root_name, root_pid)``: a readable name for a process of a sampled tree.
 Labeler = Callable[[psutil.Process, str, int], str]
 
@@ -32,6 +35,20 @@ def rss_of(proc: psutil.Process) -> int | None:
         return None
 
 
+def pss_of(pid: int) -> int | None:
+    """Proportional set size in bytes (``/proc/PID/smaps_rollup``): each shared
+    page counted once across the processes sharing it, so the sum over a tree is
+    what the tree costs. None once the process is gone or the kernel has no rollup."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def cpu_seconds_of(proc: psutil.Process) -> float | None:
     try:
         times = proc.cpu_times()
@@ -41,11 +58,13 @@ def cpu_seconds_of(proc: psutil.Process) -> float | None:
 
 
 class TreeSampler:
-    """Samples resident memory and CPU time of process trees from a thread.
+    """Samples resident memory (RSS and PSS) and CPU time of process trees from a thread.
 
     ``roots`` maps a name to a pid; each root's whole tree is sampled. The peak
     of the sum over a tree and the peak of every single process are kept, each
-    process under a label from ``label(proc, root_name, root_pid)``.
+    process under a label from ``label(proc, root_name, root_pid)``. RSS counts
+    a page shared by several processes in each of them; PSS splits it between
+    them, so only the PSS of a tree adds up to what the tree costs.
     """
 
     def __init__(self, roots: Mapping[str, int], *, interval_s: float = 0.1, label: Labeler | None = None) -> None:
@@ -55,6 +74,10 @@ class TreeSampler:
         self._lock = threading.Lock()
         self.peak_tree_rss: dict[str, int] = {}
         self.peak_process_rss: dict[int, tuple[str, int]] = {}
+        self.peak_tree_pss: dict[str, int] = {}
+        self.peak_process_pss: dict[int, int] = {}
+        self.last_tree_pss: dict[str, int] = {}
+        self.last_process_pss: dict[str, dict[int, int]] = {}  # by root, of the last sample
         self._cpu_last: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tree-sampler", daemon=True)
@@ -74,22 +97,34 @@ class TreeSampler:
 
     def sample(self) -> None:
         for name, root in self._roots.items():
-            total = 0
+            total = total_pss = 0
+            pss_now: dict[int, int] = {}
             for proc in tree(root):
                 rss = rss_of(proc)
                 if rss is None:
                     continue
                 total += rss
+                pss = pss_of(proc.pid) or 0
+                total_pss += pss
+                pss_now[proc.pid] = pss
                 cpu = cpu_seconds_of(proc)
                 with self._lock:
                     if cpu is not None:
                         self._cpu_last[proc.pid] = cpu
                     known = self.peak_process_rss.get(proc.pid)
-                    if known is None or known[1] < rss:
-                        label = known[0] if known else self._safe_label(proc, name)
-                        self.peak_process_rss[proc.pid] = (label, rss)
+                    # A label sticks (a process on its way out reads badly), except the
+                    # provisional one of a process a fork template has just forked.
+                    if known is None or known[0] == TEMPLATE_FORK:
+                        label = self._safe_label(proc, name)
+                    else:
+                        label = known[0]
+                    self.peak_process_rss[proc.pid] = (label, max(rss, known[1] if known else 0))
+                    self.peak_process_pss[proc.pid] = max(self.peak_process_pss.get(proc.pid, 0), pss)
             with self._lock:
                 self.peak_tree_rss[name] = max(self.peak_tree_rss.get(name, 0), total)
+                self.peak_tree_pss[name] = max(self.peak_tree_pss.get(name, 0), total_pss)
+                self.last_tree_pss[name] = total_pss
+                self.last_process_pss[name] = pss_now
 
     def _safe_label(self, proc: psutil.Process, root: str) -> str:
         try:
@@ -108,14 +143,31 @@ class TreeSampler:
 
     def peaks_mb(self) -> dict[str, float]:
         """Peak RSS per process label (MB); repeated labels get a number."""
-        out: dict[str, float] = {}
         with self._lock:
-            items = sorted(self.peak_process_rss.items())
-        for _pid, (label, rss) in items:
+            values = {pid: rss for pid, (_label, rss) in self.peak_process_rss.items()}
+        return self._by_label(values)
+
+    def pss_peaks_mb(self) -> dict[str, float]:
+        """Peak PSS per process label (MB); repeated labels get a number."""
+        with self._lock:
+            values = dict(self.peak_process_pss)
+        return self._by_label(values)
+
+    def pss_now_mb(self, root: str) -> dict[str, float]:
+        """PSS per process label (MB) of ``root``'s tree at the last sample."""
+        with self._lock:
+            values = dict(self.last_process_pss.get(root, {}))
+        return self._by_label(values)
+
+    def _by_label(self, values: Mapping[int, int]) -> dict[str, float]:
+        labels = self.labels()
+        out: dict[str, float] = {}
+        for pid, value in sorted(values.items()):
+            label = labels.get(pid, "?")
             name, n = label, 2
             while name in out:
                 name, n = f"{label}#{n}", n + 1
-            out[name] = round(rss / 2**20, 1)
+            out[name] = round(value / 2**20, 1)
         return out
 
 
@@ -151,13 +203,23 @@ def label_process(proc: psutil.Process, root: str, root_pid: int) -> str:
             "launcher" if "arr_actors.runtime.launcher" in " ".join(proc.cmdline()) else f"{root}-child:{proc.name()}"
         )
     try:
-        parent_cmdline = " ".join(psutil.Process(parent).cmdline())
-        parent_parent = psutil.Process(parent).ppid()
+        parent_proc = psutil.Process(parent)
+        parent_cmdline = " ".join(parent_proc.cmdline())
+        parent_parent = parent_proc.ppid()
+        parent_name = parent_proc.name()
     except psutil.Error:
-        parent_cmdline, parent_parent = "", 0
+        parent_cmdline, parent_parent, parent_name = "", 0, ""
+    if parent_name.startswith("arr-tpl-"):
+        # Forked by a fork template, not yet handed over to the launcher (or the
+        # intermediate process of that hand-over): there for milliseconds.
+        return TEMPLATE_FORK
     if parent_parent == root_pid and "arr_actors.runtime.launcher" in parent_cmdline:
         name = proc.name()
-        # Forked fetch processes keep the launcher's command line; the runtime names them by table.
+        # Forked processes keep the launcher's command line; the runtime names
+        # them: the fork template, and the fetch processes by table (whether the
+        # launcher or the template forked them, they end up the launcher's children).
+        if name.startswith("arr-tpl-"):
+            return "template:" + name[len("arr-tpl-") :]
         return name if name.startswith("fetch") else f"fetch:{name}"
     return f"grandchild:{proc.name()}"
 

@@ -47,6 +47,12 @@ def format_table(doc: Mapping[str, Any]) -> str:
     for key in _SECONDS:
         if isinstance(doc.get(key), (int, float)):
             lines.append(f"{key:<44} {format_number(doc[key]):>12} s")
+    pss = doc.get("pss_mb")
+    if isinstance(pss, Mapping):
+        lines.append(f"{'pss_mb.tree_peak':<44} {format_number(pss.get('tree_peak', 0)):>12} MB")
+        lines.append(f"{'pss_mb.tree_idle':<44} {format_number(pss.get('tree_idle', 0)):>12} MB")
+        for name, mb in (pss.get("per_process_idle") or {}).items():
+            lines.append(f"{'  ' + name:<44} {format_number(mb):>12} MB")
     rss = doc.get("rss_mb")
     if isinstance(rss, Mapping):
         lines.append(f"{'rss_mb.tree_peak':<44} {format_number(rss.get('tree_peak', 0)):>12} MB")

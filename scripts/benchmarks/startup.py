@@ -59,7 +59,13 @@ def _cold_start(
         idle, idle_by_process = tree_cpu_during(
             term.pid, seconds=plan.idle_s, activity=term.read_for, label=label_process
         )
+        # The tree's memory at the end of the idle period, every process in its steady state.
+        monitor.sampler.sample()
+        idle_pss_mb = monitor.sampler.pss_now_mb("ui")
+        idle_tree_pss = monitor.sampler.last_tree_pss.get("ui", 0)
     emu_rss = emu_sampler.peak_tree_rss.get("emulator", 0)
+    emu_pss = emu_sampler.peak_tree_pss.get("emulator", 0)
+    sampler = monitor.sampler
     all_tables = monitor.since_start(max(fills.at.values()))
     critical = max(paths.values())
     report.put(
@@ -79,9 +85,18 @@ def _cold_start(
         idle_cpu_pct=round(idle, 3),
         idle_cpu_by_process_pct=idle_by_process,
         rss_mb={
-            "tree_peak": round(monitor.sampler.peak_tree_rss.get("ui", 0) / 2**20, 1),
-            "per_process": monitor.sampler.peaks_mb(),
+            "tree_peak": round(sampler.peak_tree_rss.get("ui", 0) / 2**20, 1),
+            "per_process": sampler.peaks_mb(),
             "emulator": round(emu_rss / 2**20, 1),
+        },
+        # What the tree costs: the goal is on the peak; "idle" is the tree at
+        # the end of the idle period, every process in its steady state.
+        pss_mb={
+            "tree_peak": round(sampler.peak_tree_pss.get("ui", 0) / 2**20, 1),
+            "tree_idle": round(idle_tree_pss / 2**20, 1),
+            "per_process_peak": sampler.pss_peaks_mb(),
+            "per_process_idle": idle_pss_mb,
+            "emulator": round(emu_pss / 2**20, 1),
         },
     )
     return monitor.since_start(frame_at)

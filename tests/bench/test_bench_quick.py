@@ -127,3 +127,37 @@ def test_screen_reads_the_labels_and_glyphs_the_ui_draws():
     view = title_view(["".join(text for _style, text in markup)], spec.title)
     assert view == TitleView(rows=0, labels=("TIMED OUT",), spinner=int(100.3 * SPINNER_FPS) % 10)
     assert HELP_TITLE == "Keys (esc or ? closes)"
+
+
+def test_pss_splits_pages_a_fork_shares_so_the_tree_adds_up():
+    """A forked child shares its parent's pages: each one's PSS is below its RSS,
+    and the tree's PSS is well below the sum of RSS."""
+    import os
+    import signal
+
+    from benchmarks.process_tree import TreeSampler, pss_of
+
+    ballast = bytearray(os.urandom(32 * 2**20))  # pages the child shares until it writes them
+    pid = os.fork()
+    if pid == 0:
+        signal.pause()
+        os._exit(0)
+    try:
+        own = pss_of(os.getpid())
+        assert own is not None and own > 0
+        with TreeSampler({"me": os.getpid()}, interval_s=10) as sampler:
+            sampler.sample()
+        tree_rss, tree_pss = sampler.peak_tree_rss["me"], sampler.peak_tree_pss["me"]
+        assert tree_pss < tree_rss - 24 * 2**20, (tree_pss, tree_rss)
+        assert set(sampler.pss_now_mb("me")) == {"me", "me-child"}
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    del ballast
+
+
+def test_goals_hold_the_issue_targets():
+    doc = Report(values={"pss_mb": {"tree_idle": 221.0}, "idle_cpu_pct": 0.5, "first_frame_s": 0.3}).document()
+    assert doc["goals"]["pss_mb.tree_idle"]["met"] is False
+    assert doc["goals"]["idle_cpu_pct"]["met"] is True
+    assert doc["goals"]["first_frame_s"]["met"] is False

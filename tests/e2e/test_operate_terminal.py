@@ -24,7 +24,7 @@ def footer(term: Terminal) -> str:
 def test_sort_marks_the_header_and_reorders(fake_monitor) -> None:
     term, command_file = fake_monitor(cols=120, rows=40)
     term.wait_for(all_tables_filled, timeout=10, what="five tables filled")
-    term.press("s", "s")  # runner by region
+    term.press("s", "s", "s")  # runner by region (after execution and queue)
     term.wait_for(lambda t: "Region▲" in t.text(), timeout=5, what="sort mark")
     rows = [line for line in term.lines() if "vertex-queue" in line]
     assert "asia-northeast1" in rows[0] and "us-central1" in rows[-1]

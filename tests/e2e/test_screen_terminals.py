@@ -91,7 +91,8 @@ def viewer(spawn: Callable[..., Terminal], recording: Path) -> Callable[..., Ter
         argv = [sys.executable, str(REPLAY), str(recording), *flags]
         screen = spawn(argv, cols=cols, rows=rows, term=term, env=program_env(**environment))
         shown = TITLES if rows >= 24 else TITLES[:2]
-        screen.wait_for(lambda t: all(title in t.text() for title in shown) and "gentle" in t.text(), timeout=15)
+        # The vertex job's id (its name gives way to its region on narrow screens) says the rows are in.
+        screen.wait_for(lambda t: all(title in t.text() for title in shown) and "9876543" in t.text(), timeout=15)
         screen.drain()
         return screen
 
@@ -206,7 +207,9 @@ def test_at_200x60_ids_and_notes_are_whole(viewer) -> None:
     screen = viewer(cols=200, rows=60)
     text = screen.text()
     assert BUILD_ID in text
-    assert VERTEX_NOTE in text
+    # The vertex region column (europe-west4: 13 with its gap) leaves this
+    # 126-character note 122 columns: all of it but the end, cut where the line ends.
+    assert VERTEX_NOTE[:121] + "…" in text and "europe-west4" in screen.line_with(VERTEX_NOTE[:40])
     assert "CUDA out of memory. Tried to allocate 2.00 GiB" in text
     assert "trainer:v1" in screen.line_with(BUILD_ID)  # the image keeps its room
     quit_viewer(screen)
@@ -216,7 +219,9 @@ def test_at_200x60_ids_and_notes_are_whole(viewer) -> None:
 def test_at_80x24_the_layout_gives_way_as_before(viewer) -> None:
     screen = viewer()
     assert VERTEX_NOTE not in screen.text()
-    assert screen.line_with("gentle-canyon-758").rstrip().endswith("…")  # the note gives way, and says so
+    # The note gives way, and says so (the job's name gives way to its region too).
+    vertex = screen.line_with("9876543210987654321")
+    assert vertex.rstrip().endswith("…") and "europe-west4" in vertex
     assert "Running…" in screen.line_with("RUNNING")
     assert "q  quit" in screen.lines()[-1]
     quit_viewer(screen)

@@ -80,7 +80,10 @@ def main(mode: str, state_dir: str, faults_spec: str = "-", deadline: str = "") 
             print(json.dumps({"error": "the tree did not come up"}), flush=True)
             return 1
         time.sleep(0.02)
-    print(json.dumps({"launcher": tree.launcher_pid, "children": children, "grandchildren": grandchildren}), flush=True)
+    # The fork templates the fetch processes were forked from (children of the launcher).
+    templates = [p.pid for p in psutil.Process(tree.launcher_pid).children() if p.name().startswith("arr-tpl-")]
+    doc = {"launcher": tree.launcher_pid, "templates": templates, "children": children, "grandchildren": grandchildren}
+    print(json.dumps(doc), flush=True)
     if mode in ("exit", "exception", "quit"):
         sys.stdin.readline()
     if mode == "exit":

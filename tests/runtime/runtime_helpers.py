@@ -94,6 +94,7 @@ def make_settings(
     interval: float = 0.3,
     faults: tuple[tuple[str, str], ...] = (),
     values: Mapping[str, Any] | None = None,
+    **changes: Any,
 ) -> Settings:
     base = {
         "paths.state_dir": str(tmp_path / "state"),
@@ -104,7 +105,7 @@ def make_settings(
         "supervision.kill_grace_s": 0.3,
         "supervision.max_result_bytes": 256 * 1024,
     }
-    settings = config.defaults({**base, **(values or {})}, faults=faults)
+    settings = config.defaults({**base, **(values or {})}, faults=faults, **changes)
     policy = TablePolicy(interval=interval, budget=deadline / 2, deadline=deadline, limit=10)
     tables = tuple((key, policy) for key, _ in settings.tables)
     return settings.replace(tables=tables)

@@ -23,18 +23,32 @@ from arr_actors.runtime.starter import ProcessStarter
 from arr_actors.tables import load_function
 
 
-@pytest.mark.timeout(30)
-def test_a_fetch_process_loads_no_ui_actor_or_cloud_library_of_its_own(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("template_fault", "loaded"),
+    [
+        # Forked by its fork template: the W&B package (which loads protobuf, under
+        # google.) is there before the source runs, and nothing else.
+        ("", "google,wandb"),
+        # The template given up, forked by the launcher: nothing at all, e.g.
+        # "grpc,pykka" if the launcher had imported them.
+        ("exit", ""),
+    ],
+)
+def test_a_fetch_process_loads_no_ui_actor_or_cloud_library_of_its_own(
+    tmp_path: Path, template_fault: str, loaded: str
+) -> None:
+    faults = (("template", template_fault),) if template_fault else ()
+    settings = make_settings(tmp_path, faults=faults, values={"supervision.startup_deadline_s": 20.0})
     rec = Recorder()
     factory = "runtime_fake_sources:open_import_report_source"
     tree = system._start(settings, [rec], source_factory=factory, tables=("active",))
     try:
-        _, snap = rec.wait_for(is_snapshot("active"), timeout=20)
+        _, snap = rec.wait_for(is_snapshot("active"), timeout=40)
     finally:
         tree.stop()
     assert snap.state == "ok"
-    assert snap.rows[0].note == ""  # e.g. "grpc,pykka" if the launcher had imported them
+    assert snap.rows[0].note == loaded
 
 
 @pytest.mark.timeout(30)

@@ -11,12 +11,13 @@ from arr_actors.runtime import child
 from arr_actors.sources import counting, limiter
 
 
-def settings_in(tmp_path: Path, **changes) -> config.Settings:
-    return config.defaults(**{"project": "p", "state_dir": str(tmp_path), "cache_dir": str(tmp_path), **changes})
+def settings_in(tmp_path: Path, **values) -> config.Settings:
+    """Settings by dotted names (``"api.logging_reads_per_minute"``), project ``p`` unless given."""
+    return config.defaults({"project": "p", "paths.state_dir": str(tmp_path), "paths.cache_dir": str(tmp_path), **values})
 
 
 def test_calls_are_taken_once_and_the_limiter_says_when_a_deferred_read_may_go(tmp_path: Path) -> None:
-    settings = settings_in(tmp_path, logging_reads_per_minute=2)
+    settings = settings_in(tmp_path, **{"api.logging_reads_per_minute": 2})
     counting.take()
     counting.record("run", 3)
     counting.record("logging")

@@ -33,7 +33,7 @@ def start_harness(mode: str, tmp_path: Path) -> tuple[subprocess.Popen[str], dic
 
 
 def processes(tree: dict) -> dict[int, psutil.Process]:
-    pids = [tree["launcher"], *tree["children"], *tree["grandchildren"]]
+    pids = [tree["launcher"], *tree["templates"], *tree["children"], *tree["grandchildren"]]
     return {pid: psutil.Process(pid) for pid in pids}
 
 
@@ -68,7 +68,8 @@ def test_killing_the_main_process_takes_the_whole_tree_down(tmp_path: Path, how:
     with subreaper():
         proc, tree = start_harness("wait", tmp_path)
         procs = processes(tree)
-        assert len(procs) == 7  # launcher, five children, one grandchild
+        # The launcher, five children, one grandchild, and the fork templates still there.
+        assert len(procs) == 7 + len(tree["templates"])
         proc.send_signal(getattr(signal, how))
         proc.wait(10)
         took = wait_all_gone(procs, within=2.0)

@@ -168,7 +168,7 @@ def test_builds_match_world(emulated, tmp_path):
     assert seen == produced
     # The default limit keeps active builds first.
     defaults = emulator_settings(emu, tmp_path)
-    _check_builds(open_source(defaults, "builds")(), emu.world, clock(), defaults.policy("builds").limit)
+    _check_builds(open_source(defaults, "builds")(), emu.world, clock(), defaults.policy("builds").kept)
 
 
 # ------------------------------------------------------------------ vertex
@@ -198,9 +198,10 @@ def test_vertex_match_world(emulated, tmp_path):
         clock.set(moment)
         seen |= _check_vertex(fetch(), emu.world, moment, 500)
     assert {"QUEUED", "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"} <= seen
-    # The default top N across all regions.
-    top = open_source(emulator_settings(emu, tmp_path), "vertex")()
-    _check_vertex(top, emu.world, clock(), 10)
+    # The default top N across all regions (the rows it keeps, shown when zoomed).
+    defaults = emulator_settings(emu, tmp_path)
+    top = open_source(defaults, "vertex")()
+    _check_vertex(top, emu.world, clock(), defaults.policy("vertex").kept)
 
 
 # ------------------------------------------------------------------- W&B
@@ -236,9 +237,11 @@ def test_wandb_tables_match_world(emulated, tmp_path):
     seen |= _check_runs(done, [r for r in runs if r.state(now) not in ALIVE][:100], now, completed=True)
     assert seen == {r.state(now) for r in runs}
     assert {"running", "finished", "failed", "crashed", "killed", "preempted"} <= seen
-    # Default limits: the newest ten of each.
-    top = open_source(emulator_settings(emu, tmp_path), "completed")()
-    _check_runs(top, [r for r in runs if r.state(now) not in ALIVE][:10], now, completed=True)
+    # Default limits: the newest of each it keeps (shown when zoomed).
+    defaults = emulator_settings(emu, tmp_path)
+    top = open_source(defaults, "completed")()
+    kept = defaults.policy("completed").kept
+    _check_runs(top, [r for r in runs if r.state(now) not in ALIVE][:kept], now, completed=True)
 
 
 def test_pending_and_preempting_runs_are_active_and_preempted_ones_completed(emulated, tmp_path):

@@ -42,8 +42,10 @@ def ids(state: UiState, table: str) -> list[str]:
 def test_default_order_is_unchanged_and_s_steps_through_the_columns() -> None:
     state = loaded()
     assert ids(state, "runner") == [r.key for r in S.runner_rows()]
-    state = press(state, "s")  # queue: all equal, stable
+    state = press(state, "s")  # execution
     assert state.sort["runner"] == query.SortOrder(0)
+    state = press(state, "s")  # queue: all equal, stable
+    assert state.sort["runner"] == query.SortOrder(1)
     state = press(state, "s")  # region, ascending
     assert ids(state, "runner") == [
         "asia-northeast1/vertex-ai-launcher-ghi56",
@@ -59,8 +61,8 @@ def test_default_order_is_unchanged_and_s_steps_through_the_columns() -> None:
 
 
 def test_sort_by_runtime_counts_running_rows_at_now_and_missing_values_go_last() -> None:
-    state = press(loaded(focus="vertex"), "s", "s", "s", "s")  # job, name, state, runtime
-    assert state.sort["vertex"] == query.SortOrder(3)
+    state = press(loaded(focus="vertex"), "s", "s", "s", "s", "s")  # job, name, region, state, runtime
+    assert state.sort["vertex"] == query.SortOrder(4)
     # the running job has run 400 s, the failed one 900 s
     assert [r.job_id for r in model.visible_rows(state, "vertex", now=S.NOW)] == [
         "1234567890123456789",
@@ -71,7 +73,7 @@ def test_sort_by_runtime_counts_running_rows_at_now_and_missing_values_go_last()
     rows = (S.vertex_rows()[0], VertexRow("x", "n", "r", "PENDING", S.NOW))
     spec = table("vertex")
     for descending in (False, True):
-        out = query.sort_rows(rows, spec, query.SortOrder(3, descending), now=S.NOW)
+        out = query.sort_rows(rows, spec, query.SortOrder(4, descending), now=S.NOW)
         assert out[-1].job_id == "x"  # no runtime yet: last either way
 
 
@@ -82,10 +84,10 @@ def test_a_table_with_a_divider_sorts_within_active_and_finished() -> None:
 
 
 def test_the_header_marks_the_sorted_column_and_its_direction() -> None:
-    state = press(loaded(), "s", "s")
-    assert "Region▲" in line_with(text(state), "Queue")
+    state = press(loaded(), "s", "s", "s")
+    assert "Region▲" in line_with(text(state), "Exec")
     state = press(state, "S")
-    assert "Region▼" in line_with(text(state), "Queue")
+    assert "Region▼" in line_with(text(state), "Exec")
     assert "▲" not in line_with(text(state), "Build ")
 
 

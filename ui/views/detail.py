@@ -16,7 +16,7 @@ from arr_actors.inert import inert_lines
 from arr_actors.messages import DetailField, Row, TableSnapshot
 from arr_actors.tables import TableSpec, table
 from arr_actors.timefmt import format_ago, format_span, format_timestamp
-from ui import model, palette
+from ui import chain, model, palette
 from ui.context import RenderContext
 from ui.model import UiState
 from ui.text import Markup, clip, fit, plain, width_of, wrap
@@ -163,10 +163,17 @@ def _content(state: UiState, *, now: float, cols: int, ctx: RenderContext) -> li
         fields = row.detail_fields()
         pairs = [_pair(row, f, now=now, fetched_at=fetched_at, ctx=ctx) for f in fields if f.kind != "log"]
         log = next((f for f in fields if f.kind == "log"), None)
+    if row is not None:
+        pairs += _chain_pairs(state, detail.table, detail.key, ctx=ctx)
     content.extend(field_lines(pairs, cols, ctx.glyphs.ellipsis))
     if log is not None:
         content.extend(_log_lines(log, cols=cols, ctx=ctx))
     return content
+
+
+def _chain_pairs(state: UiState, table_key: str, key: str, *, ctx: RenderContext) -> list[tuple[str, str, str]]:
+    """The row's relatives as detail lines (``]``/``[`` step through them in the tables); unknown links dimmed."""
+    return [(f.kind, ctx.text(f.text), "body" if f.known else "dim") for f in chain.chain_of(state, table_key, key).facts]
 
 
 def _pair(row: Row, field: DetailField, *, now: float, fetched_at: float | None, ctx: RenderContext) -> tuple[str, str, str]:

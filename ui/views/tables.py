@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from arr_actors.messages import Row
 from arr_actors.tables import TABLE_KEYS, TABLES, TableSpec
-from ui import model
-from ui.columns import cell_style, row_cells, table_widths
+from ui import chain, model
+from ui.columns import ROW_CACHE_SIZE, cell_style, row_cells, table_widths
 from ui.context import RenderContext
 from ui.model import UiState
 from ui.query import SortOrder
@@ -50,18 +50,21 @@ def row_line(
     cols: int,
     selected: bool,
     ctx: RenderContext,
+    related: bool = False,
 ) -> Markup:
     texts = row_cells(spec, row, now=now, fetched_at=fetched_at, ctx=ctx)[0]
-    return list(_row_line(spec, row, texts, tuple(widths), cols, selected, ctx))
+    return list(_row_line(spec, row, texts, tuple(widths), cols, selected, ctx, related))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=ROW_CACHE_SIZE)
 def _row_line(
     spec: TableSpec, row: Row, texts: tuple[str, ...], widths: tuple[int, ...], cols: int, selected: bool,
-    ctx: RenderContext,
+    ctx: RenderContext, related: bool = False,
 ) -> tuple[tuple[str, str], ...]:
     pieces = [(cell_style(row, c), text, w, c.align) for c, text, w in zip(spec.columns, texts, widths, strict=True)]
-    return tuple(cells(pieces, cols=cols, ellipsis=ctx.glyphs.ellipsis, line_style="selected" if selected else None))
+    # A row of the selected row's chain (see ui.chain) is marked as a whole, like the selection.
+    line_style = "selected" if selected else "related" if related else None
+    return tuple(cells(pieces, cols=cols, ellipsis=ctx.glyphs.ellipsis, line_style=line_style))
 
 
 def divider_line(label: str, *, cols: int, ctx: RenderContext) -> Markup:
@@ -126,6 +129,7 @@ def table_lines(
     selected_row = rows[selected] if selected is not None else None
     position = next((i for i, row in enumerate(items) if row is selected_row), 0)
     start = 0 if position < body_rows else position - body_rows + 1
+    related = chain.related_keys(state, spec.key)
     for row in items[start : start + body_rows]:
         if row is None:
             lines.append(divider_line(spec.divider, cols=cols, ctx=ctx))
@@ -140,6 +144,7 @@ def table_lines(
                     cols=cols,
                     selected=focused and row is selected_row,
                     ctx=ctx,
+                    related=row.key in related,
                 )
             )
     return lines
@@ -167,7 +172,10 @@ def allocate(wants: Sequence[int], fixed: Sequence[int], *, avail: int, focus: i
 
 
 def tables_area(state: UiState, *, now: float, cols: int, rows: int, ctx: RenderContext) -> list[Markup]:
-    """Every table in ``rows`` lines (or fewer)."""
+    """Every table in ``rows`` lines (or fewer); zoomed, the focused table alone."""
+    if state.zoomed:
+        spec = TABLES[TABLE_KEYS.index(state.focus)]
+        return table_lines(state, spec, body_rows=max(1, rows - 2), now=now, cols=cols, ctx=ctx)[:rows]
     wants, fixed = [], []
     for spec in TABLES:
         items = body_items(state, spec, now=now)

@@ -107,6 +107,10 @@ class VertexAI(Service):
         ts = self.ts
         state = j.state(now)
         cj = p.vertex_custom_job
+        # The W&B Launch agent's Vertex runner labels each job with its run's id
+        # and puts WANDB_RUN_ID in the container; a job that never ran has no run.
+        labels = {"wandb-run-id": j.run.run_id} if j.run is not None else {}
+        env = [{"name": "WANDB_RUN_ID", "value": j.run.run_id}] if j.run is not None else []
         spec = cj.CustomJobSpec(
             worker_pool_specs=[
                 cj.WorkerPoolSpec(
@@ -116,7 +120,7 @@ class VertexAI(Service):
                         accelerator_count=j.accelerator_count,
                     ),
                     replica_count=1,
-                    container_spec=cj.ContainerSpec(image_uri=j.image),
+                    container_spec=cj.ContainerSpec(image_uri=self.world.job_image(j), env=env),
                     disk_spec=p.vertex_machine.DiskSpec(boot_disk_type="pd-ssd", boot_disk_size_gb=100),
                 )
             ],
@@ -131,7 +135,7 @@ class VertexAI(Service):
             "state": "JOB_STATE_" + state,
             "create_time": ts(j.created),
             "update_time": ts(max(transitions)),
-            "labels": {},
+            "labels": labels,
         }
         if j.started <= now and j.ended > j.started:
             fields["start_time"] = ts(j.started)

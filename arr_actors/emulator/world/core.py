@@ -54,6 +54,7 @@ class World:
         self._streams = [RegionStream(i, r, self._rng(f"region:{r}")) for i, r in enumerate(self.regions)]
         for stream in self._streams:
             stream.plan_history(self._maker, pinned)
+        self._job_images: dict[str, str] = {}
         self._builds = BuildStream(self._rng("builds"))
         self._builds.plan_history(self._maker)
         # (kind, id) -> when it was cancelled: "execution" region/name, "job" job id, "build" build id
@@ -131,6 +132,21 @@ class World:
     def wandb_runs(self, now: float) -> list[WandbRun]:
         runs = [j.run for j in self.vertex_jobs(None, now) if j.run is not None and j.run.created <= now]
         return sorted(runs, key=lambda r: (r.created, r.run_id), reverse=True)
+
+    def job_image(self, job: VertexJob) -> str:
+        """The image a job runs: the newest arr-trainer build that succeeded before
+        the job was created, so the chain build -> job holds; a job older than
+        every such build keeps an image no build in view made."""
+        cached = self._job_images.get(job.job_id)
+        if cached is None:
+            made = [
+                b
+                for b in self.builds(None, job.created)
+                if b.outcome == "SUCCESS" and b.finished <= job.created and b.image.endswith("/arr-trainer")
+            ]
+            cached = f"{made[0].image}:{made[0].tag}" if made else job.image
+            self._job_images[job.job_id] = cached
+        return cached
 
     def builds(self, location: str | None, now: float) -> list[Build]:
         """Builds of one location ("global" or a region; None = all), newest first."""
