@@ -26,7 +26,7 @@ def test_the_newest_jobs_are_shown_although_the_service_lists_them_in_no_creatio
     assert [j.name.rsplit("/", 1)[-1] for j in first_page] != newest_in_region, "the list is not newest first"
 
     data = open_source(settings, "vertex")()
-    truth = emu.world.vertex_jobs(None, now)[:10]
+    truth = emu.world.vertex_jobs(None, now)[: settings.policy("vertex").kept]
     assert [row.job_id for row in data.rows] == [j.job_id for j in truth]
     assert data.warning == ""
 
@@ -36,5 +36,5 @@ def test_the_window_is_a_documented_create_time_filter(emulated, tmp_path):
     now = clock()
     settings = emulator_settings(emu, tmp_path, values={"api.vertex_window_hours": 1.0})
     data = open_source(settings, "vertex")()
-    truth = [j for j in emu.world.vertex_jobs(None, now) if j.created >= int(now - 3600)][:10]
+    truth = [j for j in emu.world.vertex_jobs(None, now) if j.created >= int(now - 3600)][: settings.policy("vertex").kept]
     assert [row.job_id for row in data.rows] == [j.job_id for j in truth]
