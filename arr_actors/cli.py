@@ -34,6 +34,7 @@ SUBCOMMANDS = {
     "emulator": ("arr_actors.emulator", "serve the local fake cloud used by --demo and the tests"),
     "replay": ("arr_actors.recording.replay", "replay a recording made with --record on this screen (no cloud libraries needed)"),
     "view": ("arr_actors.recording.remote", "watch a monitor running on another host over ssh"),
+    "doctor": ("arr_actors.doctor", "check credentials, project, APIs, permissions, regions and W&B, with fixes"),
 }
 
 #: subcommands that talk to (real or emulated) Google Cloud: they need the gcp extra
@@ -43,6 +44,12 @@ CLOUD_SUBCOMMANDS = ("launch", "emulator")
 FAULT_KINDS = tuple("slow:SECONDS" if kind == "slow" else kind for kind in runtime_faults.FAULT_KINDS)
 
 EXIT_OK, EXIT_TROUBLE = 0, 1
+
+#: Without a project every Google Cloud table fails; say how to set one before anything starts.
+NO_PROJECT = (
+    "no Google Cloud project set: add `project = \"YOUR-PROJECT\"` to arr_actors.toml, or set ARR_PROJECT "
+    "(e.g. `export ARR_PROJECT=$(gcloud config get-value project)`); --demo runs against the built-in emulator"
+)
 
 
 def _fault(text: str) -> tuple[str, str]:
@@ -145,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             faults=tuple(args.fault),
             deadline=args.deadline,
         )
+        if not settings.project and not settings.demo:
+            raise UsageError(NO_PROJECT)
     except (UsageError, config.ConfigError) as exc:
         print(f"{PROG}: error: {inert(str(exc))}", file=sys.stderr)
         return EXIT_USAGE

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,7 @@ class Supervision:
 class ApiSettings:
     call_timeout_s: float
     logging_reads_per_minute: int
+    vertex_window_hours: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +295,7 @@ def _keys() -> tuple[Key, ...]:
         Key("supervision.max_result_bytes", "int", 8 * 1024 * 1024, "largest fetch result accepted", _positive(MAX_RESULT_BYTES)),
         Key("api.call_timeout_s", "float", 20.0, "timeout of every single cloud call", _positive(HOUR)),
         Key("api.logging_reads_per_minute", "int", 60, "Cloud Logging entries.list calls per minute", _positive(MAX_READS_PER_MINUTE)),
+        Key("api.vertex_window_hours", "float", 24.0, "Vertex AI jobs created this many hours back are listed", _positive(24.0 * 366)),
         Key("alerts.tables", "list", list(ALERT_TABLES), "tables whose new failures ring the bell", _alert_tables),
         Key("paths.cache_dir", "str", "", "terminal-state memory (default $XDG_CACHE_HOME/arr_actors)"),
         Key("paths.state_dir", "str", "", "event log, warm start, limiter (default $XDG_STATE_HOME/arr_actors)"),
@@ -513,6 +516,43 @@ def _build(
         demo=demo,
         config_file=config_file,
     )
+
+
+# ------------------------------------------------------------------ on-disk scope
+
+#: The endpoint part of the scope of the real Google Cloud APIs.
+REAL_ENDPOINT = "googleapis"
+
+
+def scope_name(settings: Settings) -> str:
+    """The name that keys everything kept on disk by project and endpoint (``demo-project@demo``).
+
+    The demo has its own endpoint name whatever port its emulator gets, so two
+    demo runs share their state while a demo and a real project never do; any
+    other emulator is keyed by its address, and a W&B server other than the
+    default by its URL. Only letters, digits and ``-_.@`` remain, so the name
+    is a plain directory name.
+    """
+    if settings.demo:
+        endpoint = "demo"
+    elif settings.emulator.address:
+        endpoint = "emulator-" + settings.emulator.address
+    else:
+        endpoint = REAL_ENDPOINT
+    if settings.emulator.wandb_url and not settings.demo:
+        endpoint += "+wandb-" + settings.emulator.wandb_url.split("://", 1)[-1]
+    name = f"{settings.project or 'no-project'}@{endpoint}"
+    return re.sub(r"[^A-Za-z0-9_.@-]", "_", name.strip("/"))
+
+
+def project_state_dir(settings: Settings) -> str:
+    """``{state_dir}/projects/{scope}``: warm start and the Cloud Logging limiter of this project and endpoint."""
+    return os.path.join(settings.paths.state_dir, "projects", scope_name(settings))
+
+
+def project_cache_dir(settings: Settings) -> str:
+    """``{cache_dir}/projects/{scope}``: the terminal-state memory of this project and endpoint."""
+    return os.path.join(settings.paths.cache_dir, "projects", scope_name(settings))
 
 
 def defaults(values: Mapping[str, Any] | None = None, **changes: Any) -> Settings:

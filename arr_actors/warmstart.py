@@ -52,7 +52,10 @@ class WarmStartError(ValueError):
 
 
 def warm_start_path(settings: Settings) -> str:
-    return os.path.join(settings.paths.state_dir, FILE_NAME)
+    # Keyed by project and endpoint: a demo's or another project's tables never show in this one.
+    from arr_actors.config import project_state_dir
+
+    return os.path.join(project_state_dir(settings), FILE_NAME)
 
 
 def row_limits(settings: Settings) -> dict[str, int]:

@@ -67,3 +67,20 @@ def test_bad_environment_variable_is_a_usage_error():
     proc = run_cli("--once", env=env)
     assert proc.returncode == 2
     assert "ARR_TABLES_RUNNER_INTERVAL" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.timeout(60)
+def test_no_project_stops_at_start_with_the_fix(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARR_")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_STATE_HOME=str(tmp_path / "state"))
+    for args in ((), ("--once",), ("--record", "-")):
+        proc = subprocess.run(
+            [sys.executable, "-m", "arr_actors", *args],
+            capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL,
+        )
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+        assert "no Google Cloud project set" in proc.stderr
+        assert "arr_actors.toml" in proc.stderr and "ARR_PROJECT" in proc.stderr and "gcloud config" in proc.stderr

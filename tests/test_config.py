@@ -165,6 +165,27 @@ def test_every_key_lands_in_its_section_under_its_own_name():
         s.with_values({"api.nosuch": 1})
 
 
+def test_on_disk_state_is_keyed_by_project_and_endpoint(tmp_path):
+    from arr_actors import warmstart
+    from arr_actors.sources import limiter, runner_memory
+
+    dirs = {"paths.state_dir": str(tmp_path / "state"), "paths.cache_dir": str(tmp_path / "cache")}
+    real = config.defaults(dirs, project="p")
+    other = config.defaults(dirs, project="q")
+    demo = config.defaults(dirs, project="p", demo=True)
+    demo_again = demo.with_values({"emulator.address": "127.0.0.1:4711", "emulator.wandb_url": "http://127.0.0.1:4712"})
+    emulated = config.defaults({**dirs, "emulator.address": "127.0.0.1:4711"}, project="p")
+    emulated_elsewhere = emulated.with_values({"emulator.address": "127.0.0.1:4800"})
+    scopes = [real, other, demo, emulated, emulated_elsewhere]
+    for where in (warmstart.warm_start_path, lambda s: str(limiter.for_settings(s).path), config.project_cache_dir):
+        places = [where(s) for s in scopes]
+        assert len(set(places)) == len(places), places
+        assert where(demo) == where(demo_again)  # a demo's emulator port changes every run
+    with runner_memory.open_memory(real) as a, runner_memory.open_memory(demo) as b:
+        assert a.path != b.path
+    assert config.scope_name(real) == "p@googleapis" and config.scope_name(demo) == "p@demo"
+
+
 def test_alert_tables_are_chosen_from_the_tables_whose_rows_can_fail(tmp_path) -> None:
     assert config.load(env={}, config_file=None).alerts.tables == ("runner", "builds", "vertex", "completed")
     assert config.load(env={"ARR_ALERTS_TABLES": "vertex,builds"}).alerts.tables == ("vertex", "builds")

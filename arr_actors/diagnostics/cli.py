@@ -231,7 +231,7 @@ def _execution_lines(execution: str, *, region: str, config_file: str | None, de
     except config.ConfigError as exc:
         raise UsageError(str(exc)) from None
     try:
-        from arr_actors.sources.logs import read_execution_logs
+        from arr_actors.sources.logs import ExecutionNotFound, read_one_execution
     except ImportError as exc:
         raise UsageError(f"reading Cloud Logging is not available in this installation ({exc})") from None
     from arr_actors.cli import StartupError, cloud_endpoints
@@ -239,14 +239,25 @@ def _execution_lines(execution: str, *, region: str, config_file: str | None, de
 
     try:
         with cloud_endpoints(settings) as live:
-            by_execution = read_execution_logs(live, region=region, executions=[execution])
+            # The search is bounded by when the execution ran (Cloud Run's create and completion times).
+            read = read_one_execution(live, execution=execution, region=region)
     except StartupError as exc:
         raise UsageError(str(exc)) from None
+    except ExecutionNotFound as exc:
+        raise UsageError(
+            f"no log lines for execution {execution} in {region}: {exc}; check the name and the region "
+            f"(the monitor's runner table lists recent executions)"
+        ) from None
     except SourceError as exc:  # says what is wrong and what to do
         raise UsageError(f"could not read the log of {execution} in {region}: {exc}") from None
     except Exception as exc:
         raise UsageError(f"could not read the log of {execution} in {region}: {type(exc).__name__}: {exc}") from None
-    lines = list(by_execution.get(execution, []))
+    lines = list(read.lines.get(execution, ()))
+    if not lines and read.incomplete:
+        raise UsageError(
+            f"the log of {execution} in {region} is not complete yet: Cloud Logging had not finished its search "
+            f"after {read.calls} pages; try again in a minute"
+        )
     if not lines:
         raise UsageError(
             f"no log lines for execution {execution} in {region}: check the name and the region "

@@ -3,7 +3,8 @@
 gRPC (one port): Cloud Run v2 ``Jobs.RunJob``, ``Executions.ListExecutions`` /
 ``GetExecution``; Vertex AI v1 ``JobService.ListCustomJobs`` / ``GetCustomJob``;
 Cloud Build v1 ``CloudBuild.ListBuilds``; Cloud Logging v2
-``LoggingServiceV2.ListLogEntries``. HTTP (another port): W&B GraphQL at
+``LoggingServiceV2.ListLogEntries``; Resource Manager v3 ``Projects.GetProject``
+/ ``TestIamPermissions``; ``google.longrunning.Operations.GetOperation``. HTTP (another port): W&B GraphQL at
 ``/graphql``, plus ``/_control``, ``/_stats`` and ``/_health`` (http_api.py).
 
 What clients see:
@@ -16,22 +17,53 @@ What clients see:
   ``succeeded_count`` / ``failed_count`` / ``cancelled_count`` is 1, matching
   the ``Completed`` condition (CONDITION_SUCCEEDED, or CONDITION_FAILED with
   execution_reason NON_ZERO_EXIT_CODE or CANCELLED).
-- ``RunJob`` returns an operation that is already done; its metadata and
-  response are the new Execution. The scenario decides what that execution
+- ``RunJob`` returns an operation that is not done; its metadata is the new
+  Execution, and ``GetOperation`` reports it done (response: the Execution)
+  once the execution has ended. The scenario decides what that execution
   does (``SCENARIOS``).
 - Logs are ``cloud_run_job`` entries with resource labels ``job_name``,
   ``location``, ``project_id`` and the label
   ``run.googleapis.com/execution_name``; text in ``text_payload``. Filters
   support the subset in filters.py (unsupported ones are INVALID_ARGUMENT);
   ``order_by`` is ``timestamp asc`` (default) or ``timestamp desc``; page
-  size defaults to 50 and may not exceed 1000, as in Cloud Logging.
+  size defaults to 50 and may not exceed 1000, as in Cloud Logging. A share
+  of page positions (``--log-gaps``, on by default) is first answered with an
+  empty page and a ``next_page_token``, as ``ListLogEntriesResponse``
+  documents.
+- Vertex AI takes only the documented filter fields and operators, lists jobs
+  in no creation order (the API documents none) and honours ``read_mask``.
+- Errors: an ``error:`` fault (or a permission the control denies) fails the
+  way Google's APIs do: status, message text and ``ErrorInfo`` reason
+  (``SERVICE_DISABLED``, ``IAM_PERMISSION_DENIED``, ``CREDENTIALS_MISSING``,
+  ``RATE_LIMIT_EXCEEDED``; ``services/errors.py``). A job not deployed in a
+  region is NOT_FOUND with Cloud Run's text.
 - Vertex AI jobs of a runner are created in the runner's region; names
   carry the project *number*, and either the number or the id is accepted.
 - Builds live in location ``global`` and in the first configured region. As
   in Cloud Build, the project-level list (``project_id`` only) returns the
   ``global`` builds; ``parent=projects/P/locations/R`` returns region R's.
 - W&B: viewer ``demo-user``, default entity ``WANDB_ENTITY``, one project
-  ``WANDB_PROJECT`` whose runs are the Vertex AI jobs that reached RUNNING.
+  ``WANDB_PROJECT`` whose runs are the Vertex AI jobs that reached RUNNING,
+  in every state of the wandb SDK's run-state list (pending, running,
+  preempting, finished, failed, crashed, killed, preempted); launch queues in
+  the entity's ``model-registry`` project. An unknown project is ``null``
+  (no error), as in W&B's GraphQL; an HTTP error has a GraphQL ``errors`` body.
+
+Not known, so not invented (each place says what it does instead):
+
+- how often Cloud Logging answers an empty page (the ``--log-gaps`` share is
+  a stand-in, not a measurement);
+- the exact text Vertex AI uses to refuse an undocumented filter field, and
+  whether it refuses or ignores an unknown ``read_mask`` path;
+- whether the operation of a failed Cloud Run execution ends with an error
+  instead of a response;
+- whether other statuses (UNAVAILABLE, INTERNAL, ...) carry an ErrorInfo;
+- the body W&B sends with a 401 (the emulator sends ``permission denied``,
+  the text wandb reports) and which spellings of runs filter keys the W&B
+  server takes beyond those in wandb's own code and docs (``state``,
+  ``display_name``, ``displayName``, ``createdAt``...): the emulator takes
+  both spellings it has seen there; the product filters on ``state`` only;
+- what ``TestIamPermissions`` answers for a project that does not exist.
 
 Layout: ``world`` (the entities over time, a package), ``services`` (one
 module per gRPC API, with ``common`` for names, filters and pages),

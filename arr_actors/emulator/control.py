@@ -29,8 +29,12 @@ class Stopping(Exception):
 
 
 class Control:
-    def __init__(self, *, scenario: str, faults: FaultSpec | None, latency_profile: str, seed: int) -> None:
+    def __init__(
+        self, *, scenario: str, faults: FaultSpec | None, latency_profile: str, seed: int, log_gaps: float = 0.0
+    ) -> None:
         self._lock = threading.Lock()
+        self._log_gaps = log_gaps
+        self._denied: frozenset[str] = frozenset()
         self._scenario = check_scenario(scenario)
         self._faults: dict[str, Fault] = build_table(faults)
         self._latency = latency.check_profile(latency_profile)
@@ -63,13 +67,42 @@ class Control:
         with self._lock:
             self._latency = profile
 
+    @property
+    def log_gaps(self) -> float:
+        with self._lock:
+            return self._log_gaps
+
+    def set_log_gaps(self, share: float) -> None:
+        if not (isinstance(share, (int, float)) and not isinstance(share, bool) and 0 <= share < 1):
+            raise ValueError(f"log_gaps must be a share from 0 to below 1, got {share!r}")
+        with self._lock:
+            self._log_gaps = float(share)
+
+    @property
+    def denied_permissions(self) -> frozenset[str]:
+        """IAM permissions the emulated account lacks: calls needing them fail, TestIamPermissions leaves them out."""
+        with self._lock:
+            return self._denied
+
+    def set_denied_permissions(self, permissions: Any) -> None:
+        if isinstance(permissions, str) or not all(isinstance(p, str) for p in permissions):
+            raise ValueError("denied_permissions must be a list of permission names such as run.jobs.run")
+        with self._lock:
+            self._denied = frozenset(permissions)
+
     def fault(self, service: str) -> Fault | None:
         with self._lock:
             return self._faults.get(service)
 
     def describe(self) -> dict[str, Any]:
         with self._lock:
-            return {"scenario": self._scenario, "faults": table_to_plain(self._faults), "latency": self._latency}
+            return {
+                "scenario": self._scenario,
+                "faults": table_to_plain(self._faults),
+                "latency": self._latency,
+                "log_gaps": self._log_gaps,
+                "denied_permissions": sorted(self._denied),
+            }
 
     # -- statistics
 
@@ -141,9 +174,17 @@ def parse_control(doc: Mapping[str, Any], control: Control) -> None:
     Everything is validated before anything changes, so a bad request
     leaves the emulator as it was.
     """
-    unknown = set(doc) - {"faults", "scenario", "latency"}
+    known = ("faults", "scenario", "latency", "log_gaps", "denied_permissions")
+    unknown = set(doc) - set(known)
     if unknown:
-        raise ValueError(f"unknown control keys: {', '.join(sorted(unknown))} (known: faults, scenario, latency)")
+        raise ValueError(f"unknown control keys: {', '.join(sorted(unknown))} (known: {', '.join(known)})")
+    denied = doc.get("denied_permissions", [])
+    if not isinstance(denied, list) or not all(isinstance(p, str) for p in denied):
+        raise ValueError("denied_permissions must be a list of permission names such as run.jobs.run")
+    if "log_gaps" in doc:
+        share = doc["log_gaps"]
+        if not (isinstance(share, (int, float)) and not isinstance(share, bool) and 0 <= share < 1):
+            raise ValueError("log_gaps must be a share from 0 to below 1")
     if "faults" in doc:
         build_table(doc["faults"])
     if "scenario" in doc:
@@ -160,3 +201,7 @@ def parse_control(doc: Mapping[str, Any], control: Control) -> None:
         control.set_scenario(doc["scenario"])
     if "latency" in doc:
         control.set_latency(doc["latency"])
+    if "log_gaps" in doc:
+        control.set_log_gaps(doc["log_gaps"])
+    if "denied_permissions" in doc:
+        control.set_denied_permissions(doc["denied_permissions"])

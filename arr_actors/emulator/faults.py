@@ -2,7 +2,10 @@
 
 A fault is written ``SERVICE=KIND``: ``run=hang``, ``logging=slow:3``,
 ``vertex=error:PERMISSION_DENIED``, ``wandb=error:503``, ``build=garbage``,
-``all=error:UNAVAILABLE``. ``none`` clears a service's fault. Table names are
+``all=error:UNAVAILABLE``, ``run=error:SERVICE_DISABLED``. ``none`` clears a
+service's fault. An error fault may name an ``ErrorInfo`` reason instead of a
+status (``REASONS``); the call then fails the way Google's APIs report that
+reason: its status, its message and the reason in the status details. Table names are
 accepted as aliases for the services behind them (``runner`` is Cloud Run and
 Cloud Logging, ``active`` and ``completed`` are W&B).
 """
@@ -14,7 +17,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 #: The emulated services, each a group of RPCs (or the GraphQL endpoint).
-SERVICES: tuple[str, ...] = ("run", "vertex", "build", "logging", "wandb")
+SERVICES: tuple[str, ...] = ("run", "vertex", "build", "logging", "resourcemanager", "wandb")
+
+#: ErrorInfo reasons an error fault may name -> the gRPC status Google's APIs send with them.
+REASONS: dict[str, str] = {
+    "SERVICE_DISABLED": "PERMISSION_DENIED",
+    "IAM_PERMISSION_DENIED": "PERMISSION_DENIED",
+    "CREDENTIALS_MISSING": "UNAUTHENTICATED",
+    "RATE_LIMIT_EXCEEDED": "RESOURCE_EXHAUSTED",
+}
 
 #: Table name -> the services its source calls.
 TABLE_ALIASES: dict[str, tuple[str, ...]] = {
@@ -76,12 +87,13 @@ class Fault:
     seconds: float = 0.0  # slow
     grpc_code: str = ""  # error: status name for the gRPC services
     http_status: int = 0  # error: status for the GraphQL endpoint
+    reason: str = ""  # error: the ErrorInfo reason (REASONS), or "" for the status's usual one
 
     def describe(self) -> str:
         if self.kind == "slow":
             return f"slow:{self.seconds:g}"
         if self.kind == "error":
-            return f"error:{self.grpc_code}/{self.http_status}"
+            return f"error:{self.reason or self.grpc_code}/{self.http_status}"
         return self.kind
 
 
@@ -112,10 +124,14 @@ def _error_fault(text: str, code: str) -> Fault:
             raise FaultError(f"fault kind {text!r}: an HTTP status must be 400-599")
         return Fault("error", grpc_code=_HTTP_TO_GRPC.get(status, "UNKNOWN"), http_status=status)
     name = code.upper()
+    if name in REASONS:
+        status_name = REASONS[name]
+        return Fault("error", grpc_code=status_name, http_status=GRPC_TO_HTTP[status_name], reason=name)
     if name not in GRPC_TO_HTTP:
         raise FaultError(
             f"fault kind {text!r}: {code!r} is neither a gRPC status name "
-            f"({', '.join(sorted(GRPC_TO_HTTP))}) nor an HTTP status number"
+            f"({', '.join(sorted(GRPC_TO_HTTP))}), an ErrorInfo reason ({', '.join(REASONS)}) "
+            "nor an HTTP status number"
         )
     return Fault("error", grpc_code=name, http_status=GRPC_TO_HTTP[name])
 
@@ -180,7 +196,7 @@ def table_to_plain(table: Mapping[str, Fault]) -> dict[str, str]:
         if fault.kind == "slow":
             out[service] = f"slow:{fault.seconds:g}"
         elif fault.kind == "error":
-            out[service] = f"error:{fault.http_status if service == 'wandb' else fault.grpc_code}"
+            out[service] = f"error:{fault.http_status if service == 'wandb' else fault.reason or fault.grpc_code}"
         else:
             out[service] = fault.kind
     return out

@@ -248,6 +248,7 @@ class Field:
 
     kind: str
     choices: tuple[str, ...] = ()  # enum values (strings compared with = and != only)
+    ops: tuple[str, ...] = ()  # the operators the API documents for the field; () = all its kind allows
 
 
 Schema = Mapping[tuple[str, ...], Field]
@@ -322,6 +323,8 @@ def _restriction(node: Restriction, schema: Schema, *, wildcard_maps: tuple[str,
     spec = _lookup(path, schema, wildcard_maps=wildcard_maps)
     name = _show(path)
     op = node.op
+    if spec.ops and op not in spec.ops:
+        raise FilterError(f"{name}: operator {op!r} is not supported for this field (supported: {' '.join(spec.ops)})")
     if spec.kind == TIMESTAMP:
         if op == ":":
             raise FilterError(f"{name}: ':' does not apply to timestamps; use = != < <= > >=")

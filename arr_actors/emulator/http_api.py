@@ -18,6 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -105,6 +106,18 @@ class HttpApp:
 
 def _flag(query: dict[str, list[str]], name: str) -> bool:
     return query.get(name, ["0"])[-1].lower() in ("1", "true", "yes")
+
+
+def _fault_errors(status: int) -> dict[str, Any]:
+    """The body of an HTTP error from W&B. W&B documents no error body; wandb reports a 401 as
+    "permission denied (<Response [401]>)", so that is the text here, in GraphQL's errors shape."""
+    if status in (401, 403):
+        return {"errors": [{"message": "permission denied"}], "data": None}
+    try:
+        phrase = HTTPStatus(status).phrase.lower()
+    except ValueError:
+        phrase = "error"
+    return {"errors": [{"message": phrase}], "data": None}
 
 
 def _errors(message: str) -> dict[str, Any]:
@@ -214,7 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if fault is not None and fault.kind == "error":
-            self._reply(fault.http_status, _errors(f"injected fault: wandb=error:{fault.http_status}"))
+            self._reply(fault.http_status, _fault_errors(fault.http_status))
             return
         if fault is not None and fault.kind == "garbage":
             self._reply(200, raw=GARBAGE)

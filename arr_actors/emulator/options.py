@@ -13,6 +13,8 @@ from arr_actors.emulator.world import SCENARIOS
 from arr_actors.usage import Parser, UsageError
 
 PROG = "python -m arr_actors emulator"
+#: On by default: what the real service may do, the tests and the demo meet too.
+DEFAULT_LOG_GAPS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,9 @@ class Options:
     seed: int = 1
     speed: float = 1.0
     regions: tuple[str, ...] = DEFAULT_REGIONS
+    #: Share of entries.list page positions first answered with an empty page and a token, as
+    #: Cloud Logging documents it may ("did not have time to search all the possible log entries").
+    log_gaps: float = DEFAULT_LOG_GAPS
     parent_pid: int = 0  # set by spawn(): the emulator dies with that process
 
 
@@ -48,6 +53,8 @@ def validate(options: Options) -> Options:
         raise UsageError(f"--latency: {exc}") from None
     if not math.isfinite(options.speed) or options.speed <= 0:
         raise UsageError(f"--speed {options.speed!r}: must be a number greater than 0 (1 = real time)")
+    if not (math.isfinite(options.log_gaps) and 0 <= options.log_gaps < 1):
+        raise UsageError(f"--log-gaps {options.log_gaps!r}: a share from 0 (never) to below 1, e.g. 0.25")
     if not options.regions:
         raise UsageError("--regions: give at least one region, e.g. us-central1,europe-west4")
     for region in options.regions:
@@ -82,6 +89,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="world seed (same seed, same world)")
     p.add_argument("--speed", type=float, default=1.0, help="how much faster than real time the world runs after start")
     p.add_argument("--regions", default=",".join(DEFAULT_REGIONS), help="comma-separated regions of the runner job")
+    p.add_argument(
+        "--log-gaps", type=float, default=DEFAULT_LOG_GAPS, metavar="SHARE",
+        help=f"share of Cloud Logging pages first answered empty with a page token, as the real service may (default {DEFAULT_LOG_GAPS}; 0 = never)",
+    )
     p.add_argument("--parent-pid", type=int, default=0, help=argparse.SUPPRESS)
     return p
 
@@ -100,6 +111,7 @@ def parse_args(argv: Sequence[str]) -> Options:
             seed=args.seed,
             speed=args.speed,
             regions=regions,
+            log_gaps=args.log_gaps,
             parent_pid=args.parent_pid,
         )
     )
@@ -115,6 +127,7 @@ def to_argv(options: Options) -> list[str]:
         f"--seed={options.seed}",
         f"--speed={options.speed!r}",
         f"--regions={','.join(options.regions)}",
+        f"--log-gaps={options.log_gaps!r}",
     ]
     argv += [f"--fault={f}" for f in options.faults]
     if options.parent_pid:

@@ -26,7 +26,7 @@ from typing import Any
 
 from arr_actors.config import DEFAULT_REGIONS, DEMO_PROJECT
 from arr_actors.emulator import faults as faults_mod
-from arr_actors.emulator.options import Options, to_argv, validate
+from arr_actors.emulator.options import DEFAULT_LOG_GAPS, Options, to_argv, validate
 from arr_actors.usage import UsageError
 
 _HEADER_KEYS = ("grpc", "wandb", "project", "wandb-entity", "wandb-project")
@@ -97,6 +97,14 @@ class EmulatorProcess:
     def set_latency(self, profile: str) -> None:
         self._request("/_control", {"latency": profile})
 
+    def set_denied_permissions(self, permissions: Iterable[str]) -> None:
+        """IAM permissions the emulated account lacks (``[]`` grants everything again)."""
+        self._request("/_control", {"denied_permissions": list(permissions)})
+
+    def set_log_gaps(self, share: float) -> None:
+        """How often a Cloud Logging page is first answered empty with a token (0 = never)."""
+        self._request("/_control", {"log_gaps": share})
+
     def stats(self, *, reset: bool = False) -> dict[str, int]:
         """Calls per method since start (or the last reset), e.g. ``{"ListLogEntries": 3}``."""
         return dict(self._request("/_stats?reset=1" if reset else "/_stats"))
@@ -147,6 +155,7 @@ def spawn(
     speed: float = 1.0,
     port: int = 0,
     http_port: int = 0,
+    log_gaps: float = DEFAULT_LOG_GAPS,
     startup_timeout: float = 20.0,
 ) -> EmulatorProcess:
     """Start the emulator in a child process and return once it listens.
@@ -170,6 +179,7 @@ def spawn(
                 seed=seed,
                 speed=float(speed),
                 regions=tuple(regions),
+                log_gaps=float(log_gaps),
                 parent_pid=os.getpid(),
             )
         )

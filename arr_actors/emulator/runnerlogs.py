@@ -247,6 +247,9 @@ class RunnerTimeline:
     failure: FailureClass | None = None  # FAILED only
     cause_after: bool = False  # print the detailed cause after the bailout
     alive_every: float = 300.0  # seconds between "Runner alive" lines
+    #: seconds between the agent's status lines (wandb.sdk.launch.agent.agent.DEFAULT_PRINT_INTERVAL;
+    #: the wrapper does not run the agent verbose, which would print every 20 s)
+    agent_status_every: float = 300.0
     idle_limit: float = 1800.0  # what the idle timeout line names
 
 
@@ -291,6 +294,12 @@ def runner_lines(timeline: RunnerTimeline, ctx: LogContext) -> tuple[LogLine, ..
         lifetime, idle = int(tick - start), int(tick - last_activity)
         lines.out(tick, formats.RUNNER_ALIVE.format(clock=_clock(tick), lifetime=lifetime, idle=idle, runs=len(done)))
         tick += timeline.alive_every
+    # The agent's own status line, on its own clock (it started a few seconds after the wrapper). Its
+    # running count stays 0: the timeline does not say when the submitted jobs end (a simplification).
+    tick = start + 2.5 + timeline.agent_status_every
+    while tick < end - 1.0:
+        lines.err(tick, formats.AGENT_POLLING.format(queue=ctx.queue, running=0, max_jobs=1))
+        tick += timeline.agent_status_every
     last_activity = submissions[-1].at if submissions else start
     runs = len(submissions)
     stats = formats.final_stats(runs=runs, lifetime_s=int(end - start), idle_s=int(end - last_activity))

@@ -28,6 +28,7 @@ class Emulator:
             faults=list(options.faults),
             latency_profile=options.latency,
             seed=options.seed,
+            log_gaps=options.log_gaps,
         )
         self._light = light_imports
         self._clock = clock

@@ -20,7 +20,10 @@ from typing import Any
 
 from arr_actors.emulator.graphql import GraphQLError, Obj
 from arr_actors.emulator.paging import PageTokenError, cut_page, encode_token, fingerprint
-from arr_actors.emulator.world import WANDB_ENTITY, WANDB_PROJECT, WANDB_USER, WandbRun, World
+from arr_actors.emulator.world import QUEUES, WANDB_ENTITY, WANDB_PROJECT, WANDB_USER, WandbRun, World
+
+#: Where W&B keeps an entity's launch queues (wandb.sdk.launch.utils.LAUNCH_DEFAULT_PROJECT).
+LAUNCH_PROJECT = "model-registry"
 
 PROJECT_ID = 123  # the integer id of the one project
 USER_NAME = "Demo User"
@@ -225,8 +228,8 @@ def _run_obj(run: WandbRun, now: float, *, project: Obj) -> Obj:
             "historyLineCount": summary["_step"],
             "historyKeys": {"lastStep": summary["_step"], "keys": {}},
             "user": Obj("User", {"name": USER_NAME, "username": WANDB_USER}),
-            "exitcode": None if state == "running" else run.exitcode,
-            "running": state == "running",
+            "exitcode": None if state in ("pending", "running", "preempting") else run.exitcode,
+            "running": state in ("running", "preempting"),
             "failed": state in ("failed", "crashed"),
             "stopped": state == "killed",
             "shouldStop": False,
@@ -300,9 +303,31 @@ class WandbSchema:
         return _connection(nodes, cursors=[_b64("Project:1")] * len(nodes), has_next=False, typename="Project")
 
     def _project(self, args: dict[str, Any], now: float) -> Obj | None:
+        if args.get("entityName") == WANDB_ENTITY and args.get("name") == LAUNCH_PROJECT:
+            return self._launch_project()
+        # An unknown project is no error in W&B's GraphQL: the field is null.
         if args.get("entityName") != WANDB_ENTITY or args.get("name") != WANDB_PROJECT:
             return None
         return self._project_obj(now)
+
+    def _launch_project(self) -> Obj:
+        """The entity's project that holds its launch queues (``wandb.sdk.launch.utils.LAUNCH_DEFAULT_PROJECT``)."""
+
+        def queue(args: dict[str, Any]) -> Obj | None:
+            name = args.get("name")
+            if name not in QUEUES:
+                return None
+            return Obj("RunQueue", {"id": _b64(f"RunQueue:{name}"), "name": name, "access": "PROJECT"})
+
+        return Obj(
+            "Project",
+            {
+                "id": _b64(f"Project:v1:{LAUNCH_PROJECT}:{WANDB_ENTITY}"),
+                "name": LAUNCH_PROJECT,
+                "entityName": WANDB_ENTITY,
+                "runQueue": queue,
+            },
+        )
 
     def _project_obj(self, now: float) -> Obj:
         fields: dict[str, Any] = {

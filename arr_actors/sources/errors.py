@@ -167,6 +167,17 @@ def _is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, TimeoutError) or "DEADLINE_EXCEEDED" in str(exc)
 
 
+def _http_status(exc: BaseException) -> int | None:
+    """The HTTP status of a failed W&B call: wandb's ``response.http_status``, or a requests response's."""
+    for holder in (exc, getattr(exc, "exc", None)):
+        response = getattr(holder, "response", None)
+        for name in ("http_status", "status_code"):
+            value = getattr(response, name, None)
+            if isinstance(value, int) and not isinstance(value, bool) and value:
+                return value
+    return None
+
+
 def translate_wandb(exc: BaseException, *, timeout_s: float | None = None) -> SourceError:
     """A SourceError for a failed W&B public API call.
 
@@ -176,6 +187,8 @@ def translate_wandb(exc: BaseException, *, timeout_s: float | None = None) -> So
     if isinstance(exc, SourceError):
         return exc
     names = {n.rsplit(".", 1)[-1] for n in _class_names(exc)}
+    # W&B's own words for a refused key ("permission denied") are those of a 403: its status decides.
+    status = _http_status(exc)
     text = str(exc)
     lowered = text.lower()
     if isinstance(exc, TimeoutError) or any(
@@ -193,13 +206,14 @@ def translate_wandb(exc: BaseException, *, timeout_s: float | None = None) -> So
     if (
         "AuthenticationError" in names
         or "no authentication configured" in lowered
+        or status == 401
         or re.search(r"\b401\b", text)
         or "unauthorized" in lowered
         or "invalid api key" in lowered
         or "relogin" in lowered
     ):
         return SourceError(f"W&B rejected the credentials: {WANDB_LOGIN_HINT}. Detail: {shorten(text)}")
-    if re.search(r"\b403\b", text) or "forbidden" in lowered or "permission" in lowered:
+    if status == 403 or re.search(r"\b403\b", text) or "forbidden" in lowered or "permission" in lowered:
         return SourceError(
             "W&B denied access: check that your W&B account may read the configured entity/project. "
             f"Detail: {shorten(text)}"

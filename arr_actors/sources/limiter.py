@@ -151,5 +151,14 @@ def _locked_file(path: Path) -> Iterator[None]:
 
 
 def for_settings(settings: Settings) -> LoggingLimiter:
-    """The limiter every Cloud Logging reader of ``settings.project`` shares."""
-    return LoggingLimiter(limiter_path(settings.paths.state_dir, settings.project), settings.api.logging_reads_per_minute)
+    """The limiter every Cloud Logging reader of ``settings.project`` shares.
+
+    The file lives in the project's state directory, keyed by project and
+    endpoint: the quota is per project of the real service, and a demo or an
+    emulator never spends (or sees) a real project's budget.
+    """
+    from arr_actors.config import project_state_dir
+
+    return LoggingLimiter(
+        limiter_path(project_state_dir(settings), settings.project), settings.api.logging_reads_per_minute
+    )

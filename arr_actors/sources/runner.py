@@ -3,9 +3,16 @@
 One refresh lists the job's executions in all configured regions at once,
 keeps the newest N, and diagnoses the terminal ones. A terminal execution's
 diagnosis never changes, so it comes from the on-disk memory when known; the
-logs of executions that became terminal since the last refresh are read in ONE
-batched ``entries.list`` call, through the project-wide limiter. When the
-limiter says no, the read is deferred to the next refresh and the table says so.
+logs of executions that became terminal since the last refresh are read in one
+batched ``entries.list`` search (a few pages at most), through the project-wide
+limiter. When the limiter says no, the read is deferred to the next refresh and
+the table says so; a log the search could not finish is shown as not complete,
+never remembered, and read again on a later refresh.
+
+Cloud Run documents the order of ``ListExecutions`` ("Lists Executions from a
+Job. Results are sorted by creation time, descending." — ``run_v2``
+``ExecutionsClient.list_executions``), so one page of ``limit`` executions per
+region holds that region's newest ones.
 """
 
 from __future__ import annotations
@@ -38,12 +45,14 @@ QUEUE_ENVS = (QUEUE_ENV, "WANDB_LAUNCH_QUEUE", "WANDB_QUEUE")
 #: what was read is the answer.
 LOG_SETTLE_S = 120.0
 # Logs are searched from a little before the oldest execution was created.
-_LOG_LOOKBACK_S = 300.0
+_LOG_LOOKBACK_S = logs.LOOKBACK_S
 
 RUNNING_NOTE = "Running…"
 PENDING_NOTE = "Waiting to start…"
 #: A terminal execution whose log is being read (shown until the fetch ends).
 READING_NOTE = "reading its log…"
+#: A terminal execution whose log search did not finish this refresh.
+INCOMPLETE_NOTE = "log not complete yet — next try with the next refresh"
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +219,8 @@ def _list_region(ctx: SourceContext, region: str, *, limit: int) -> list[Any]:
     pager = ctx.clients.executions().list_executions(
         request={"parent": parent, "page_size": limit}, timeout=settings.api.call_timeout_s, retry=None
     )
-    # Reading exactly one page's worth never asks for a second page.
+    # Newest first as documented (see the module docstring): one page is the newest ``limit``;
+    # reading exactly one page's worth never asks for a second page.
     return list(itertools.islice(pager, limit))
 
 
@@ -237,25 +247,39 @@ def list_executions(ctx: SourceContext, *, limit: int) -> tuple[list[Execution],
     return executions, warning
 
 
-def read_new_terminal(
-    ctx: SourceContext, pending: Sequence[Execution]
-) -> tuple[dict[str, Diagnosis], int, str, str]:
-    """Read and diagnose the logs of newly terminal executions in ONE call.
+@dataclass(frozen=True, slots=True)
+class LogOutcome:
+    """What reading the logs of newly terminal executions gave one refresh."""
 
-    Returns (diagnoses by memory key, log reads made, deferred text, warning text).
-    Diagnoses that are final are stored in the memory before returning.
+    diagnoses: Mapping[str, Diagnosis]  # by memory key; only executions whose log was read whole
+    incomplete: frozenset[str]  # memory keys whose log search did not finish
+    reads: int  # entries.list calls made
+    deferred: str  # why nothing was read (the limiter said no), or ""
+    warning: str  # why the read failed, or ""
+
+
+def read_new_terminal(ctx: SourceContext, pending: Sequence[Execution]) -> LogOutcome:
+    """Read and diagnose the logs of newly terminal executions in one batched search.
+
+    Diagnoses of logs read whole and final are stored in the memory before
+    returning; an execution whose log the search did not finish gets no
+    diagnosis and is read again next refresh.
     """
     if not pending:
-        return {}, 0, "", ""
+        return LogOutcome({}, frozenset(), 0, "", "")
     settings = ctx.settings
     regions = {e.region for e in pending}
+    now = ctx.clock()
     try:
-        lines_by_name = logs.read_execution_logs(
+        found = logs.read_logs(
             settings,
             region=next(iter(regions)) if len(regions) == 1 else None,
             executions=[e.name for e in pending],
+            starts={e.name: e.created_at - _LOG_LOOKBACK_S for e in pending},
             since=min(e.created_at for e in pending) - _LOG_LOOKBACK_S,
+            until=max(e.completed_at or now for e in pending) + logs.SETTLE_S,
             wait_s=0,
+            budget_s=settings.policy("runner").budget,
             clients=ctx.clients,
         )
     except logs.LogReadDeferred:
@@ -263,23 +287,26 @@ def read_new_terminal(
             f"log read for {len(pending)} finished execution{'s' if len(pending) != 1 else ''} deferred to the "
             f"next refresh (Cloud Logging limit: {settings.api.logging_reads_per_minute} reads per minute)"
         )
-        return {}, 0, deferred, ""
+        return LogOutcome({}, frozenset(), 0, deferred, "")
     except logs.LimiterUnavailable as exc:
-        return {}, 0, "", f"logs not read: {exc}"
+        return LogOutcome({}, frozenset(), 0, "", f"logs not read: {exc}")
     except SourceError as exc:
-        return {}, 1, "", f"logs not read: {exc}"
+        return LogOutcome({}, frozenset(), 1, "", f"logs not read: {exc}")
     except Exception as exc:
-        return {}, 1, "", f"logs not read: {describe(exc)}"
+        return LogOutcome({}, frozenset(), 1, "", f"logs not read: {describe(exc)}")
     memory = ctx.memory()
-    now = ctx.clock()
-    found: dict[str, Diagnosis] = {}
+    diagnoses: dict[str, Diagnosis] = {}
+    incomplete: set[str] = set()
     for execution in pending:
-        lines = lines_by_name.get(execution.name, [])
+        if execution.name not in found.complete:
+            incomplete.add(execution.key)
+            continue
+        lines = found.lines.get(execution.name, ())
         diagnosis = runner_memory.diagnose(lines, status=execution.status)
-        found[execution.key] = diagnosis
+        diagnoses[execution.key] = diagnosis
         if should_remember(execution, lines, now=now):
             memory.put(execution.key, execution.status, diagnosis)
-    return found, 1, "", ""
+    return LogOutcome(diagnoses, frozenset(incomplete), found.calls, "", "")
 
 
 def fetch(settings: Settings, ctx: SourceContext) -> TableData:
@@ -298,10 +325,13 @@ def fetch(settings: Settings, ctx: SourceContext) -> TableData:
         # The log read takes seconds: show the executions now, their notes when it is done.
         partial = tuple(build_row(e, remembered.get(e.key), pending_note=READING_NOTE) for e in top)
         partial_rows.report(TableData(rows=partial, warning=warning))
-    found, reads, deferred, log_warning = read_new_terminal(ctx, pending)
-    diagnoses: Mapping[str, Diagnosis] = {**remembered, **found}
-    pending_note = "log read deferred (Cloud Logging limit)" if deferred else "log not read (see table status)"
-    rows = tuple(build_row(e, diagnoses.get(e.key), pending_note=pending_note) for e in top)
+    read = read_new_terminal(ctx, pending)
+    diagnoses: Mapping[str, Diagnosis] = {**remembered, **read.diagnoses}
+    pending_note = "log read deferred (Cloud Logging limit)" if read.deferred else "log not read (see table status)"
+    rows = tuple(
+        build_row(e, diagnoses.get(e.key), pending_note=INCOMPLETE_NOTE if e.key in read.incomplete else pending_note)
+        for e in top
+    )
     memory_notice = getattr(ctx.memory(), "notice", "") if terminal else ""
-    warnings = "; ".join(w for w in (warning, log_warning, memory_notice) if w)
-    return TableData(rows=rows, warning=warnings, log_reads=reads, deferred=deferred)
+    warnings = "; ".join(w for w in (warning, read.warning, memory_notice) if w)
+    return TableData(rows=rows, warning=warnings, log_reads=read.reads, deferred=read.deferred)

@@ -1,7 +1,7 @@
 """The runner table's view of terminal-state memory and log diagnosis.
 
 A terminal execution's diagnosis never changes, so it is kept on disk (sqlite
-under ``settings.paths.cache_dir``, keyed by project and execution) and its logs are
+under ``config.project_cache_dir``, keyed by project, endpoint and execution) and its logs are
 read once, ever, across restarts. The storage and the diagnosis themselves
 belong to ``arr_actors.diagnostics``; this module is the one seam the runner
 source goes through.
@@ -39,6 +39,8 @@ def memory_key(region: str, execution: str) -> str:
 
 
 def open_memory(settings: Settings) -> Any:
+    from arr_actors.config import project_cache_dir
     from arr_actors.diagnostics.memory import TerminalMemory
 
-    return TerminalMemory(settings.paths.cache_dir, settings.project)
+    # Keyed by project and endpoint: a demo's executions are never taken for a real project's.
+    return TerminalMemory(project_cache_dir(settings), settings.project)

@@ -1,8 +1,10 @@
 """The active and completed tables: W&B runs of the configured entity/project.
 
 Both tables use the W&B public API (``wandb.Api``) with server-side filters,
-newest first, one page of ``limit`` runs: running runs, and the most recent
-finished / failed / crashed / killed ones. They run in separate child
+newest first, one page of ``limit`` runs: runs that are alive (running,
+pending, preempting), and the most recent that are over (finished, failed,
+crashed, killed, preempted). The states are the wandb SDK's own run-state list
+(``wandb.sdk.sweeps.run_state.RunState``: alive and dead states). They run in separate child
 processes, but build their client the same way (``clients.build_wandb_api``).
 """
 
@@ -21,8 +23,10 @@ if TYPE_CHECKING:
     from arr_actors.config import Settings
     from arr_actors.sources.common import SourceContext
 
-ACTIVE_STATES = ("running",)
-COMPLETED_STATES = ("finished", "failed", "crashed", "killed")
+#: Alive states: the run may still make progress (a pending run is queued or requeued).
+ACTIVE_STATES = ("running", "pending", "preempting")
+#: Dead states: the run is over (a preempted run ended because its machine was taken back).
+COMPLETED_STATES = ("finished", "failed", "crashed", "killed", "preempted")
 ORDER = "-created_at"
 # Summary keys that carry why a run ended, in the order they are preferred.
 _EXIT_KEYS = ("exit_code", "exitcode", "_exit_code")
@@ -52,7 +56,7 @@ def runtime_of(summary: Mapping[str, Any], *, state: str, created_at: float, hea
     runtime = summary.get("_runtime")
     if isinstance(runtime, (int, float)) and not isinstance(runtime, bool) and 0 <= runtime <= MAX_SECONDS:
         return float(runtime)  # a run logs its own summary: anything larger is not a runtime
-    if state == "running":
+    if state in ACTIVE_STATES:
         return max(0.0, now - created_at) if created_at else None
     if heartbeat_at is not None and created_at:
         return max(0.0, heartbeat_at - created_at)

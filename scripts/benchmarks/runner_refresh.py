@@ -39,7 +39,7 @@ def measure_runner_refresh(plan: Plan, workdir: str, report: Report, say: Progre
         fetch = open_source(warm, "runner")
         first = fetch()
         say(f"  first refresh: {len(first.rows)} rows, {first.log_reads} log reads")
-        remembered = TerminalMemory(warm.paths.cache_dir, warm.project)
+        remembered = TerminalMemory(config.project_cache_dir(warm), warm.project)
         terminal = [row for row in runner_rows(first.rows) if row.status in TERMINAL]
         known = remembered.get_many(row.execution for row in terminal)
         candidates = [row for row in terminal if row.execution in known]
@@ -55,7 +55,7 @@ def measure_runner_refresh(plan: Plan, workdir: str, report: Report, say: Progre
 
         def memory_without_fresh(name: str) -> config.Settings:
             settings = emulated_settings(emu, home=os.path.join(workdir, name), regions=regions)
-            with TerminalMemory(settings.paths.cache_dir, settings.project) as memory:
+            with TerminalMemory(config.project_cache_dir(settings), settings.project) as memory:
                 for row in terminal:
                     if row.execution in kept:
                         memory.put(row.execution, row.status, known[row.execution])

@@ -71,19 +71,26 @@ def test_hang_never_answers_and_touches_only_its_service(faulty, fclients, servi
 
 
 @pytest.mark.parametrize(
-    ("service", "code", "exception"),
+    ("service", "code", "exception", "text", "reason"),
     [
-        ("run", "PERMISSION_DENIED", gexc.PermissionDenied),
-        ("vertex", "UNAVAILABLE", gexc.ServiceUnavailable),
-        ("build", "NOT_FOUND", gexc.NotFound),
-        ("logging", "RESOURCE_EXHAUSTED", gexc.TooManyRequests),
-        ("run", "INTERNAL", gexc.InternalServerError),
+        ("run", "PERMISSION_DENIED", gexc.PermissionDenied, "Permission 'run.executions.list' denied on resource "
+         "'//run.googleapis.com/projects/", "IAM_PERMISSION_DENIED"),
+        ("vertex", "UNAVAILABLE", gexc.ServiceUnavailable, "The service is currently unavailable.", None),
+        ("build", "NOT_FOUND", gexc.NotFound, "NOT_FOUND", None),
+        ("logging", "RESOURCE_EXHAUSTED", gexc.TooManyRequests, "Quota exceeded for quota metric", "RATE_LIMIT_EXCEEDED"),
+        ("run", "INTERNAL", gexc.InternalServerError, "Internal error encountered.", None),
+        ("run", "SERVICE_DISABLED", gexc.PermissionDenied, "Cloud Run Admin API has not been used in project ",
+         "SERVICE_DISABLED"),
+        ("vertex", "UNAUTHENTICATED", gexc.Unauthenticated, "Request is missing required authentication credential",
+         "CREDENTIALS_MISSING"),
     ],
 )
-def test_error_answers_with_the_status_code(faulty, fclients, service: str, code: str, exception: type) -> None:
+def test_error_answers_as_google_does(faulty, fclients, service, code, exception, text, reason) -> None:
     faulty.set_faults({service: f"error:{code}"})
-    with pytest.raises(exception, match=f"injected fault: {service}=error:{code}"):
+    with pytest.raises(exception) as caught:
         calls(fclients)[service]()
+    assert text in caught.value.message
+    assert caught.value.reason == reason
 
 
 @pytest.mark.parametrize("service", GRPC_SERVICES)
@@ -106,7 +113,10 @@ def test_slow_delays_then_answers_and_faults_clear_at_run_time(faulty, fclients)
 
 def test_all_and_table_names_expand_to_services(faulty, fclients) -> None:
     table = faulty.set_faults(["all=error:UNAVAILABLE", "runner=none"])
-    assert table == {"vertex": "error:UNAVAILABLE", "build": "error:UNAVAILABLE", "wandb": "error:503"}
+    assert table == {
+        "vertex": "error:UNAVAILABLE", "build": "error:UNAVAILABLE", "resourcemanager": "error:UNAVAILABLE",
+        "wandb": "error:503",
+    }
     assert calls(fclients)["run"]() and calls(fclients)["logging"]()
     with pytest.raises(gexc.ServiceUnavailable):
         calls(fclients)["build"]()
@@ -140,7 +150,7 @@ def runs_call(api: Any, faulty, tag: str) -> list:
     ("kind", "message"),
     [
         ("hang", "did not respond in time"),
-        ("error:403", "injected fault: wandb=error:403"),
+        ("error:403", "permission denied"),
         ("garbage", "unexpected EOF"),
     ],
 )
@@ -166,7 +176,7 @@ def test_wandb_error_status_and_slow_over_http(faulty) -> None:
 
     faulty.set_faults({"wandb": "error:503"})
     status, payload = post()
-    assert status == 503 and b"injected fault" in payload
+    assert status == 503 and json.loads(payload) == {"errors": [{"message": "service unavailable"}], "data": None}
     faulty.set_faults({"wandb": "garbage"})
     status, payload = post()
     assert status == 200

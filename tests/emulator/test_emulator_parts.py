@@ -70,7 +70,7 @@ def test_fault_specs_in_every_form_give_the_same_table() -> None:
 
 def test_all_aliases_and_none_apply_in_order() -> None:
     table = faults.build_table(["all=error:UNAVAILABLE", "wandb=none", "runner=garbage"])
-    assert set(table) == {"run", "vertex", "build", "logging"}
+    assert set(table) == {"run", "vertex", "build", "logging", "resourcemanager"}
     assert table["run"].kind == table["logging"].kind == "garbage"
     assert table["vertex"] == faults.Fault("error", grpc_code="UNAVAILABLE", http_status=503)
 

@@ -18,6 +18,7 @@ import pytest
 from leftovers import marked, processes_left
 from recording_samples import PYTHON, REPLAY, ROOT, blocked_imports_prelude
 
+from arr_actors import config
 from arr_actors import recording as rec
 from arr_actors import warmstart as ws
 from arr_actors.once_document import once_document
@@ -40,7 +41,9 @@ def program_env(tmp_path: Path) -> dict[str, str]:
 
 
 def warm_file(tmp_path: Path) -> Path:
-    return tmp_path / "state-home" / "arr_actors" / ws.FILE_NAME
+    # The demo's warm start, kept apart from every real project's (keyed by project and endpoint).
+    demo = config.defaults({"paths.state_dir": str(tmp_path / "state-home" / "arr_actors")}, project=config.DEMO_PROJECT, demo=True)
+    return Path(ws.warm_start_path(demo))
 
 
 def wait_until(predicate, *, timeout: float, what: str) -> None:

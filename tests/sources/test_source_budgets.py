@@ -23,6 +23,12 @@ from arr_actors.sources.common import SourceContext
 TERMINAL = ("FINISHED", "FAILED", "CANCELLED")
 
 
+@pytest.fixture(autouse=True)
+def _no_log_gaps(emulated):
+    """These tests count calls; Cloud Logging's documented empty pages are tested in test_source_log_pages."""
+    emulated[0].control.set_log_gaps(0.0)
+
+
 def _log_reads(emu) -> int:
     return emu.control.stats().get("ListLogEntries", 0)
 

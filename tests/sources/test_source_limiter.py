@@ -43,7 +43,7 @@ def test_corrupt_file_does_not_block_reads(tmp_path):
 def test_path_is_per_project_under_state_dir(tmp_path):
     a = limiter_mod.for_settings(config.defaults(project="proj-a", values={"paths.state_dir": str(tmp_path)}))
     b = limiter_mod.for_settings(config.defaults(project="proj-b", values={"paths.state_dir": str(tmp_path)}))
-    assert a.path.parent == tmp_path and a.path != b.path
+    assert a.path.parent == tmp_path / "projects" / "proj-a@googleapis" and a.path != b.path
     assert a.per_minute == 60
 
 

@@ -58,6 +58,7 @@ def _check_runner_row(row, e, now):
 
 def test_runner_all_regions_newest_first(emulated, tmp_path):
     emu, clock = emulated
+    emu.control.set_log_gaps(0.0)  # one read exactly; the documented empty pages: test_source_log_pages
     now = clock()
     settings = emulator_settings(emu, tmp_path)
     data = open_source(settings, "runner")()
@@ -102,6 +103,7 @@ def test_runner_shows_its_executions_before_it_reads_their_logs(emulated, tmp_pa
 def test_runner_every_state_of_one_execution(emulated, tmp_path):
     """Terminal states from history; PENDING -> RUNNING -> terminal for an execution of the future."""
     emu, clock = emulated
+    emu.control.set_log_gaps(0.0)  # counts reads exactly; the documented empty pages: test_source_log_pages
     world = emu.world
     t0 = clock()
     seen = set()
@@ -206,6 +208,10 @@ def test_vertex_match_world(emulated, tmp_path):
 # ------------------------------------------------------------------- W&B
 
 
+#: The wandb SDK's alive run states (wandb.sdk.sweeps.run_state.RunState).
+ALIVE = ("running", "pending", "preempting")
+
+
 def _check_runs(data, runs, now, *, completed):
     assert [r.run_id for r in data.rows] == [run.run_id for run in runs]
     for row, run in zip(data.rows, runs, strict=True):
@@ -227,12 +233,35 @@ def test_wandb_tables_match_world(emulated, tmp_path):
     settings = with_limit(with_limit(emulator_settings(emu, tmp_path), "active", 100), "completed", 100)
     runs = emu.world.wandb_runs(now)
     active = open_source(settings, "active")()
-    seen = _check_runs(active, [r for r in runs if r.state(now) == "running"][:100], now, completed=False)
+    seen = _check_runs(active, [r for r in runs if r.state(now) in ALIVE][:100], now, completed=False)
     done = open_source(settings, "completed")()
-    seen |= _check_runs(done, [r for r in runs if r.state(now) != "running"][:100], now, completed=True)
-    assert seen == {r.state(now) for r in runs} == {"running", "finished", "failed", "crashed", "killed"}
+    seen |= _check_runs(done, [r for r in runs if r.state(now) not in ALIVE][:100], now, completed=True)
+    assert seen == {r.state(now) for r in runs}
+    assert {"running", "finished", "failed", "crashed", "killed", "preempted"} <= seen
     # Default limits: the newest of each it keeps (shown when zoomed).
     defaults = emulator_settings(emu, tmp_path)
     top = open_source(defaults, "completed")()
     kept = defaults.policy("completed").kept
-    _check_runs(top, [r for r in runs if r.state(now) != "running"][:kept], now, completed=True)
+    _check_runs(top, [r for r in runs if r.state(now) not in ALIVE][:kept], now, completed=True)
+
+
+def test_pending_and_preempting_runs_are_active_and_preempted_ones_completed(emulated, tmp_path):
+    """Every state of the wandb SDK's run-state list lands in the table it belongs to."""
+    emu, clock = emulated
+    t0 = clock()
+    future = [r for r in emu.world.wandb_runs(t0 + 12 * 3600) if r.created > t0]
+    pending = next(r for r in future if r.pending_until > r.created)
+    preempted = next(r for r in future if r.final_state == "preempted")
+    settings = with_limit(with_limit(emulator_settings(emu, tmp_path), "active", 100), "completed", 100)
+    for run, moment, alive in (
+        (pending, (pending.created + pending.pending_until) / 2, "pending"),
+        (preempted, preempted.ended - 1.0, "preempting"),
+    ):
+        clock.set(moment)
+        assert run.state(moment) == alive
+        active = open_source(settings, "active")()
+        assert run.run_id in {row.run_id for row in active.rows if row.state == alive}
+    clock.set(preempted.ended + 1.0)
+    done = open_source(settings, "completed")()
+    row = next(row for row in done.rows if row.run_id == preempted.run_id)
+    assert (row.state, row.note) == ("preempted", "preempted")

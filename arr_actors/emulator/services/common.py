@@ -45,6 +45,19 @@ class Method(NamedTuple):
     body: Callable[[Any], Any]
 
 
+class Pb2Request:
+    """A plain protobuf request class with the two methods the dispatcher uses of proto-plus types."""
+
+    def __init__(self, cls: Any) -> None:
+        self._cls = cls
+
+    def pb(self) -> Any:
+        return self._cls
+
+    def deserialize(self, data: bytes) -> Any:
+        return self._cls.FromString(data)
+
+
 #: gRPC service name -> method name -> Method.
 MethodTable = dict[str, dict[str, Method]]
 

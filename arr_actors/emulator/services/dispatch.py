@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 import grpc
 
 from arr_actors.emulator.control import Stopping
+from arr_actors.emulator.services import errors
 from arr_actors.emulator.services.build import CloudBuild
 from arr_actors.emulator.services.common import Abort, Service
 from arr_actors.emulator.services.logs import CloudLogging
+from arr_actors.emulator.services.resourcemanager import ResourceManager
 from arr_actors.emulator.services.run import CloudRun
 from arr_actors.emulator.services.vertex import VertexAI
 
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 #: Bytes that are not a valid protobuf message of any type: a truncated varint tag.
 GARBAGE = b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x08"
 
-SERVICE_TYPES: tuple[type[Service], ...] = (CloudRun, VertexAI, CloudBuild, CloudLogging)
+SERVICE_TYPES: tuple[type[Service], ...] = (CloudRun, VertexAI, CloudBuild, CloudLogging, ResourceManager)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,7 @@ class Services:
 
     def __init__(self, world: World, control: Control, protos: Protos, *, clock: Callable[[], float] = time.time) -> None:
         self.control = control
+        self.world = world
         self.services = tuple(kind(world, control, protos, clock=clock) for kind in SERVICE_TYPES)
 
     def handlers(self) -> list[grpc.GenericRpcHandler]:
@@ -83,7 +86,9 @@ class Services:
                     f"the request is not a valid {request.type_name}: {request.error}",
                 )
             if fault is not None and fault.kind == "error":
-                context.abort(grpc.StatusCode[fault.grpc_code], f"injected fault: {service}=error:{fault.grpc_code}")
+                self._abort(context, fault.grpc_code, fault.reason, service=service, method=method)
+            if errors.PERMISSIONS.get(method, "") in self.control.denied_permissions:
+                self._abort(context, "PERMISSION_DENIED", "IAM_PERMISSION_DENIED", service=service, method=method)
             try:
                 reply = body(request)
             except Abort as exc:
@@ -96,6 +101,12 @@ class Services:
             return reply
 
         return handle
+
+    def _abort(self, context: grpc.ServicerContext, code: str, reason: str, *, service: str, method: str) -> None:
+        errors.abort(
+            context, code, reason, service=service, method=method,
+            project=self.world.project, number=self.world.project_number,
+        )
 
 
 def _lenient(request_type: Any) -> Callable[[bytes], Any]:

@@ -1,4 +1,14 @@
-"""Cloud Logging v2: ``LoggingServiceV2.ListLogEntries`` over the runner executions' logs."""
+"""Cloud Logging v2: ``LoggingServiceV2.ListLogEntries`` over the runner executions' logs.
+
+``ListLogEntriesResponse`` documents that a page may come back empty with a
+``next_page_token`` when "the search found no log entries so far but it did
+not have time to search all the possible log entries". The emulator does so
+for a share of page positions (``log_gaps``, on by default), at most
+``MAX_GAPS`` times in a row, decided by a hash of the query and position so a
+repeated query meets the same gaps. How often the real service does it is not
+documented (it depends on the filter and the volume searched); the share is a
+stand-in, not a measurement.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +53,10 @@ _FIELDS: filters.Schema = {
     ("insertId",): _S,
 }
 
+#: Empty pages in a row at one position, at most (a search always ends).
+MAX_GAPS = 3
+_GAP = "gap."
+
 #: One entry before it becomes a LogEntry: (timestamp, insert id, execution, line).
 _Entry = tuple[float, str, Execution, runnerlogs.LogLine]
 
@@ -83,6 +97,10 @@ class CloudLogging(Service):
             _PAGES.size(request.page_size)
         except (FilterError, PageTokenError) as exc:
             raise Abort(grpc.StatusCode.INVALID_ARGUMENT, f"invalid request: {exc}") from None
+        query = fingerprint("ListLogEntries", *request.resource_names, request.filter, order)
+        gap = self._gap(request, query)
+        if gap:
+            return self.p.logging.ListLogEntriesResponse(entries=[], next_page_token=gap)
         now = self.now()
         entries: list[_Entry] = []
         if ours:
@@ -98,13 +116,28 @@ class CloudLogging(Service):
             lambda e: (e[0], e[1]),
             rules=_PAGES,
             request=request,
-            query=fingerprint("ListLogEntries", *request.resource_names, request.filter, order),
+            query=query,
             descending=descending,
         )
         return self.p.logging.ListLogEntriesResponse(
             entries=[self._log_entry(execution, line=line, insert_id=insert_id) for _, insert_id, execution, line in found],
             next_page_token=token,
         )
+
+    def _gap(self, request: Any, query: str) -> str:
+        """The token of an empty "not finished yet" page for this position, or ""; unwraps a gap token."""
+        served, position = 0, request.page_token
+        if position.startswith(_GAP):
+            count, issued_for, position = (position[len(_GAP) :].split(".", 2) + ["", ""])[:3]
+            if issued_for != query or not count.isdigit():
+                raise Abort(grpc.StatusCode.INVALID_ARGUMENT, "page_token was issued for a different request")
+            served = int(count)
+            request.page_token = position
+        share = self.control.log_gaps
+        if served >= MAX_GAPS or share <= 0:
+            return ""
+        draw = int(fingerprint(query, position, str(served)), 16) / float(16 ** 12)
+        return f"{_GAP}{served + 1}.{query}.{position}" if draw < share else ""
 
     def _log_entry(self, execution: Execution, *, line: runnerlogs.LogLine, insert_id: str) -> Any:
         p = self.p

@@ -1,15 +1,28 @@
-"""Cloud Run v2: ``Jobs.RunJob``, ``Executions.ListExecutions``, ``GetExecution`` and ``CancelExecution``."""
+"""Cloud Run v2: ``Jobs.RunJob``, ``Executions.ListExecutions``, ``GetExecution`` and ``CancelExecution``.
+
+``RunJob`` returns a long-running operation that is not done: its metadata is
+the new execution, and ``google.longrunning.Operations.GetOperation`` (served
+here too) reports it done, with the execution as its response, once the
+execution has ended — as ``gcloud run jobs execute --wait`` waits for it.
+Whether the real operation of a failed execution ends with an ``error``
+instead of a response is not documented; the emulator always gives the
+response (whose conditions say how the execution ended).
+
+``ListExecutions`` is documented as "sorted by creation time, descending" and
+is served that way.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from typing import Any
 from urllib.parse import quote
 
 import grpc
 
 from arr_actors.emulator.paging import PageRules, fingerprint
-from arr_actors.emulator.services.common import Abort, Method, MethodTable, Service, page
+from arr_actors.emulator.services.common import Abort, Method, MethodTable, Pb2Request, Service, page
 from arr_actors.emulator.world import RUNNER_JOB, Execution
 from arr_actors.emulator.world.entities import is_over
 
@@ -21,11 +34,22 @@ _EXECUTION = _JOB + "/executions/{execution}"
 class CloudRun(Service):
     key = "run"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = threading.Lock()
+        self._operations: dict[str, tuple[str, str]] = {}  # operation name -> (region, execution name)
+
     def methods(self) -> MethodTable:
         run_ex, run_job = self.p.run_execution, self.p.run_job
+        operations = self.p.operations_pb2
         return {
             "google.cloud.run.v2.Jobs": {
                 "RunJob": Method(run_job.RunJobRequest, lambda m: m.SerializeToString(), self.run_job),
+            },
+            "google.longrunning.Operations": {
+                "GetOperation": Method(
+                    Pb2Request(operations.GetOperationRequest), lambda m: m.SerializeToString(), self.get_operation
+                ),
             },
             "google.cloud.run.v2.Executions": {
                 "ListExecutions": Method(run_ex.ListExecutionsRequest, run_ex.ListExecutionsResponse.serialize, self.list_executions),
@@ -55,15 +79,32 @@ class CloudRun(Service):
         p = self.p
         operation = p.operations_pb2.Operation(
             name=f"projects/{self.world.project}/locations/{region}/operations/{_digest(request.name, str(now))}",
-            done=True,
+            done=request.validate_only,
         )
         if request.validate_only:
             return operation
         execution = self.world.launch(region=region, env=env, scenario=self.control.scenario, now=now)
-        message = p.run_execution.Execution.pb(self._execution(execution, now))
+        with self._lock:
+            self._operations[operation.name] = (region, execution.name)
+        return self._operation(operation, execution, now)
+
+    def _operation(self, operation: Any, execution: Execution, now: float) -> Any:
+        message = self.p.run_execution.Execution.pb(self._execution(execution, now))
         operation.metadata.Pack(message)
-        operation.response.Pack(message)
+        if execution.status(now) in ("FINISHED", "FAILED", "CANCELLED"):
+            operation.done = True
+            operation.response.Pack(message)
         return operation
+
+    def get_operation(self, request: Any) -> Any:
+        with self._lock:
+            found = self._operations.get(request.name)
+        if found is None:
+            raise Abort(grpc.StatusCode.NOT_FOUND, f"Operation {request.name!r} not found.")
+        region, name = found
+        now = self.now()
+        execution = next(e for e in self.world.executions(region, now) if e.name == name)
+        return self._operation(self.p.operations_pb2.Operation(name=request.name), execution, now)
 
     def list_executions(self, request: Any) -> Any:
         _, region, job = self.parse_name(_JOB, request.parent, field="parent")

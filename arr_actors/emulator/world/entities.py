@@ -28,20 +28,31 @@ def project_number(project: str) -> str:
     return str(100_000_000_000 + int.from_bytes(digest, "big") % 900_000_000_000)
 
 
+#: How long a preempted run shows "preempting" before it is over.
+PREEMPTING_S = 30.0
+
+
 @dataclass(frozen=True, slots=True)
 class WandbRun:
     run_id: str  # W&B "name" (the short id)
     display_name: str
     created: float
     ended: float
-    final_state: str  # finished, failed, crashed, killed
+    final_state: str  # finished, failed, crashed, killed, preempted
     exitcode: int | None
     region: str
     job_id: str
     queue: str
+    pending_until: float = 0.0  # W&B shows the run "pending" until then (queued for its machine)
 
     def state(self, now: float) -> str:
-        return "running" if now < self.ended else self.final_state
+        # The wandb SDK's run states (wandb.sdk.sweeps.run_state.RunState): pending and
+        # preempting are alive, preempted is over.
+        if now < self.pending_until:
+            return "pending"
+        if now < self.ended:
+            return "preempting" if self.final_state == "preempted" and now >= self.ended - PREEMPTING_S else "running"
+        return self.final_state
 
     def runtime(self, now: float) -> float:
         return max(0.0, min(now, self.ended) - self.created)

@@ -141,16 +141,23 @@ class Maker:
                 "FAILED": rng.choice((("failed", 1), ("crashed", None))),
                 "CANCELLED": ("killed", None),
             }[plan.outcome]
+            run_id = token(rng, 8)
+            # Derived from the id, not drawn: the rest of the world stays what its seed made it.
+            mark = int.from_bytes(run_id.encode()[-2:], "big")
+            if final == "crashed" and mark % 2 == 0:
+                final = "preempted"  # its machine was taken back (a spot VM)
+            run_ended = max(run_created + 1.0, ended - rng.uniform(2, 20))
             run = WandbRun(
-                run_id=token(rng, 8),
+                run_id=run_id,
                 display_name=display,
                 created=run_created,
-                ended=max(run_created + 1.0, ended - rng.uniform(2, 20)),
+                ended=run_ended,
                 final_state=final,
                 exitcode=exitcode,
                 region=region,
                 job_id=job_id,
                 queue=queue,
+                pending_until=min(run_created + 60.0, (run_created + run_ended) / 2) if mark % 3 == 0 else 0.0,
             )
         return VertexJob(
             job_id=job_id,
