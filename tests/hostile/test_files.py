@@ -171,7 +171,7 @@ def test_a_fifo_at_the_warm_start_path_does_not_hang_the_start(tmp_path: Path) -
 
 def test_a_warm_start_file_planted_as_a_link_is_not_read_nor_written_through(tmp_path: Path) -> None:
     settings = settings_in(tmp_path)
-    state = Path(settings.paths.state_dir)
+    state = Path(ws.warm_start_path(settings)).parent  # this project's own state directory
     target = planted_link(state, ws.FILE_NAME, tmp_path)
     target.write_text(warm_file([snapshot_doc()]))
     before = target.read_bytes()
@@ -187,7 +187,7 @@ def test_a_warm_start_file_planted_as_a_link_is_not_read_nor_written_through(tmp
 def test_a_state_directory_others_may_write_to_is_refused(tmp_path: Path, mode: int) -> None:
     settings = settings_in(tmp_path)
     write_warm(settings, warm_file([snapshot_doc()]))
-    Path(settings.paths.state_dir).chmod(mode)
+    Path(ws.warm_start_path(settings)).parent.chmod(mode)
     initial, notice = ws.load_warm_start(settings)
     assert initial == () and notice is not None
     assert "writable by other users" in notice.text and "chmod o-w" in notice.text
@@ -196,15 +196,16 @@ def test_a_state_directory_others_may_write_to_is_refused(tmp_path: Path, mode: 
 @pytest.mark.skipif(os.geteuid() != 0, reason="giving a directory to another user needs root")
 def test_a_state_directory_of_another_user_is_refused(tmp_path: Path) -> None:
     settings = settings_in(tmp_path)
+    project_dir = Path(ws.warm_start_path(settings)).parent
     write_warm(settings, warm_file([snapshot_doc()]))
-    os.chown(settings.paths.state_dir, 12345, 12345)
+    os.chown(project_dir, 12345, 12345)
     initial, notice = ws.load_warm_start(settings)
     assert initial == () and notice is not None and "owned by another user (uid 12345)" in notice.text
     from arr_actors import safefile
 
     with pytest.raises(safefile.UnsafeFile, match="owned by another user"):
-        safefile.private_dir(settings.paths.state_dir)
-    limiter = LoggingLimiter(Path(settings.paths.state_dir) / "logging-reads-x.json", 5)
+        safefile.private_dir(str(project_dir))
+    limiter = LoggingLimiter(project_dir / "logging-reads-x.json", 5)
     with pytest.raises(OSError, match="owned by another user"):
         limiter.try_acquire()
 
@@ -507,10 +508,11 @@ def test_state_and_cache_directories_are_private_under_umask_000(tmp_path: Path)
         log.write(LogEvent(at=NOW, table="builds", generation=1, event="failed"))
         log.close()
         LoggingLimiter(Path(settings.paths.state_dir + "-limiter") / "l.json", 2).try_acquire()
-    for directory in ("s", "s/state", "c", "c/cache", "s/state-events", "s/state-limiter"):
+    warm = Path(ws.warm_start_path(settings)).relative_to(tmp_path)
+    for directory in ("s", "s/state", "s/state/projects", str(warm.parent), "c", "c/cache", "s/state-events",
+                      "s/state-limiter"):
         assert stat.S_IMODE((tmp_path / directory).stat().st_mode) == 0o700, directory
-    for file in ("s/state/last-snapshots.json", "s/state-events/events.jsonl", "s/state-limiter/l.json",
-                 "c/cache/terminal.sqlite3"):
+    for file in (str(warm), "s/state-events/events.jsonl", "s/state-limiter/l.json", "c/cache/terminal.sqlite3"):
         assert stat.S_IMODE((tmp_path / file).stat().st_mode) & 0o077 == 0, file
 
 
