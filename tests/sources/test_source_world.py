@@ -76,6 +76,8 @@ def test_runner_shows_its_executions_before_it_reads_their_logs(emulated, tmp_pa
     from arr_actors import partial_rows
 
     emu, clock = emulated
+    # Whole log pages: this test counts the reads (empty pages: test_source_log_pages).
+    emu.control.set_log_gaps(0.0)
     settings = emulator_settings(emu, tmp_path)
     partial: list[tuple[object, int]] = []
     partial_rows.listen(lambda data: partial.append((data, emu.control.stats().get("ListLogEntries", 0))))
