@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ui_samples as S
-from urwid.testing import render_text
+from urwid_testing import render_text
 
 from arr_actors.messages import WandbRunRow
 from arr_actors.tables import TABLES
