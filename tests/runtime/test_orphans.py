@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -15,6 +16,21 @@ import pytest
 from runtime_helpers import subreaper
 
 HARNESS = Path(__file__).with_name("orphan_harness.py")
+
+
+#: Harnesses this module started: a test that fails before it ends its harness
+#: must not leave the harness and its tree running (the fixture below ends them).
+_STARTED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _end_leftover_harnesses() -> Iterator[None]:
+    yield
+    while _STARTED:
+        proc = _STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()  # its launcher sees the program die and ends the tree
+            proc.wait(10)
 
 
 def start_harness(mode: str, tmp_path: Path) -> tuple[subprocess.Popen[str], dict[str, list[int]]]:
@@ -25,6 +41,7 @@ def start_harness(mode: str, tmp_path: Path) -> tuple[subprocess.Popen[str], dic
         stderr=subprocess.PIPE,
         text=True,
     )
+    _STARTED.append(proc)
     line = proc.stdout.readline()
     assert line, proc.stderr.read()
     tree = json.loads(line)
