@@ -25,21 +25,11 @@ from arr_actors_ui.model import (
     Copy,
     Detail,
     Quit,
-    Toast,
     UiState,
     _select,
     add_toast,
-    api_usage,
-    fetch_in_flight,
-    filter_error,
-    filtering,
-    filters_apply,
     find_row,
-    live_toasts,
-    receive,
-    row_matches,
     selected_index,
-    take_alerts,
     visible_rows,
 )
 
@@ -278,28 +268,4 @@ def _scrolled(scroll: int, action: str, page: int, max_scroll: int | None) -> in
     return max(0, min(target, top))
 
 
-__all__ = [
-    "CANCELLABLE",
-    "Confirm",
-    "Copy",
-    "action_for_row",
-    "Detail",
-    "Quit",
-    "Toast",
-    "UiState",
-    "add_toast",
-    "api_usage",
-    "fetch_in_flight",
-    "filter_error",
-    "filtering",
-    "filters_apply",
-    "find_row",
-    "live_toasts",
-    "press",
-    "receive",
-    "row_matches",
-    "selected_index",
-    "selected_row",
-    "take_alerts",
-    "visible_rows",
-]
+__all__ = ["action_for_row", "context", "press", "selected_row"]

@@ -303,15 +303,6 @@ def fetch_in_flight(state: UiState, table_key: str, now: float) -> FetchStarted 
 # ---------------------------------------------------------------------- rows
 
 
-def row_matches(row: Row, needle: str) -> bool:
-    """Whether a row matches the filter text ``needle`` (a regular expression,
-    ``!`` in front inverts it); an invalid expression matches every row."""
-    compiled = query.compile_filter(needle)
-    if compiled.pattern is None:
-        return True
-    return query.text_matches(row, compiled.pattern) != compiled.invert
-
-
 def filters_apply(state: UiState, table_key: str) -> bool:
     """Whether the text and state filters apply to a table (scope: all or one)."""
     return state.filter_all or state.filter_table == table_key
@@ -389,3 +380,26 @@ def find_row(state: UiState, table_key: str, key: str) -> Row | None:
         if row.key == key:
             return row
     return None
+
+
+__all__ = [
+    "CANCELLABLE",
+    "Confirm",
+    "Copy",
+    "Detail",
+    "Quit",
+    "Toast",
+    "UiState",
+    "add_toast",
+    "api_usage",
+    "fetch_in_flight",
+    "filter_error",
+    "filtering",
+    "filters_apply",
+    "find_row",
+    "live_toasts",
+    "receive",
+    "selected_index",
+    "take_alerts",
+    "visible_rows",
+]
