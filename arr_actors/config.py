@@ -19,7 +19,7 @@ from typing import Any
 
 from arr_actors import safefile
 from arr_actors.compat import tomllib
-from arr_actors.tables import TABLE_KEYS, TABLES
+from arr_actors.tables import LOG_READER, PROCESS_KEYS, TABLE_KEYS, TABLES
 
 DEFAULT_REGIONS: tuple[str, ...] = (
     "us-central1",
@@ -94,6 +94,9 @@ class ApiSettings:
     call_timeout_s: float
     logging_reads_per_minute: int
     vertex_window_hours: float
+    log_read_deadline_s: float
+    log_follow_s: float
+    log_max_lines: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +299,9 @@ def _keys() -> tuple[Key, ...]:
         Key("api.call_timeout_s", "float", 20.0, "timeout of every single cloud call", _positive(HOUR)),
         Key("api.logging_reads_per_minute", "int", 60, "Cloud Logging entries.list calls per minute", _positive(MAX_READS_PER_MINUTE)),
         Key("api.vertex_window_hours", "float", 24.0, "Vertex AI jobs created this many hours back are listed", _positive(24.0 * 366)),
+        Key("api.log_read_deadline_s", "float", 90.0, "hard limit of one log read (the log view); past it the read is killed", _positive(HOUR)),
+        Key("api.log_follow_s", "float", 10.0, "seconds between reads while following a log (each is one Cloud Logging call)", _positive(HOUR)),
+        Key("api.log_max_lines", "int", 10_000, "lines the log view keeps (older ones are dropped, and said so)", _positive(1_000_000)),
         Key("alerts.tables", "list", list(ALERT_TABLES), "tables whose new failures ring the bell", _alert_tables),
         Key("paths.cache_dir", "str", "", "terminal-state memory (default $XDG_CACHE_HOME/arr_actors)"),
         Key("paths.state_dir", "str", "", "event log, warm start, limiter (default $XDG_STATE_HOME/arr_actors)"),
@@ -475,8 +481,11 @@ def load(
         for spec in TABLES:
             values[f"tables.{spec.key}.deadline"] = float(deadline)
     for table, kind in faults:
-        if table not in TABLE_KEYS:
-            raise ConfigError(f"--fault {table}={kind}: unknown table {table!r} (tables: {', '.join(TABLE_KEYS)})")
+        if table not in PROCESS_KEYS:
+            raise ConfigError(
+                f"--fault {table}={kind}: unknown table {table!r} (tables: {', '.join(TABLE_KEYS)}; "
+                f"{LOG_READER} is the log view's reader)"
+            )
     if demo and not values["project"]:
         values["project"] = DEMO_PROJECT
     return _build(values, demo=demo, scenario=scenario, faults=faults, config_file=str(path or ""))

@@ -242,6 +242,23 @@ TABLES: tuple[TableSpec, ...] = (
 TABLE_KEYS: tuple[str, ...] = tuple(t.key for t in TABLES)
 _BY_KEY = {t.key: t for t in TABLES}
 
+#: The log reader: a fetch process of its own, supervised like a table's, that
+#: reads one item's whole log for the log view (``l``). It is no table (nothing
+#: is listed), and starts only when a log is first opened.
+LOG_READER = "logs"
+#: What it loads at start-up: the Cloud Logging client (forked from the Google template).
+LOG_READER_PRELOAD = ("google.cloud.logging_v2.services.logging_service_v2", "arr_actors.sources.logread")
+#: Everything that has a fetch process: the tables and the log reader.
+PROCESS_KEYS: tuple[str, ...] = (*TABLE_KEYS, LOG_READER)
+
+
+def template_of(key: str) -> str:
+    """The fork template a table's (or the log reader's) fetch process is forked from ("" for none)."""
+    if key == LOG_READER:
+        return "google"
+    spec = _BY_KEY.get(key)
+    return spec.template if spec is not None else ""
+
 
 class _Grouped(Protocol):
     @property

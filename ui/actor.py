@@ -313,6 +313,7 @@ class UiActor(pykka.Actor):
             page=measured.page,
             detail_max_scroll=measured.detail_max_scroll,
             help_max_scroll=measured.help_max_scroll,
+            log_rows=measured.log_rows,
         )
         self.state = state
         for command in commands:
@@ -329,6 +330,9 @@ class UiActor(pykka.Actor):
         if isinstance(command, model.Copy):
             self.effects.copy(command.text)
             return
+        if isinstance(command, model.SaveLog):
+            self._save_log(command)
+            return
         if self.system is None:
             return
         try:
@@ -337,6 +341,20 @@ class UiActor(pykka.Actor):
             self.state = model.add_toast(
                 self.state, f"could not send {type(command).__name__}: {exc}", level="error", now=self.clock()
             )
+
+    def _save_log(self, command: model.SaveLog) -> None:
+        """Write the log view's lines to a new file in the working directory (never over one)."""
+        now = self.clock()
+        try:
+            with open(command.path, "x", encoding="utf-8") as out:
+                out.write(command.text)
+        except OSError as exc:
+            text = f"could not save the log to {command.path}: {exc.strerror or exc}"
+            self.state = model.add_toast(self.state, text, level="error", now=now)
+            return
+        lines = command.text.count("\n")
+        where = os.path.abspath(command.path)
+        self.state = model.add_toast(self.state, f"saved {lines} lines to {where}", now=now, whole=True)
 
     # ------------------------------------------------------------ the end
 

@@ -152,6 +152,7 @@ def run(
         started_at=now,
         alert_tables=frozenset(() if replay_label else settings.alerts.tables),
         logging_budget=settings.api.logging_reads_per_minute,
+        log_max_lines=settings.api.log_max_lines,
         actions_disabled="replay" if replay_label else ("read-only" if read_only else ""),
         replay=bool(replay_label),
         # Each table shows its `limit` rows and keeps its `history` for zoom to show.

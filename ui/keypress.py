@@ -3,28 +3,34 @@
 ``press`` turns one key into a new state, the commands for the system and
 whether the key was handled; like the rest of the model it is pure (``now``
 is passed in). Cancelling asks first: ``ctrl k`` opens a confirmation naming
-the item, and only ``y``/``enter`` sends the action.
+the item, and only ``y``/``enter`` sends the action. ``l`` opens the selected
+row's full log: the view is made here and a ``LogRequest`` goes to the system;
+closing it sends ``LogStop``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 
 from arr_actors.messages import (
     Action,
     ActionRequest,
+    LogRequest,
+    LogStop,
     RefreshRequest,
     Row,
     SetPaused,
 )
 from arr_actors.tables import TABLE_KEYS, table
-from arr_actors_ui import keys, query
+from arr_actors_ui import keys, logview, query
 from arr_actors_ui.model import (
     CANCELLABLE,
     Confirm,
     Copy,
     Detail,
     Quit,
+    SaveLog,
     UiState,
     _select,
     add_toast,
@@ -86,6 +92,8 @@ def context(state: UiState) -> str:
         return "help"
     if state.health_open:
         return "health"
+    if state.log is not None:
+        return "log"
     if state.detail is not None:
         return "detail"
     return "tables"
@@ -99,11 +107,17 @@ def press(
     page: int = 5,
     detail_max_scroll: int | None = None,
     help_max_scroll: int | None = None,
+    log_rows: int | None = None,
 ) -> tuple[UiState, tuple[object, ...], bool]:
     """Apply one key: the new state, the commands for the system, and whether
-    the key was handled (unhandled keys go back to urwid)."""
+    the key was handled (unhandled keys go back to urwid). ``log_rows`` is how
+    many log lines the screen shows (the log view scrolls by it)."""
     if state.confirm is not None:
         return _confirm_key(state, key, now=now)
+    if state.log is not None and log_rows is not None and state.log.height != log_rows:
+        state = state.replace(log=state.log.replace(height=max(1, log_rows)))
+    if state.log is not None and state.log.editing and not state.help_open and not state.health_open:
+        return _log_search_key(state, key), (), True
     if state.filter_editing:
         handled = _filter_key(state, key)
         if handled is not None:
@@ -111,7 +125,83 @@ def press(
     action = keys.action_for(key, context(state))
     if action is None:
         return state, (), False
-    return _act(state, action, now=now, page=page, detail_max_scroll=detail_max_scroll, help_max_scroll=help_max_scroll)
+    return _act(
+        state, action, now=now, page=page, detail_max_scroll=detail_max_scroll, help_max_scroll=help_max_scroll,
+        log_rows=log_rows,
+    )
+
+
+def _open_log(state: UiState, *, now: float, rows: int) -> tuple[UiState, tuple[object, ...], bool]:
+    """Open the full log of the selected row (or of the open detail view's row) and ask for it."""
+    if state.replay:
+        return add_toast(state, "the log view needs the live monitor: a replay has no cloud to read logs from", level="warning", now=now), (), True
+    row = selected_row(state, now=now)
+    table_key = state.detail.table if state.detail is not None else state.focus
+    if row is None:
+        return add_toast(state, "no row selected: select an execution, a job or a build", level="warning", now=now), (), True
+    source = logview.source_for(table_key, row)
+    if source is None:
+        return add_toast(state, f"{table(table_key).title} have no Cloud Logging log; C copies the run's URL", level="warning", now=now), (), True
+    serial = state.log_serial + 1
+    preview = getattr(row, "context", ()) if table_key == "runner" else ()
+    view = logview.requested(
+        serial, source, follow=row.active, preview=preview, max_lines=state.log_max_lines, height=max(1, rows)
+    )
+    request = LogRequest(request=serial, source=source, follow=row.active)
+    return state.replace(log=view, log_serial=serial, filter_editing=False), (request,), True
+
+
+def _log_key(state: UiState, action: str, *, now: float) -> tuple[UiState, tuple[object, ...], bool]:
+    view = state.log
+    if view is None:
+        return state, (), False
+    height = view.height
+    if action == "log_close":
+        return state.replace(log=None), (LogStop(view.request),), True
+    if action.startswith("scroll_"):
+        return state.replace(log=logview.scrolled(view, action, height=height)), (), True
+    if action == "log_search":
+        return state.replace(log=view.replace(editing=True, typed="")), (), True
+    if action in ("log_next", "log_prev"):
+        if not view.search:
+            return add_toast(state, "no search yet: / starts one", level="warning", now=now), (), True
+        found = logview.searched(view, view.search, height=height, forward=action == "log_next")
+        state = state.replace(log=found)
+        if found.match is None:
+            state = add_toast(state, f"not found: {view.search}", level="warning", now=now)
+        return state, (), True
+    if action == "log_error":
+        if view.error is None:
+            return add_toast(state, "no error line found in this log", level="warning", now=now), (), True
+        return state.replace(log=view.replace(top=max(0, min(view.error - height // 3, len(view.lines) - height)))), (), True
+    if action == "log_wrap":
+        return state.replace(log=logview.toggled(view, "wrap")), (), True
+    if action == "log_follow":
+        if not view.follow:
+            return add_toast(state, "this log is not followed: the item is not running", level="warning", now=now), (), True
+        return state.replace(log=logview.toggled(view, "pause")), (), True
+    if action == "log_save":
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+        ident = "".join(c if c.isalnum() or c in "-_." else "_" for c in (view.source.ident if view.source else "log"))
+        path = f"arr-log-{ident[:60]}-{stamp}.txt"
+        return state, (SaveLog(path, logview.saved_text(view)),), True
+    return state, (), False
+
+
+def _log_search_key(state: UiState, key: str) -> UiState:
+    """A key while the log search is typed: enter runs it, esc drops it."""
+    view = state.log
+    assert view is not None
+    if key == "enter":
+        found = logview.searched(view.replace(editing=False), view.typed, height=view.height)
+        return state.replace(log=found)
+    if key == "esc":
+        return state.replace(log=view.replace(editing=False, typed=""))
+    if key == "backspace":
+        return state.replace(log=view.replace(typed=view.typed[:-1]))
+    if len(key) == 1 and key.isprintable():
+        return state.replace(log=view.replace(typed=view.typed + key))
+    return state
 
 
 def _filter_key(state: UiState, key: str) -> UiState | None:
@@ -127,7 +217,14 @@ def _filter_key(state: UiState, key: str) -> UiState | None:
 
 
 def _act(
-    state: UiState, action: str, *, now: float, page: int, detail_max_scroll: int | None, help_max_scroll: int | None
+    state: UiState,
+    action: str,
+    *,
+    now: float,
+    page: int,
+    detail_max_scroll: int | None,
+    help_max_scroll: int | None,
+    log_rows: int | None = None,
 ) -> tuple[UiState, tuple[object, ...], bool]:
     focus = state.focus
     if action == "quit":
@@ -136,6 +233,10 @@ def _act(
         return add_toast(state, "replay: the recording cannot be refreshed", level="warning", now=now), (), True
     if action == "cancel":
         return _cancel(state, now=now)
+    if action == "log_open":
+        return _open_log(state, now=now, rows=page if log_rows is None else log_rows)
+    if action.startswith("log_") or (action.startswith("scroll_") and state.log is not None and not state.help_open):
+        return _log_key(state, action, now=now)
     if action == "refresh":
         title = table(focus).title
         return add_toast(state, f"refresh requested: {title}", now=now), (RefreshRequest(focus),), True

@@ -1,7 +1,7 @@
 """Key bindings: the one table the key handler and the help screen both read.
 
 A binding is active in a context: ``tables`` (the five tables), ``detail`` (a
-row's detail view), ``help``, ``health`` (the region health view) or
+row's detail view), ``log`` (a row's full log), ``help``, ``health`` (the region health view) or
 ``global`` (anywhere but while typing a filter). While the filter is being typed, printable keys go into the filter;
 ``enter`` keeps it, ``esc`` clears it, and the arrow keys still move.
 """
@@ -36,6 +36,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("s",), "sort_next", "sort by next column", "tables"),
     Binding(("S",), "sort_reverse", "reverse the sort", "tables"),
     Binding(("z",), "zoom", "zoom in, with history", "tables"),
+    Binding(("l",), "log_open", "full log of the row", "tables"),
     Binding(("]",), "chain_next", "next row of its chain", "tables"),
     Binding(("[",), "chain_prev", "previous row of its chain", "tables"),
     Binding(("up", "k"), "scroll_up", "scroll up", "detail"),
@@ -45,6 +46,21 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("home", "g"), "scroll_top", "top", "detail"),
     Binding(("end", "G"), "scroll_bottom", "bottom", "detail"),
     Binding(("esc", "enter"), "detail_close", "close the detail view", "detail"),
+    Binding(("l",), "log_open", "full log of the row", "detail"),
+    Binding(("up", "k"), "scroll_up", "scroll up", "log"),
+    Binding(("down", "j"), "scroll_down", "scroll down", "log"),
+    Binding(("page up",), "scroll_page_up", "page up", "log"),
+    Binding(("page down",), "scroll_page_down", "page down", "log"),
+    Binding(("home", "g"), "scroll_top", "oldest line", "log"),
+    Binding(("end", "G"), "scroll_bottom", "newest line", "log"),
+    Binding(("/",), "log_search", "search (enter runs it)", "log"),
+    Binding(("n",), "log_next", "next match", "log"),
+    Binding(("N",), "log_prev", "previous match", "log"),
+    Binding(("e",), "log_error", "back to the error line", "log"),
+    Binding(("w",), "log_wrap", "wrap long lines on/off", "log"),
+    Binding(("f",), "log_follow", "pause/resume following", "log"),
+    Binding(("s",), "log_save", "save the log to a file", "log"),
+    Binding(("esc", "q", "l"), "log_close", "close the log", "log"),
     Binding(("up", "k"), "scroll_up", "scroll up", "help"),
     Binding(("down", "j"), "scroll_down", "scroll down", "help"),
     Binding(("page up",), "scroll_page_up", "page up", "help"),
@@ -76,7 +92,7 @@ FOOTER_HINTS: tuple[tuple[str, str], ...] = (
     ("p", "pause"),
 )
 
-CONTEXTS = ("tables", "detail", "help", "health", "global")
+CONTEXTS = ("tables", "detail", "log", "help", "health", "global")
 
 
 def _index() -> dict[tuple[str, str], str]:
@@ -102,7 +118,9 @@ def action_for(key: str, context: str) -> str | None:
 
 def help_rows() -> list[tuple[str, str, str]]:
     """``(context title, keys, description)`` for the help screen, in table order."""
-    titles = {"tables": "Tables", "detail": "Detail view", "help": "Help", "health": "Region health", "global": "Anywhere"}
+    titles = {
+        "tables": "Tables", "detail": "Detail view", "log": "Log view", "help": "Help", "health": "Region health", "global": "Anywhere",
+    }
     names = {" ": "space", "shift tab": "shift-tab"}
     return [(titles[b.context], " ".join(names.get(k, k) for k in b.keys), b.description) for b in BINDINGS]
 

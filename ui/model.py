@@ -19,6 +19,7 @@ from arr_actors.messages import (
     Action,
     ActionDone,
     FetchStarted,
+    LogPage,
     Notice,
     PauseChanged,
     PlaybackEnded,
@@ -26,7 +27,7 @@ from arr_actors.messages import (
     TableSnapshot,
 )
 from arr_actors.tables import TABLE_KEYS, active_first, table
-from arr_actors_ui import alerts, health, query
+from arr_actors_ui import alerts, health, logview, query
 
 #: How long a notice stays in the footer, by level (errors longest).
 TOAST_SECONDS = {"info": 4.0, "warning": 8.0, "error": 20.0}
@@ -42,6 +43,14 @@ class Quit:
 class Copy:
     """Command to the terminal: put ``text`` on the clipboard (OSC 52)."""
 
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaveLog:
+    """Command to the screen's side: write ``text`` to a new file ``path``."""
+
+    path: str
     text: str
 
 
@@ -118,6 +127,11 @@ class UiState:
     replay: bool = False
     replay_ended_at: float | None = None
     confirm: Confirm | None = None
+    #: The open log view (``l``), and the number of the last log asked for.
+    log: logview.LogView | None = None
+    log_serial: int = 0
+    #: Lines the log view keeps (``api.log_max_lines``).
+    log_max_lines: int = logview.MAX_LINES
     #: ``table/key`` -> the cancel asked for: the row shows CANCELLING until
     #: the service says so itself, or the row is over, or the cancel failed.
     cancelling: Mapping[str, Action] = field(default_factory=dict)
@@ -162,6 +176,10 @@ def receive(state: UiState, message: object, *, now: float) -> UiState:
         return state.replace(cancelling={k: v for k, v in state.cancelling.items() if k != gone})
     if isinstance(message, Notice):
         return add_toast(state, message.text, level=message.level, now=now, table=message.table)
+    if isinstance(message, LogPage):
+        if state.log is None:
+            return state
+        return state.replace(log=logview.received(state.log, message, height=state.log.height))
     return state
 
 

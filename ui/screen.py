@@ -7,8 +7,8 @@ Every string that came from outside passes through ``arr_actors.inert`` and reac
 urwid as a plain ``str`` inside markup built here, so it can neither drive the
 terminal nor act as markup.
 
-The screen is one view (``ui.views``: the tables, a detail view or the help)
-over the footer.
+The screen is one view (``ui.views``: the tables, a detail view, a log, region
+health or the help) over the footer.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from arr_actors_ui.views.detail import detail_max_scroll, detail_page, detail_vi
 from arr_actors_ui.views.footer import footer_height, footer_lines
 from arr_actors_ui.views.health import health_lines
 from arr_actors_ui.views.help import help_lines, help_max_scroll
+from arr_actors_ui.views.log import log_lines, log_rows
 from arr_actors_ui.views.tables import tables_area
 
 
@@ -39,6 +40,8 @@ def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: Rende
         body = help_lines(cols=cols, rows=avail, ctx=ctx, scroll=state.help_scroll)
     elif state.health_open:
         body = health_lines(state, now=now, cols=cols, rows=avail, ctx=ctx)
+    elif state.log is not None:
+        body = log_lines(state.log, now=now, cols=cols, rows=avail, ctx=ctx)
     elif state.detail is not None:
         body = detail_view(state, now=now, cols=cols, rows=avail, ctx=ctx).lines
     else:
@@ -69,6 +72,8 @@ def wakeup_interval(state: UiState, *, now: float) -> float | None:
         return 1.0 / SPINNER_FPS
     if model.live_toasts(state, now):
         return 1.0
+    if state.log is not None and state.log.follow and not state.help_open:
+        return 1.0  # the countdown to the next read
     if state.help_open:
         return None
     for snapshot in state.snapshots.values():
@@ -86,12 +91,16 @@ class Measure:
     page: int
     detail_max_scroll: int | None
     help_max_scroll: int | None = None
+    log_rows: int | None = None
 
 
 def measure(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderContext) -> Measure:
     """The page size and how far the detail view or the help scrolls, without drawing the screen."""
     cols, rows = size
     avail = max(1, rows - footer_height(state, now=now, cols=cols))
+    if state.log is not None and not state.help_open and not state.health_open:
+        lines = log_rows(avail)
+        return Measure(page=max(1, lines - 1), detail_max_scroll=None, log_rows=lines)
     if state.help_open:
         return Measure(
             page=detail_page(avail),
@@ -103,7 +112,7 @@ def measure(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderCon
             page=detail_page(avail),
             detail_max_scroll=detail_max_scroll(state, now=now, cols=cols, rows=avail, ctx=ctx),
         )
-    return Measure(page=max(1, min(10, avail // 3)), detail_max_scroll=None)
+    return Measure(page=max(1, min(10, avail // 3)), detail_max_scroll=None, log_rows=log_rows(avail))
 
 
 __all__ = ["Measure", "measure", "screen", "screen_lines", "shown_moment", "wakeup_interval"]

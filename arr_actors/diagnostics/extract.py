@@ -20,6 +20,7 @@ Rules, in order:
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ class Diagnosis:
     runs: int | None  # from the newest "Runs: N" line
     context: tuple[str, ...] = ()  # lines around the match (or the log's end)
     job_ids: tuple[str, ...] = ()  # Vertex AI jobs the log says were created (arr_actors.lineage)
+    #: The line the summary was made from (the log view opens on it); not kept in the memory.
+    line: str = ""
 
     def to_plain(self) -> dict[str, Any]:
         plain: dict[str, Any] = {
@@ -257,7 +260,8 @@ class _Scanner:
             pattern = problem.pattern
             summary = self.registry.summarize(pattern, problem.line)
             context = problem.context()
-            return self._diagnosis(outcome, summary, category=pattern.category, pattern=pattern.id, context=context)
+            found = self._diagnosis(outcome, summary, category=pattern.category, pattern=pattern.id, context=context)
+            return dataclasses.replace(found, line=problem.line[:LINE_LIMIT])
         if outcome == "running":
             return self._diagnosis(outcome, "Running", category="running", pattern=None, context=tail)
         if self.count == 0:

@@ -20,6 +20,8 @@ from arr_actors.emulator import latency
 from arr_actors.emulator.faults import Fault, FaultSpec, build_table, table_to_plain
 from arr_actors.emulator.world import check_scenario
 
+#: The most extra lines an item's log may be given (``log_volume``).
+MAX_LOG_VOLUME = 100_000
 #: How often a waiting call checks whether its client is still there.
 _POLL_S = 0.05
 
@@ -34,6 +36,7 @@ class Control:
     ) -> None:
         self._lock = threading.Lock()
         self._log_gaps = log_gaps
+        self._log_volume = 0
         self._denied: frozenset[str] = frozenset()
         self._scenario = check_scenario(scenario)
         self._faults: dict[str, Fault] = build_table(faults)
@@ -71,6 +74,18 @@ class Control:
     def log_gaps(self) -> float:
         with self._lock:
             return self._log_gaps
+
+    @property
+    def log_volume(self) -> int:
+        with self._lock:
+            return self._log_volume
+
+    def set_log_volume(self, lines: int) -> None:
+        """Extra lines every execution and Vertex AI job writes while it runs (0: only its own)."""
+        if not (isinstance(lines, int) and not isinstance(lines, bool) and 0 <= lines <= MAX_LOG_VOLUME):
+            raise ValueError(f"log_volume must be a whole number of lines from 0 to {MAX_LOG_VOLUME}, got {lines!r}")
+        with self._lock:
+            self._log_volume = lines
 
     def set_log_gaps(self, share: float) -> None:
         if not (isinstance(share, (int, float)) and not isinstance(share, bool) and 0 <= share < 1):
@@ -174,7 +189,7 @@ def parse_control(doc: Mapping[str, Any], control: Control) -> None:
     Everything is validated before anything changes, so a bad request
     leaves the emulator as it was.
     """
-    known = ("faults", "scenario", "latency", "log_gaps", "denied_permissions")
+    known = ("faults", "scenario", "latency", "log_gaps", "log_volume", "denied_permissions")
     unknown = set(doc) - set(known)
     if unknown:
         raise ValueError(f"unknown control keys: {', '.join(sorted(unknown))} (known: {', '.join(known)})")
@@ -185,6 +200,10 @@ def parse_control(doc: Mapping[str, Any], control: Control) -> None:
         share = doc["log_gaps"]
         if not (isinstance(share, (int, float)) and not isinstance(share, bool) and 0 <= share < 1):
             raise ValueError("log_gaps must be a share from 0 to below 1")
+    if "log_volume" in doc:
+        lines = doc["log_volume"]
+        if not (isinstance(lines, int) and not isinstance(lines, bool) and 0 <= lines <= MAX_LOG_VOLUME):
+            raise ValueError(f"log_volume must be a whole number of lines from 0 to {MAX_LOG_VOLUME}")
     if "faults" in doc:
         build_table(doc["faults"])
     if "scenario" in doc:
@@ -203,5 +222,7 @@ def parse_control(doc: Mapping[str, Any], control: Control) -> None:
         control.set_latency(doc["latency"])
     if "log_gaps" in doc:
         control.set_log_gaps(doc["log_gaps"])
+    if "log_volume" in doc:
+        control.set_log_volume(doc["log_volume"])
     if "denied_permissions" in doc:
         control.set_denied_permissions(doc["denied_permissions"])

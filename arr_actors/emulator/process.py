@@ -105,6 +105,10 @@ class EmulatorProcess:
         """How often a Cloud Logging page is first answered empty with a token (0 = never)."""
         self._request("/_control", {"log_gaps": share})
 
+    def set_log_volume(self, lines: int) -> None:
+        """Extra lines every execution and Vertex AI job writes while it runs (e.g. 10000 for a long log)."""
+        self._request("/_control", {"log_volume": lines})
+
     def stats(self, *, reset: bool = False) -> dict[str, int]:
         """Calls per method since start (or the last reset), e.g. ``{"ListLogEntries": 3}``."""
         return dict(self._request("/_stats?reset=1" if reset else "/_stats"))

@@ -11,7 +11,8 @@ these types, from the fetch process to the screen, is told in
 
 One module per kind: ``base`` (schema version, number limits, ``TableStatus``),
 ``fetch`` (the fetch round trip), ``launcher`` (the launcher's typed protocol),
-``events`` (what subscribers receive and the actors' commands) and ``codec``.
+``events`` (what subscribers receive and the actors' commands), ``logs``
+(reading one item's whole log) and ``codec``.
 Import them from here.
 """
 
@@ -69,6 +70,7 @@ from arr_actors.messages.launcher import (
     TemplateFailed,
     TemplateReady,
 )
+from arr_actors.messages.logs import LOG_TABLES, LogCursor, LogPage, LogRequest, LogSource, LogStop
 from arr_actors.rows import BuildRow, DetailField, FieldKind, Row, RunnerRow, VertexRow, WandbRunRow
 
 __all__ = [
@@ -88,6 +90,12 @@ __all__ = [
     "Action",
     "ActionRequest",
     "ActionDone",
+    "LOG_TABLES",
+    "LogCursor",
+    "LogPage",
+    "LogRequest",
+    "LogSource",
+    "LogStop",
     "PlaybackEnded",
     "StartFetch",
     "FetchResult",

@@ -48,6 +48,7 @@ from arr_actors.messages.launcher import (
     TemplateFailed,
     TemplateReady,
 )
+from arr_actors.messages.logs import LogCursor, LogPage, LogRequest, LogSource, LogStop
 from arr_actors.rows import BuildRow, Row, RunnerRow, VertexRow, WandbRunRow
 
 # ------------------------------------------------------------------- codec
@@ -89,6 +90,11 @@ MESSAGE_TYPES: dict[str, type] = {
         ActionDone,
         PlaybackEnded,
         Tick,
+        LogSource,
+        LogCursor,
+        LogRequest,
+        LogStop,
+        LogPage,
     )
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from arr_actors.messages.base import CodecError
+from arr_actors.messages.logs import LogPage, LogRequest
 from arr_actors.rows import Row
 
 # ---------------------------------------------------------------- fetch results
@@ -56,13 +57,15 @@ class StartFetch:
     Decided by the policy, carried out by the table's fetcher (which starts the
     child if needed) and sent on, as it is, to the fetch process. With an
     ``action``, the fetch process carries it out first, under the fetch's
-    deadline, and the rows that follow show its effect.
+    deadline, and the rows that follow show its effect. The log reader's
+    fetches carry a ``log`` to read instead (see ``arr_actors.messages.logs``).
     """
 
     table: str
     generation: int
     seq: int
     action: Action | None = None
+    log: LogRequest | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,8 @@ class FetchResult:
     throttled_until: float | None = None
     #: The fetch carried an action: "" when the service accepted it, else why not.
     action_error: str = ""
+    #: The log reader's answer (``data`` stays None).
+    log: LogPage | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
-from arr_actors.messages import CodecError, Notice
+from arr_actors.messages import CodecError, LogPage, Notice
 from arr_actors.recording.format import encode_entry, encode_header
 
 if TYPE_CHECKING:
@@ -70,6 +70,8 @@ class Recorder:
         return cls(fh, settings, close=True, **kwargs)
 
     def tell(self, message: Any) -> None:
+        if isinstance(message, LogPage):
+            return  # a log view's pages are the live monitor's: a replay shows no log view
         t = self._clock() - self._origin
         with self._lock:
             if self._stopping or self.failure is not None:

@@ -41,9 +41,9 @@ from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from arr_actors import messages, partial_rows
-from arr_actors.messages import FetchReady, FetchResult, StartFetch, TableData
+from arr_actors.messages import FetchReady, FetchResult, LogPage, StartFetch, TableData
 from arr_actors.runtime import injected
-from arr_actors.tables import load_function
+from arr_actors.tables import LOG_READER, LOG_READER_PRELOAD, load_function
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -73,14 +73,17 @@ def run(
     born = time.monotonic()
     try:
         prepare_process(launcher_pid, table=table)
-        code = serve(
-            Connection(conn_fd),
-            settings=settings,
-            table=table,
-            generation=generation,
-            source_factory=source_factory,
-            born=born,
-        )
+        if table == LOG_READER:
+            code = serve_logs(Connection(conn_fd), settings=settings, generation=generation, born=born)
+        else:
+            code = serve(
+                Connection(conn_fd),
+                settings=settings,
+                table=table,
+                generation=generation,
+                source_factory=source_factory,
+                born=born,
+            )
     except BaseException:  # the process ends here whatever happened; say why first
         import traceback
 
@@ -197,6 +200,81 @@ def serve(
         payload = encode_result(request, data=data, error=error, limit=limit, usage=usage)
         faulthandler.cancel_dump_traceback_later()
         conn.send_bytes(payload)
+
+
+def serve_logs(conn: Connection, *, settings: Settings, generation: int, born: float | None = None) -> int:
+    """The log reader's process: load the Cloud Logging client, say ready, then
+    answer each StartFetch's ``log`` request: every page but the last as a
+    partial result as it arrives, the last one as the final result."""
+    import importlib
+
+    deadline = settings.api.log_read_deadline_s
+    limit = settings.supervision.max_result_bytes
+    began = time.monotonic() if born is None else born
+    clients: Any = None
+    error = ""
+    faulthandler.dump_traceback_later(
+        settings.supervision.startup_deadline_s + settings.supervision.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True
+    )
+    try:
+        for module in LOG_READER_PRELOAD:
+            importlib.import_module(module)
+        from arr_actors.sources.clients import Clients
+
+        clients = Clients(settings)
+        clients.logging()
+    except (Exception, SystemExit) as exc:
+        error = describe_error(exc)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    try:
+        ready = FetchReady(table=LOG_READER, generation=generation, startup_s=round(time.monotonic() - began, 6), error=error)
+        conn.send_bytes(messages.to_json(ready).encode())
+    except OSError:
+        return 0
+    fault = settings.fault(LOG_READER)
+    while True:
+        try:
+            raw = conn.recv_bytes(REQUEST_MAX_BYTES)
+        except EOFError:
+            return 0
+        request = messages.from_json(bytes(raw), expect=(StartFetch,))
+        faulthandler.dump_traceback_later(deadline + settings.supervision.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True)
+        page = read_log(settings, request, clients=clients, error=error, fault=fault, conn=conn, limit=limit)
+        result = FetchResult(table=request.table, generation=request.generation, seq=request.seq, log=page, **api_usage(settings, None))
+        payload, problem = _encoded(result, limit)
+        if not payload:
+            failed = LogPage(request=page.request, error=problem)
+            payload = messages.to_json(FetchResult(table=request.table, generation=request.generation, seq=request.seq, log=failed)).encode()
+        faulthandler.cancel_dump_traceback_later()
+        conn.send_bytes(payload)
+
+
+def read_log(
+    settings: Settings, request: StartFetch, *, clients: Any, error: str, fault: str, conn: Connection, limit: int
+) -> LogPage:
+    """Carry out one log read; a failure is a page that says why (the pages sent before it stand)."""
+    wanted = request.log
+    if wanted is None:
+        return LogPage(request=0, error="the log reader was sent a fetch without a log to read")
+    if clients is None:
+        return LogPage(request=wanted.request, error=error or "the Cloud Logging client could not be made")
+
+    def send(page: LogPage) -> None:
+        partial = FetchResult(table=request.table, generation=request.generation, seq=request.seq, log=page, partial=True)
+        payload, _ = _encoded(partial, limit)
+        if payload:
+            conn.send_bytes(payload)
+
+    try:
+        if fault:
+            injected.apply_fault(fault, max_result_bytes=limit, send_raw=conn.send_bytes)
+        from arr_actors.sources import logread
+
+        return logread.read(settings, wanted, send=send, clients=clients)
+    except (Exception, SystemExit) as exc:
+        free_at = getattr(exc, "free_at", None)
+        return LogPage(request=wanted.request, error=describe_error(exc), throttled_until=free_at)
 
 
 def open_fetch(

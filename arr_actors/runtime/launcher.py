@@ -69,8 +69,7 @@ from arr_actors.messages import (
     TemplateReady,
 )
 from arr_actors.runtime import child, proctree, template
-from arr_actors.tables import FORK_TEMPLATES, TABLE_KEYS
-from arr_actors.tables import table as table_spec
+from arr_actors.tables import FORK_TEMPLATES, template_of
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -181,7 +180,7 @@ class Launcher:
             self.send(ChildSpawnFailed(token=order.token, error=error))
             return
         (conn_fd,) = fds
-        name = table_spec(order.table).template if order.table in TABLE_KEYS else ""
+        name = template_of(order.table)
         if name and name not in self.templates_started:
             # Started by the first spawn that needs it: a runtime with fewer tables starts fewer.
             self.templates_started.add(name)

@@ -41,6 +41,8 @@ import pykka
 
 from arr_actors.messages import (
     ActionRequest,
+    LogRequest,
+    LogStop,
     Notice,
     RefreshRequest,
     SetPaused,
@@ -68,7 +70,7 @@ DEFAULT_SOURCE_FACTORY = "arr_actors.sources:open_source"
 #: a fetcher actor that died unexpectedly goes unnoticed.
 DEFAULT_TICK_S = 1.0
 
-COMMANDS = (RefreshRequest, SetPaused, ActionRequest, Tick)
+COMMANDS = (RefreshRequest, SetPaused, ActionRequest, Tick, LogRequest, LogStop)
 
 
 class System:
@@ -89,12 +91,12 @@ class System:
         self._stop_lock = threading.Lock()
         self._stopped = False
 
-    def tell(self, command: RefreshRequest | SetPaused | ActionRequest | Tick) -> None:
+    def tell(self, command: RefreshRequest | SetPaused | ActionRequest | Tick | LogRequest | LogStop) -> None:
         """Send a command to the watchdog. Never blocks; ignored once stopped."""
         if not isinstance(command, COMMANDS):
             raise TypeError(
                 f"System.tell: {type(command).__name__} is not a command "
-                "(expected RefreshRequest, SetPaused or ActionRequest)"
+                "(expected RefreshRequest, SetPaused, ActionRequest, LogRequest or LogStop)"
             )
         with contextlib.suppress(pykka.ActorDeadError):
             self._watchdog.tell(command)

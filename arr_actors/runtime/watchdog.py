@@ -26,8 +26,9 @@ import pykka
 from arr_actors.messages import Subscriber, TableSnapshot, Tick
 from arr_actors.runtime import policy
 from arr_actors.runtime.eventlog import EventLog
-from arr_actors.runtime.policy import Limits, LogEvent, Publish, TableState
+from arr_actors.runtime.policy import Limits, LogEvent, Publish, TableState, logreads
 from arr_actors.runtime.protocol import ChildGone
+from arr_actors.tables import LOG_READER
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -74,6 +75,8 @@ class Watchdog(pykka.ThreadingActor):
         self._limits = {t: Limits.from_settings(settings, t, single_round=single_round) for t in self._tables}
         self._states: dict[str, TableState] = {}
         self._fetchers: dict[str, FetcherRef] = {}
+        # The log reader: supervised here too, its fetcher made on the first log asked for.
+        self._reader = logreads.ReaderState()
 
     def on_start(self) -> None:
         now = self._clock()
@@ -99,6 +102,7 @@ class Watchdog(pykka.ThreadingActor):
     def next_tick_at(self) -> float | None:
         """When a tick next has something to do (the earliest of every table's)."""
         times = [policy.next_tick_at(state) for state in self._states.values()]
+        times.append(logreads.next_tick_at(self._reader))
         return min((t for t in times if t is not None), default=None)
 
     def on_stop(self) -> None:
@@ -113,6 +117,12 @@ class Watchdog(pykka.ThreadingActor):
         self._fetchers.clear()
 
     def _handle(self, message: Any) -> None:
+        if logreads.concerns(message) or isinstance(message, Tick):
+            now = message.now if isinstance(message, Tick) else self._clock()
+            self._reader, commands = logreads.handle(self._reader, message, now, self._settings)
+            self._carry_out(commands)
+            if not isinstance(message, Tick):
+                return
         if not isinstance(message, policy.EVENTS):
             log.warning("watchdog: unexpected message %r", type(message).__name__)
             return
@@ -127,6 +137,9 @@ class Watchdog(pykka.ThreadingActor):
 
     def _step(self, event: policy.Event, now: float) -> None:
         self._states, commands = policy.handle_all(self._states, event, now, self._limits, rand=self._rand)
+        self._carry_out(commands)
+
+    def _carry_out(self, commands: Sequence[policy.Command]) -> None:
         for command in commands:
             if isinstance(command, Publish):
                 self._publish(command.message)
@@ -148,6 +161,8 @@ class Watchdog(pykka.ThreadingActor):
 
     def _tell_fetcher(self, table: str, message: Any) -> None:
         ref = self._fetchers.get(table)
+        if ref is None and table == LOG_READER:
+            ref = self._fetchers[table] = self._make_fetcher(table, self.actor_ref)
         if ref is None:
             return
         try:
@@ -166,6 +181,14 @@ class Watchdog(pykka.ThreadingActor):
         log.warning("watchdog: the %s fetcher stopped; starting a new one", table)
         self._kill_table(table)
         self._fetchers[table] = self._make_fetcher(table, self.actor_ref)
+        if table == LOG_READER:
+            reader = self._reader
+            self._record(LogEvent(table, reader.generation, "restarted", now, detail="fetcher actor restarted"))
+            seq = reader.seq if reader.phase == policy.FETCHING else None
+            gone = ChildGone(table, reader.generation, seq, cause="its fetcher stopped unexpectedly", killed=True)
+            self._reader, commands = logreads.handle(reader, gone, now, self._settings)
+            self._carry_out(commands)
+            return
         state = self._states[table]
         seq = state.seq if state.phase == policy.FETCHING else None
         self._record(LogEvent(table, state.generation, "restarted", now, detail="fetcher actor restarted"))

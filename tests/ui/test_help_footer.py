@@ -45,7 +45,7 @@ def test_at_50x12_every_help_line_is_reachable_with_the_movement_keys(key: str) 
     size = (50, 12)
     state = press(loaded(), "?", size)
     first = draw(state, size)
-    assert "1-10/47  esc closes, arrows scroll" in first[0]  # a hint that there is more, and the way out
+    assert "1-10/64  esc closes, arrows scroll" in first[0]  # a hint that there is more, and the way out
     every = {(k, d) for _, k, d in keys.help_rows()}
     assert help_rows_seen(first) != every
     seen: set[tuple[str, str]] = set()

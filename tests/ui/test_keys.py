@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import ui_samples as S
 
-from arr_actors_ui import keypress, keys, model
+from arr_actors_ui import keypress, keys, logview, model
 from arr_actors_ui.model import Detail, UiState
 
 
@@ -19,6 +19,14 @@ def state_for(context: str) -> UiState:
         return state.replace(health_open=True)
     if context == "tables":
         return state.replace(filter_text="x")  # so esc has a filter to clear
+    if context == "log":
+        # A followed log with a search and an error line, scrolled into its middle.
+        row = S.runner_rows()[0]
+        source = logview.source_for("runner", row)
+        assert source is not None
+        lines = tuple(f"line {i}" for i in range(100)) + ("ERROR: it broke",) + tuple(f"line {i}" for i in range(100, 200))
+        view = logview.LogView(title="t", lines=lines, top=50, search="line 1", error=100, follow=True, request=1, source=source)
+        return state.replace(log=view)
     return state
 
 

@@ -1,4 +1,7 @@
-"""Cloud Logging v2: ``LoggingServiceV2.ListLogEntries`` over the runner executions' logs.
+"""Cloud Logging v2: ``LoggingServiceV2.ListLogEntries`` over the logs of executions, Vertex AI jobs and builds.
+
+Runner executions write under ``cloud_run_job``, custom jobs under ``ml_job``
+and builds under ``build`` (see :mod:`arr_actors.emulator.itemlogs`).
 
 ``ListLogEntriesResponse`` documents that a page may come back empty with a
 ``next_page_token`` when "the search found no log entries so far but it did
@@ -12,15 +15,18 @@ stand-in, not a measurement.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 
-from arr_actors.emulator import filters, runnerlogs
+from arr_actors.emulator import filters, itemlogs, runnerlogs
 from arr_actors.emulator.filters import FilterError
 from arr_actors.emulator.paging import PageRules, PageTokenError, fingerprint
 from arr_actors.emulator.services.common import Abort, Method, MethodTable, Service, match_name, ns, page
-from arr_actors.emulator.world import RUNNER_JOB, Execution, World
+from arr_actors.emulator.world import RUNNER_JOB, World
 
 #: Cloud Logging refuses a page size above the maximum; the other APIs clamp it.
 _PAGES = PageRules(default=50, maximum=1000, reject_above_maximum=True)
@@ -43,6 +49,10 @@ _FIELDS: filters.Schema = {
     ("resource", "labels", "job_name"): _S,
     ("resource", "labels", "location"): _S,
     ("resource", "labels", "project_id"): _S,
+    ("resource", "labels", "job_id"): _S,
+    ("resource", "labels", "task_name"): _S,
+    ("resource", "labels", "build_id"): _S,
+    ("resource", "labels", "build_trigger_id"): _S,
     ("logName",): _S,
     ("log_name",): _S,
     ("severity",): filters.Field(filters.SEVERITY),
@@ -57,8 +67,8 @@ _FIELDS: filters.Schema = {
 MAX_GAPS = 3
 _GAP = "gap."
 
-#: One entry before it becomes a LogEntry: (timestamp, insert id, execution, line).
-_Entry = tuple[float, str, Execution, runnerlogs.LogLine]
+#: One entry before it becomes a LogEntry: (timestamp, insert id, its writer, line).
+_Entry = tuple[float, str, "_Item", runnerlogs.LogLine]
 
 
 class CloudLogging(Service):
@@ -104,11 +114,11 @@ class CloudLogging(Service):
         now = self.now()
         entries: list[_Entry] = []
         if ours:
-            for execution in self.world.all_executions(now):
-                for index, line in enumerate(execution.visible_lines(now)):
-                    insert_id = f"{execution.uid[:8]}{index:06d}"
-                    if keep(_getter(self.world, execution, line=line, insert_id=insert_id)):
-                        entries.append((line.at, insert_id, execution, line))
+            for item in self._items(request.filter, now):
+                for index, line in enumerate(item.lines):
+                    insert_id = f"{item.uid[:8]}{index:06d}"
+                    if keep(_getter(self.world, item, line=line, insert_id=insert_id)):
+                        entries.append((line.at, insert_id, item, line))
         descending = order == "timestamp desc"
         entries.sort(key=lambda e: (e[0], e[1]), reverse=descending)
         found, token = page(
@@ -120,7 +130,7 @@ class CloudLogging(Service):
             descending=descending,
         )
         return self.p.logging.ListLogEntriesResponse(
-            entries=[self._log_entry(execution, line=line, insert_id=insert_id) for _, insert_id, execution, line in found],
+            entries=[self._log_entry(item, line=line, insert_id=insert_id) for _, insert_id, item, line in found],
             next_page_token=token,
         )
 
@@ -139,13 +149,48 @@ class CloudLogging(Service):
         draw = int(fingerprint(query, position, str(served)), 16) / float(16 ** 12)
         return f"{_GAP}{served + 1}.{query}.{position}" if draw < share else ""
 
-    def _log_entry(self, execution: Execution, *, line: runnerlogs.LogLine, insert_id: str) -> Any:
+    def _items(self, filter_text: str, now: float) -> list[_Item]:
+        """Every item whose log the filter may select. A filter naming one execution,
+        job or build (the log view's) is narrowed to it first: the compiled filter
+        still decides, this only spares building every other log."""
+        volume = self.control.log_volume
+        names = {kind: set(pattern.findall(filter_text)) for kind, pattern in _NARROW.items()}
+        kinds = set(_RESOURCE.findall(filter_text)) or {"cloud_run_job", "ml_job", "build"}
+        items: list[_Item] = []
+        project = self.world.project
+        if "cloud_run_job" in kinds:
+            for execution in self.world.all_executions(now):
+                if names["execution"] and execution.name not in names["execution"]:
+                    continue
+                lines = itemlogs.execution_lines(execution, now=now, volume=volume)
+                resource = {"job_name": RUNNER_JOB, "location": execution.region, "project_id": project}
+                labels = {
+                    "run.googleapis.com/execution_name": execution.name,
+                    "run.googleapis.com/task_index": "0",
+                    "run.googleapis.com/task_attempt": "0",
+                    "instanceId": "00" + execution.uid.replace("-", "")[:30],
+                }
+                items.append(_Item("cloud_run_job", execution.uid, resource, labels, tuple(lines)))
+        if "ml_job" in kinds:
+            for job in self.world.vertex_jobs(None, now):
+                if names["job"] and job.job_id not in names["job"]:
+                    continue
+                lines = itemlogs.job_lines(job, now=now, volume=volume)
+                resource = {"job_id": job.job_id, "task_name": itemlogs.JOB_LOG, "project_id": project}
+                items.append(_Item("ml_job", f"j{job.job_id[-7:]}", resource, {"ml.googleapis.com/job_id/log_area": "user"}, tuple(lines)))
+        if "build" in kinds:
+            for build in self.world.builds(None, now):
+                if names["build"] and build.build_id not in names["build"]:
+                    continue
+                lines = itemlogs.build_lines(build, now=now)
+                resource = {"build_id": build.build_id, "build_trigger_id": "", "project_id": project}
+                items.append(_Item("build", build.build_id, resource, {}, tuple(lines)))
+        return items
+
+    def _log_entry(self, item: _Item, *, line: runnerlogs.LogLine, insert_id: str) -> Any:
         p = self.p
         project = self.world.project
-        resource = p.monitored_resource_pb2.MonitoredResource(
-            type="cloud_run_job",
-            labels={"job_name": RUNNER_JOB, "location": execution.region, "project_id": project},
-        )
+        resource = p.monitored_resource_pb2.MonitoredResource(type=item.resource_type, labels=dict(item.resource))
         return p.log_entry.LogEntry(
             log_name=f"projects/{project}/logs/{line.log}",
             resource=resource,
@@ -154,21 +199,32 @@ class CloudLogging(Service):
             receive_timestamp=self.ts(line.at + 0.4),
             severity=_SEVERITY_NUMBERS[line.severity],
             insert_id=insert_id,
-            labels={
-                "run.googleapis.com/execution_name": execution.name,
-                "run.googleapis.com/task_index": "0",
-                "run.googleapis.com/task_attempt": "0",
-                "instanceId": "00" + execution.uid.replace("-", "")[:30],
-            },
+            labels=dict(item.labels),
         )
 
 
-def _getter(world: World, execution: Execution, *, line: runnerlogs.LogLine, insert_id: str) -> filters.Getter:
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One writer of log entries: its monitored resource, its entries' labels and its lines."""
+
+    resource_type: str
+    uid: str
+    resource: Mapping[str, str]
+    labels: Mapping[str, str]
+    lines: tuple[runnerlogs.LogLine, ...]
+
+
+_RESOURCE = re.compile(r'resource\.type\s*=\s*"([a-z_]+)"')
+_NARROW = {
+    "execution": re.compile(r'labels\."run\.googleapis\.com/execution_name"\s*=\s*"([^"\\]+)"'),
+    "job": re.compile(r'resource\.labels\.job_id\s*=\s*"([^"\\]+)"'),
+    "build": re.compile(r'resource\.labels\.build_id\s*=\s*"([^"\\]+)"'),
+}
+
+
+def _getter(world: World, item: _Item, *, line: runnerlogs.LogLine, insert_id: str) -> filters.Getter:
     values: dict[tuple[str, ...], object] = {
-        ("resource", "type"): "cloud_run_job",
-        ("resource", "labels", "job_name"): RUNNER_JOB,
-        ("resource", "labels", "location"): execution.region,
-        ("resource", "labels", "project_id"): world.project,
+        ("resource", "type"): item.resource_type,
         ("logName",): f"projects/{world.project}/logs/{line.log}",
         ("log_name",): f"projects/{world.project}/logs/{line.log}",
         ("severity",): line.severity,
@@ -177,8 +233,9 @@ def _getter(world: World, execution: Execution, *, line: runnerlogs.LogLine, ins
         ("textPayload",): line.text,
         ("text_payload",): line.text,
         ("insertId",): insert_id,
-        ("labels", "run.googleapis.com/execution_name"): execution.name,
-        ("labels", "run.googleapis.com/task_index"): "0",
-        ("labels", "run.googleapis.com/task_attempt"): "0",
     }
+    for key, value in item.resource.items():
+        values[("resource", "labels", key)] = value
+    for key, value in item.labels.items():
+        values[("labels", key)] = value
     return values.get

@@ -11,6 +11,7 @@ carries out the commands, and tests drive it by hand.
 ``limits``       the numbers from settings, backoff and start batches
 ``state``        one table's state, the commands, the snapshot a state shows
 ``transitions``  what each event does; ``handle`` and ``handle_all``
+``logreads``     the log reader's own machine (one read at a time, following)
 
 Vocabulary:
   *generation*  the incarnation of a table's child process; it goes up whenever

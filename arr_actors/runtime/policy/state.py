@@ -9,6 +9,7 @@ from arr_actors.messages import (
     Action,
     ActionDone,
     FetchStarted,
+    LogPage,
     Notice,
     PauseChanged,
     Row,
@@ -83,7 +84,7 @@ class TableState:
 class Publish:
     """Send a message to every subscriber."""
 
-    message: TableSnapshot | FetchStarted | Notice | PauseChanged | ActionDone
+    message: TableSnapshot | FetchStarted | Notice | PauseChanged | ActionDone | LogPage
 
 
 @dataclass(frozen=True, slots=True)
