@@ -7,8 +7,11 @@ process takes the counts after every fetch (``take``) and sends them with the
 result, so the screen can show calls per minute per service without asking
 any service, and the counts are those of the process that made the calls.
 
-W&B calls are not counted here: the W&B client makes them in its own helper
-process.
+W&B calls are counted in the same process, one level up: wandb 0.31's
+``wandb.Api`` hands every request to its ``wandb-core`` helper process, which
+makes the HTTP call, so nothing here sees the traffic itself.
+:func:`count_wandb_requests` counts each request on its way to the helper
+instead (service ``wandb``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ SERVICES: tuple[tuple[str, str], ...] = (
     ("google.devtools.cloudbuild.", "cloudbuild"),
     ("google.logging.", "logging"),
 )
+
+#: The service W&B requests are counted under.
+WANDB = "wandb"
 
 _lock = threading.Lock()
 _counts: dict[str, int] = {}
@@ -110,4 +116,47 @@ def counted_transport(transport_cls: Any) -> Callable[..., Any]:
     return build
 
 
-__all__ = ["SERVICES", "counted", "counted_channels", "counted_transport", "record", "service_of", "take"]
+def count_wandb_requests() -> bool:
+    """Count, from now on in this process, every request the W&B public API sends to its server.
+
+    In wandb 0.31 every request of ``wandb.Api`` (a GraphQL query or page,
+    the login check made when the Api is built) passes
+    ``ServiceApi.send_api_request`` on its way to ``wandb-core``, which sends
+    it to the server as one HTTP request: each is one call, counted before it
+    goes (a call that fails still used the quota). The library's own class is
+    wrapped, once per process, so the calls made while the Api is built count
+    too. Retries ``wandb-core`` makes by itself cannot be seen from here.
+    Returns False when this wandb has no such method: its calls are then not
+    counted.
+    """
+    try:
+        from wandb.apis.public.service_api import ServiceApi
+    except ImportError:
+        return False
+    send = getattr(ServiceApi, "send_api_request", None)
+    if send is None:
+        return False
+    if getattr(send, "_arr_counted", False):
+        return True
+
+    def send_api_request(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        record(WANDB)
+        return send(self, request, *args, **kwargs)
+
+    send_api_request._arr_counted = True  # type: ignore[attr-defined]
+    send_api_request.__wrapped__ = send  # type: ignore[attr-defined]
+    ServiceApi.send_api_request = send_api_request  # type: ignore[method-assign]
+    return True
+
+
+__all__ = [
+    "SERVICES",
+    "WANDB",
+    "count_wandb_requests",
+    "counted",
+    "counted_channels",
+    "counted_transport",
+    "record",
+    "service_of",
+    "take",
+]

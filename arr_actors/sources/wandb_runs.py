@@ -6,6 +6,7 @@ pending, preempting), and the most recent that are over (finished, failed,
 crashed, killed, preempted). The states are the wandb SDK's own run-state list
 (``wandb.sdk.sweeps.run_state.RunState``: alive and dead states). They run in separate child
 processes, but build their client the same way (``clients.build_wandb_api``).
+Every request the W&B client sends for them is counted (``counting``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from arr_actors.compat import fromisoformat
 from arr_actors.messages import MAX_EPOCH, MAX_SECONDS, TableData, WandbRunRow
+from arr_actors.sources import counting
 from arr_actors.sources.errors import SourceError, translate_wandb, wandb_project_missing
 
 if TYPE_CHECKING:
@@ -129,6 +131,8 @@ def _fetch(settings: Settings, ctx: SourceContext, *, table: str, states: tuple[
     filters: dict[str, Any] = {"state": states[0]} if len(states) == 1 else {"state": {"$in": list(states)}}
     completed = table == "completed"
     try:
+        # Before the Api is built: building it already asks the server who the key belongs to.
+        counting.count_wandb_requests()
         api = ctx.clients.wandb_api()
         # wandb.Api caches run lists by query; a refresh must see the server's current answer.
         api.flush()
