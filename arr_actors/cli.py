@@ -19,7 +19,7 @@ from arr_actors import config, extras
 from arr_actors.inert import dumps, inert
 from arr_actors.messages import ActionRequest, TableStatus
 from arr_actors.runtime import injected as runtime_faults
-from arr_actors.tables import TABLE_KEYS
+from arr_actors.tables import LOG_READER, PROCESS_KEYS, TABLE_KEYS
 from arr_actors.usage import EXIT_USAGE, Parser, UsageError, seconds
 
 if TYPE_CHECKING:
@@ -56,8 +56,10 @@ def _fault(text: str) -> tuple[str, str]:
     table, sep, kind = text.partition("=")
     if not sep or not table or not kind:
         raise argparse.ArgumentTypeError(f"{text!r} is not TABLE=KIND (e.g. builds=hang)")
-    if table not in TABLE_KEYS:
-        raise argparse.ArgumentTypeError(f"unknown table {table!r} in {text!r} (tables: {', '.join(TABLE_KEYS)})")
+    if table not in PROCESS_KEYS:
+        raise argparse.ArgumentTypeError(
+            f"unknown table {table!r} in {text!r} (tables: {', '.join(TABLE_KEYS)}; {LOG_READER}: the log view's reader)"
+        )
     try:
         runtime_faults.parse(kind)  # the fetch process parses it again: one definition of what is valid
     except ValueError as exc:
@@ -102,7 +104,7 @@ def monitor_parser() -> Parser:
     parser.add_argument("--once", action="store_true", help="refresh every table once, print the result and exit (0 when all tables are ok, 1 otherwise)")
     parser.add_argument("--json", action="store_true", help="with --once: print one JSON document")
     parser.add_argument("--record", metavar="FILE", help="append every message the screen receives to FILE as JSON lines; '-' runs headless and streams to stdout")
-    parser.add_argument("--fault", action="append", type=_fault, default=[], metavar="TABLE=KIND", help=f"inject a fault into a table's fetch process (repeatable; kinds: {', '.join(FAULT_KINDS)})")
+    parser.add_argument("--fault", action="append", type=_fault, default=[], metavar="TABLE=KIND", help=f"inject a fault into a table's fetch process, or the log reader's (logs=KIND) (repeatable; kinds: {', '.join(FAULT_KINDS)})")
     parser.add_argument("--scenario", metavar="NAME", default="", help="emulator scenario with --demo (default, launch-ok, launch-runner-fails, launch-no-job)")
     parser.add_argument("--deadline", type=seconds, metavar="SECONDS", help="override every table's refresh deadline")
     parser.add_argument("--read-only", action="store_true", help="disable every action (cancel): watch only")

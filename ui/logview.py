@@ -268,7 +268,7 @@ def header(view: LogView, *, height: int) -> str:
         parts.append("following (paused)" if view.paused else "following")
     if view.search:
         parts.append(f"/{view.search}" + ("" if view.match is not None else " (no match)"))
-    return "  ".join(parts)
+    return ", ".join(parts)
 
 
 def saved_text(view: LogView) -> str:

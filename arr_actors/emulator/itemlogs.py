@@ -62,7 +62,8 @@ def job_lines(job: VertexJob, *, now: float, volume: int, run_url: str = "") -> 
     """What the job's training container writes: start-up, progress, and how it ended."""
     if now < job.started:
         return []
-    start, end = job.started, job.ended
+    start = job.started
+    end = max(job.ended, start + 5.0)  # a job that failed at once still wrote its start-up lines first
     lines = [
         LogLine(start + 0.5, f"Starting training: {job.display_name} on {job.machine_type}", STDOUT_LOG, "INFO"),
         LogLine(start + 1.0, f"Image {job.image}", STDOUT_LOG, "INFO"),
