@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from arr_actors import config
-from arr_actors.messages import FetchReady, FetchResult, LogCursor, LogPage, LogRequest, LogSource, LogStop, StartFetch, Tick
+from arr_actors.messages import (
+    FetchReady,
+    FetchResult,
+    LogCursor,
+    LogPage,
+    LogRequest,
+    LogSource,
+    LogStop,
+    StartFetch,
+    Tick,
+)
 from arr_actors.runtime.policy import Publish, logreads
 from arr_actors.runtime.protocol import ChildGone, KillFetch
 from arr_actors.tables import LOG_READER
