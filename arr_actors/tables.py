@@ -193,7 +193,8 @@ TABLES: tuple[TableSpec, ...] = (
         deadline=45.0,
         limit=10,
         empty_text="no custom jobs in {regions} regions",
-        preload=("google.cloud.aiplatform_v1",),
+        # The JobService client and its types, not all of aiplatform_v1 (see the module).
+        preload=("arr_actors.sources.aiplatform",),
         template="google",
     ),
     TableSpec(

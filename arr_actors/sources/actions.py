@@ -84,11 +84,11 @@ def _cancel_execution(clients: Clients, settings: Settings, project: str, action
 
 
 def _cancel_job(clients: Clients, settings: Settings, project: str, action: Action) -> None:
-    from google.cloud import aiplatform_v1
+    from arr_actors.sources.aiplatform import CancelCustomJobRequest
 
     name = f"projects/{project}/locations/{action.region}/customJobs/{action.ident}"
     clients.job_service(action.region).cancel_custom_job(
-        request=aiplatform_v1.CancelCustomJobRequest(name=name), timeout=settings.api.call_timeout_s
+        request=CancelCustomJobRequest(name=name), timeout=settings.api.call_timeout_s
     )
 
 

@@ -117,20 +117,15 @@ class Clients:
     # ----------------------------------------------------------- Vertex AI v1
 
     def job_service(self, region: str) -> Any:
-        """``aiplatform_v1.JobServiceClient`` bound to ``region``'s endpoint."""
+        """Vertex AI's ``JobServiceClient`` bound to ``region``'s endpoint."""
 
         def build() -> Any:
-            from google.cloud import aiplatform_v1
+            # The JobService alone, not all of aiplatform_v1 (see the module).
+            from arr_actors.sources.aiplatform import JobServiceClient, JobServiceGrpcTransport
 
             if self.emulated:
-                from google.cloud.aiplatform_v1.services.job_service.transports import JobServiceGrpcTransport
-
-                return aiplatform_v1.JobServiceClient(
-                    transport=JobServiceGrpcTransport(channel=self._emulator_channel())
-                )
-            from google.cloud.aiplatform_v1.services.job_service.transports import JobServiceGrpcTransport
-
-            return aiplatform_v1.JobServiceClient(
+                return JobServiceClient(transport=JobServiceGrpcTransport(channel=self._emulator_channel()))
+            return JobServiceClient(
                 client_options={"api_endpoint": aiplatform_endpoint(region)},
                 transport=counting.counted_transport(JobServiceGrpcTransport),
             )
