@@ -115,7 +115,10 @@ def press(
     if state.confirm is not None:
         return _confirm_key(state, key, now=now)
     if state.log is not None and log_rows is not None and state.log.height != log_rows:
-        state = state.replace(log=state.log.replace(height=max(1, log_rows)))
+        # The screen's size or footer changed: the view keeps what it showed (the screen clamps the same way).
+        view, height = state.log, max(1, log_rows)
+        top = view.top if view.wrap else min(view.top, max(0, len(view.lines) - height))
+        state = state.replace(log=view.replace(height=height, top=top))
     if state.log is not None and state.log.editing and not state.help_open and not state.health_open:
         return _log_search_key(state, key), (), True
     if state.filter_editing:

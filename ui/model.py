@@ -132,6 +132,10 @@ class UiState:
     log_serial: int = 0
     #: Lines the log view keeps (``api.log_max_lines``).
     log_max_lines: int = logview.MAX_LINES
+    #: The log reader's Cloud Logging calls (when, how many) and its last view of the
+    #: project's limiter (when, calls in the last minute), for the status line.
+    reader_calls: tuple[tuple[float, int], ...] = ()
+    reader_logging_used: tuple[float, int] | None = None
     #: ``table/key`` -> the cancel asked for: the row shows CANCELLING until
     #: the service says so itself, or the row is over, or the cancel failed.
     cancelling: Mapping[str, Action] = field(default_factory=dict)
@@ -177,6 +181,10 @@ def receive(state: UiState, message: object, *, now: float) -> UiState:
     if isinstance(message, Notice):
         return add_toast(state, message.text, level=message.level, now=now, table=message.table)
     if isinstance(message, LogPage):
+        if message.done and (message.calls or message.logging_used is not None):
+            recent = tuple(c for c in state.reader_calls if now - c[0] < USAGE_WINDOW_S)
+            used = (now, message.logging_used) if message.logging_used is not None else state.reader_logging_used
+            state = state.replace(reader_calls=(*recent, (now, message.calls)), reader_logging_used=used)
         if state.log is None:
             return state
         return state.replace(log=logview.received(state.log, message, height=state.log.height))
@@ -224,9 +232,14 @@ def _remember(state: UiState, snapshot: TableSnapshot) -> UiState:
     return state.replace(history=history)
 
 
-def api_usage(state: UiState) -> tuple[tuple[tuple[str, int], ...], int | None]:
-    """Cloud calls per service in the last minute, every table together, and
-    the Cloud Logging calls left in the budget (None: no table reported it)."""
+#: The minute the status line counts calls over.
+USAGE_WINDOW_S = 60.0
+
+
+def api_usage(state: UiState, now: float | None = None) -> tuple[tuple[tuple[str, int], ...], int | None]:
+    """Cloud calls per service in the last minute, every table and the log
+    reader together, and the Cloud Logging calls left in the budget (None: no
+    process reported it). ``now`` None counts the log reader's reads whenever they were."""
     totals: dict[str, int] = {}
     used: int | None = None
     for snapshot in state.snapshots.values():
@@ -234,6 +247,12 @@ def api_usage(state: UiState) -> tuple[tuple[tuple[str, int], ...], int | None]:
             totals[service] = totals.get(service, 0) + n
         if snapshot.logging_used is not None:
             used = max(used or 0, snapshot.logging_used)
+    reads = sum(n for at, n in state.reader_calls if now is None or now - at < USAGE_WINDOW_S)
+    if reads:
+        totals["logging"] = totals.get("logging", 0) + reads
+    reader = state.reader_logging_used
+    if reader is not None and (now is None or now - reader[0] < USAGE_WINDOW_S):
+        used = max(used or 0, reader[1])
     left = None if used is None else max(0, state.logging_budget - used)
     return tuple(sorted(totals.items())), left
 

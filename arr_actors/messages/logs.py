@@ -86,7 +86,9 @@ class LogPage:
     failed (the lines sent before it stand); ``error_line`` is the line the
     diagnostics found the failure in; ``next_read_at`` (epoch) is when
     following reads again, ``throttled_until`` when the project's Cloud
-    Logging budget frees a read, if it is what holds the read back.
+    Logging budget frees a read, if it is what holds the read back. ``calls``
+    counts the read's calls so far; the last page also carries the project's
+    limiter count (``logging_used``), for the status line.
     """
 
     request: int
@@ -101,3 +103,5 @@ class LogPage:
     throttled_until: float | None = None
     #: The line that says why the item failed, as found in this page (the view opens on it).
     error_line: str = ""
+    #: The read's last page: Cloud Logging calls in the last minute, every process of the project together.
+    logging_used: int | None = None

@@ -20,6 +20,7 @@ Measurements (``--only NAME``), each a function ``(plan, workdir, report, say)``
     keys            key latency and loop lag while every fetch hangs (key_latency)
     supervision     kill latency (kill_latency), restart after a cloud hang (restart)
     scaling         more regions and executions (scaling)
+    log_view        a 10,000-line log opened with l; key latency while following (log_view)
 
 ``run`` runs them in order and reaps leftovers; ``cli`` is the command line.
 """

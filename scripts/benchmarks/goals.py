@@ -47,6 +47,8 @@ GOALS: tuple[Goal, ...] = (
     Goal("logging_reads_per_refresh.new_terminal_5", "entries.list, 5 newly-terminal executions", "==", 1),
     Goal("scaling.time_ratio_max", "all tables time, most regions / 18 regions", "<=", 1.3),
     Goal("scaling.logging_reads_max", "entries.list per refresh at any scale", "<=", 1),
+    Goal("log_view.first_screen_s", "log view of a 10,000-line log: first screen", "<", 1, "s"),
+    Goal("log_follow_key_latency_p99_ms", "key to redraw while following a log (p99)", "<", 50, "ms"),
 )
 
 

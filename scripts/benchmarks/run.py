@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import IO
 
 from benchmarks.key_latency import measure_keys
+from benchmarks.log_view import measure_log_view
 from benchmarks.plan import DUMMY_WANDB_KEY, RUN_MARKER_VAR, Plan
 from benchmarks.process_tree import reap_leftovers
 from benchmarks.report import Progress, Report
@@ -28,6 +29,7 @@ MEASUREMENTS: tuple[tuple[str, Measurement], ...] = (
     ("keys", measure_keys),
     ("supervision", measure_supervision),
     ("scaling", measure_scaling),
+    ("log_view", measure_log_view),
 )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from e2e.pty import Terminal, wait_gone
-from e2e.test_api_budget import emu, monitor_env  # noqa: F401 - the emulator fixture
+from e2e.test_api_budget import emu, every_table_fetched, monitor_env, status_figures  # noqa: F401 - the emulator fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -45,14 +45,21 @@ def open_first(term: Terminal, quick_filter_presses: int) -> str:
 
 @pytest.mark.timeout(120)
 def test_a_failed_execution_opens_on_its_error_line_and_searches(emu, spawn, tmp_path: Path) -> None:  # noqa: F811
-    cols, rows = 160, 40
+    cols, rows = 200, 40
+    emu.stats(reset=True)
     term = spawn(MONITOR, env=monitor_env(emu, tmp_path), cols=cols, rows=rows)
-    term.wait_for(runner_ready, timeout=60, what="runner rows")
+    term.wait_for(every_table_fetched, timeout=60, what="every table fetched")
+    term.wait_for(lambda t: status_figures(t.lines()[-1])[0].get("logging", 0) == emu.stats().get("ListLogEntries"), timeout=20, what="the runner's log reads")
     reads = emu.stats().get("ListLogEntries", 0)
     name = open_first(term, 1)
     # The whole log came (one read here), and the view sits on the failure's line, in red.
     term.wait_for(lambda t: "excerpt" not in t.lines()[0] and "reading" not in t.lines()[0], timeout=20, what="the read")
     assert emu.stats().get("ListLogEntries", 0) > reads
+    # The status line counts the log reader's reads with the tables' (every table refreshes once here).
+    term.wait_for(
+        lambda t: status_figures(t.lines()[-1])[0].get("logging") == emu.stats().get("ListLogEntries"),
+        timeout=5, what="the reader's reads in the status line",
+    )
     marked = error_rows(term, rows)
     assert len(marked) == 1, term.dump() + repr([(r, term.cell(r, 0)) for r in range(rows)])
     assert "ERROR" in term.lines()[marked[0]] or "Error" in term.lines()[marked[0]], term.lines()[marked[0]]

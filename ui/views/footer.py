@@ -66,7 +66,7 @@ def footer_lines(state: UiState, *, now: float, cols: int, ctx: RenderContext) -
     # Every item ends in a space and a key hint starts with one: two spaces
     # between items, as between the hints themselves.
     used = sum(width_of(t) for _, t in status)
-    api = _api_status(state)
+    api = _api_status(state, now=now)
     api_width = sum(width_of(t) for _, t in api)
     # Quit and help always come first; the figures go right when there is room.
     room = cols - api_width if used + api_width + 16 <= cols else cols
@@ -88,9 +88,9 @@ def footer_lines(state: UiState, *, now: float, cols: int, ctx: RenderContext) -
     return lines
 
 
-def _api_status(state: UiState) -> Markup:
+def _api_status(state: UiState, *, now: float) -> Markup:
     """Cloud calls per minute per service, and what is left of the Cloud Logging budget."""
-    calls, left = model.api_usage(state)
+    calls, left = model.api_usage(state, now)
     if not calls and left is None:
         return []
     out: Markup = [("footer", " calls/min " + " ".join(f"{service} {n}" for service, n in calls) + " ")]

@@ -138,6 +138,8 @@ def _answered(state: ReaderState, result: FetchResult, now: float, settings: Set
         page = dataclasses.replace(page, request=running.request)
     if result.partial:
         return state, (Publish(page),)
+    if result.logging_used is not None:
+        page = dataclasses.replace(page, logging_used=result.logging_used)
     state = dataclasses.replace(state, phase=IDLE, running=None, started_at=None, startup_by=None, deadline_at=None)
     took = LogEvent(
         LOG_READER, state.generation, "failed" if page.error else "completed", now,
