@@ -49,6 +49,9 @@ def test_replay_offers_no_refresh_or_action_marks_the_end_and_stops_the_clock(sp
     term.wait_text("replay: the recording cannot be refreshed")
     term.send("\x0b")  # ctrl k
     term.wait_text("replay: actions are disabled")
+    term.press("l")
+    term.wait_text("the log view needs the live monitor")
+    assert "lines 1-" not in term.lines()[0]  # no log view opened
     term.read_for(2.5)  # real time passes; the replayed time does not
     assert age(term) == frozen
     term.press("q")

@@ -61,3 +61,69 @@ def test_scroll_keys_stay_within_the_log() -> None:
     assert logview.scrolled(view, "scroll_bottom", height=10).top == 90
     assert logview.scrolled(view, "scroll_up", height=10).top == 0
     assert logview.scrolled(view, "scroll_page_down", height=10).top == 9
+
+
+# ------------------------------------------------------------ pages from the log reader
+
+def _source(failed: bool = True) -> logview.LogSource:
+    from arr_actors.messages import LogSource
+
+    return LogSource("runner", "r/x", "execution x", "x", "r", 1.0, None if not failed else 2.0, failed)
+
+
+def test_the_excerpt_shows_until_the_first_page_replaces_it_and_the_view_lands_on_the_error() -> None:
+    from arr_actors.messages import LogPage
+
+    view = logview.requested(3, _source(), follow=False, preview=["excerpt a", "excerpt b"], height=10)
+    assert view.preview and view.lines == ("excerpt a", "excerpt b")
+    assert "excerpt; reading the full log" in logview.header(view, height=10)
+    newest = tuple(f"new {i}" for i in range(40)) + (ERROR,) + tuple(f"new {i}" for i in range(40, 60))
+    view = logview.received(view, LogPage(3, newest, done=False, error_line=ERROR), height=10)
+    assert not view.preview and view.lines == newest and view.error == 40 and view.top <= 40 < view.top + 10
+    assert "reading older lines" in logview.header(view, height=10)
+    # An older page goes before, and the view stays on the same lines.
+    top = view.top
+    view = logview.received(view, LogPage(3, ("old 0", "old 1"), older=True), height=10)
+    assert view.lines[:2] == ("old 0", "old 1") and view.error == 42 and view.top == top + 2
+    assert view.reading is False  # that page was the last (done)
+
+
+def test_pages_of_another_request_are_not_this_views() -> None:
+    from arr_actors.messages import LogPage
+
+    view = logview.requested(3, _source(), follow=False, height=10)
+    assert logview.received(view, LogPage(2, ("stale",)), height=10) == view
+
+
+def test_older_pages_past_the_bound_are_cut_and_said_so() -> None:
+    from arr_actors.messages import LogPage
+
+    view = logview.requested(1, _source(), follow=False, max_lines=5, height=3)
+    view = logview.received(view, LogPage(1, ("c", "d", "e"), done=False), height=3)
+    view = logview.received(view, LogPage(1, ("a", "b", "b2"), older=True), height=3)
+    assert view.lines == ("b", "b2", "c", "d", "e") and view.cut
+    assert "older lines not read" in logview.header(view, height=3)
+
+
+def test_a_failed_read_keeps_the_lines_and_says_why() -> None:
+    from arr_actors.messages import LogPage
+
+    view = logview.requested(1, _source(failed=False), follow=True, height=3)
+    view = logview.received(view, LogPage(1, ("a", "b"), done=True, next_read_at=50.0), height=3)
+    view = logview.received(view, LogPage(1, error="log read timed out after 3 s", next_read_at=60.0), height=3)
+    assert view.lines == ("a", "b") and view.problem.startswith("log read timed out") and view.next_read_at == 60.0
+    # Following: the next read's lines are appended, and the trouble is over.
+    view = logview.received(view, LogPage(1, ("c",), next_read_at=70.0), height=3)
+    assert view.lines == ("a", "b", "c") and view.problem == ""
+
+
+def test_every_table_with_logs_names_its_item() -> None:
+    import ui_samples as S
+
+    runner = logview.source_for("runner", S.runner_rows()[0])
+    job = logview.source_for("vertex", S.vertex_rows()[0])
+    build = logview.source_for("builds", S.build_rows()[0])
+    assert runner is not None and runner.ident == S.runner_rows()[0].execution
+    assert job is not None and job.ident == S.vertex_rows()[0].job_id
+    assert build is not None and build.ident == S.build_rows()[0].build_id
+    assert logview.source_for("active", S.runner_rows()[0]) is None
