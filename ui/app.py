@@ -153,6 +153,7 @@ def run(
         alert_tables=frozenset(() if replay_label else settings.alerts.tables),
         logging_budget=settings.api.logging_reads_per_minute,
         log_max_lines=settings.api.log_max_lines,
+        log_follow_s=settings.api.log_follow_s,
         actions_disabled="replay" if replay_label else ("read-only" if read_only else ""),
         replay=bool(replay_label),
         # Each table shows its `limit` rows and keeps its `history` for zoom to show.

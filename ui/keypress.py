@@ -148,7 +148,8 @@ def _open_log(state: UiState, *, now: float, rows: int) -> tuple[UiState, tuple[
     serial = state.log_serial + 1
     preview = getattr(row, "context", ()) if table_key == "runner" else ()
     view = logview.requested(
-        serial, source, follow=row.active, preview=preview, max_lines=state.log_max_lines, height=max(1, rows)
+        serial, source, follow=row.active, preview=preview, max_lines=state.log_max_lines, height=max(1, rows),
+        every=state.log_follow_s,
     )
     request = LogRequest(request=serial, source=source, follow=row.active)
     return state.replace(log=view, log_serial=serial, filter_editing=False), (request,), True

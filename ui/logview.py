@@ -55,6 +55,7 @@ class LogView:
     editing: bool = False  # a search is being typed (``typed``)
     typed: str = ""
     height: int = 20  # lines of log on screen (the last layout's; keys and landing use it)
+    every: float | None = None  # following: seconds between reads (``api.log_follow_s``)
 
     def replace(self, **changes: object) -> LogView:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -82,13 +83,20 @@ _FAILED_STATES = frozenset({"FAILED", "FAILURE", "INTERNAL_ERROR", "TIMEOUT", "E
 
 
 def requested(
-    request: int, source: LogSource, *, follow: bool, preview: Iterable[str] = (), max_lines: int = MAX_LINES, height: int = 20
+    request: int,
+    source: LogSource,
+    *,
+    follow: bool,
+    preview: Iterable[str] = (),
+    max_lines: int = MAX_LINES,
+    height: int = 20,
+    every: float | None = None,
 ) -> LogView:
     """The view of a log just asked for: the row's excerpt (if any) while the first page comes."""
     lines = tuple(_inert(preview))
     return LogView(
         title=source.name, lines=lines, top=max(0, len(lines) - height), follow=follow, max_lines=max_lines,
-        request=request, source=source, reading=True, preview=bool(lines), height=height,
+        request=request, source=source, reading=True, preview=bool(lines), height=height, every=every if follow else None,
     )
 
 

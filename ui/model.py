@@ -132,6 +132,8 @@ class UiState:
     log_serial: int = 0
     #: Lines the log view keeps (``api.log_max_lines``).
     log_max_lines: int = logview.MAX_LINES
+    #: Seconds between reads while following a log (``api.log_follow_s``).
+    log_follow_s: float = 10.0
     #: The log reader's Cloud Logging calls (when, how many) and its last view of the
     #: project's limiter (when, calls in the last minute), for the status line.
     reader_calls: tuple[tuple[float, int], ...] = ()

@@ -68,7 +68,7 @@ def measure_log_view(plan: Plan, workdir: str, report: Report, say: Progress) ->
             term.send(b"f")  # active only: a running execution, followed
             term.wait_until(lambda t: "active only" in _footer(t), timeout=10, what="active only")
             term.send(b"l")
-            term.wait_until(lambda t: "following: next read in" in t.text(), timeout=90, what="following")
+            term.wait_until(lambda t: "following every 1 s: next read in" in t.text(), timeout=90, what="following")
             term.wait_until(lambda t: (h := _header(t)) is not None and int(h.group(1)) > 2, timeout=10, what="lines to scroll")
             samples: list[float] = []
             # Off the newest line first, so new lines no longer move the view under the keys.

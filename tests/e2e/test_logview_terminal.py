@@ -105,7 +105,7 @@ def test_following_a_running_execution_shows_new_lines(emu, spawn, tmp_path: Pat
         term = spawn(MONITOR, env=env, cols=160, rows=40)
         term.wait_for(runner_ready, timeout=60, what="runner rows")
         open_first(term, 2)
-        term.wait_for(lambda t: "following: next read in" in t.lines()[-4] or "following: next read in" in t.text(), timeout=30, what="following")
+        term.wait_for(lambda t: "following every 1 s: next read in" in t.text(), timeout=30, what="following")
         first = int(header(term).group(4))  # type: ignore[union-attr]
         term.wait_for(lambda t: header(t) and int(header(t).group(4)) > first, timeout=30, what="new lines")  # type: ignore[union-attr]
         # Following keeps the newest line on screen.

@@ -53,7 +53,8 @@ def _status(view: LogView, *, now: float, cols: int, ctx: RenderContext) -> Mark
     parts = []
     if view.follow and view.next_read_at is not None:
         wait = max(0, round(view.next_read_at - now))
-        parts.append(f"following: next read in {wait} s" + (" (paused: f resumes)" if view.paused else ""))
+        every = f" every {view.every:g} s" if view.every is not None else ""
+        parts.append(f"following{every}: next read in {wait} s" + (" (paused: f resumes)" if view.paused else ""))
     elif view.follow and view.reading:
         parts.append("following once the log is read")
     parts.append("/ search  n/N next  e error  w wrap  s save  esc close")
