@@ -262,9 +262,13 @@ def read_log(
 
     def send(page: LogPage) -> None:
         partial = FetchResult(table=request.table, generation=request.generation, seq=request.seq, log=page, partial=True)
-        payload, _ = _encoded(partial, limit)
-        if payload:
-            conn.send_bytes(payload)
+        payload, problem = _encoded(partial, limit)
+        if not payload:
+            # The view shows the gap rather than lose it silently.
+            gap = LogPage(request=page.request, lines=(f"[{len(page.lines):,} lines not shown: {problem}]",), older=page.older, done=False)
+            partial = FetchResult(table=request.table, generation=request.generation, seq=request.seq, log=gap, partial=True)
+            payload = messages.to_json(partial).encode()
+        conn.send_bytes(payload)
 
     try:
         if fault:

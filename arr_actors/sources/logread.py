@@ -109,9 +109,14 @@ def error_line(lines: Sequence[str], source: LogSource) -> str:
     return ""
 
 
+#: The longest line kept whole; longer ones are cut with a note (a log line of megabytes says nothing more).
+LINE_LIMIT = 16_384
+
+
 def _lines(entry: Any) -> list[str]:
     # A multi-line payload (a traceback) is one entry: its lines in their own order.
-    return entry_text(entry).rstrip("\n").split("\n")
+    lines = entry_text(entry).rstrip("\n").split("\n")
+    return [line if len(line) <= LINE_LIMIT else f"{line[:LINE_LIMIT]} [{len(line) - LINE_LIMIT:,} more characters cut]" for line in lines]
 
 
 @dataclass(slots=True)

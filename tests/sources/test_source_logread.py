@@ -116,3 +116,12 @@ def test_a_full_limiter_makes_no_call_and_says_until_when(world, tmp_path: Path)
     assert raised.value.free_at is not None and raised.value.free_at > time.time()
     assert "read limit reached" in str(raised.value)
     assert emu.control.stats().get("ListLogEntries", 0) == before
+
+
+def test_a_huge_line_is_cut_with_a_note() -> None:
+    class Entry:
+        text_payload = "x" * (logread.LINE_LIMIT + 10) + "\nshort"
+        json_payload = None
+
+    lines = logread._lines(Entry())
+    assert lines[0] == "x" * logread.LINE_LIMIT + " [10 more characters cut]" and lines[1] == "short"
