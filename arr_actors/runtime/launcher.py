@@ -69,7 +69,7 @@ from arr_actors.messages import (
     TemplateReady,
 )
 from arr_actors.runtime import child, proctree, template
-from arr_actors.tables import FORK_TEMPLATES, template_of
+from arr_actors.tables import FORK_TEMPLATES, LOG_READER, template_of
 
 if TYPE_CHECKING:
     from arr_actors.config import Settings
@@ -373,7 +373,8 @@ class Launcher:
         for tpl in list(self.templates.values()):
             if not tpl.ready or tpl.queued or tpl.sent or now < tpl.last_used + RETIRE_IDLE_S:
                 continue
-            if tpl.tables <= running:
+            # The log reader runs only while logs are read: waiting for it would keep the template forever.
+            if tpl.tables - {LOG_READER} <= running:
                 self.forget_template(tpl)
                 tpl.sock.close()  # it reads end-of-file, exits, and is reaped like any child
                 self.templates_started.discard(tpl.name)
