@@ -44,6 +44,39 @@ def test_the_client_loads_the_job_service_and_its_types_only():
 
 
 @pytest.mark.timeout(120)
+def test_the_vertex_table_fetches_and_cancels_without_the_rest_of_the_package(tmp_path):
+    done = run(
+        f"""
+        import json, sys
+        from arr_actors import config, emulator, messages
+        from arr_actors.sources import actions, open_source
+
+        # Every default region: some job is running in one of them whatever the clock says.
+        with emulator.spawn(regions=emulator.DEFAULT_REGIONS, seed=5) as emu:
+            settings = config.defaults(project=emu.project, regions=emulator.DEFAULT_REGIONS, values={{
+                "emulator.address": emu.grpc_address, "paths.state_dir": {str(tmp_path)!r},
+                "paths.cache_dir": {str(tmp_path)!r},
+            }})
+            rows = open_source(settings, "vertex")().rows
+            running = next(r for r in rows if r.state == "RUNNING")
+            actions.run(settings, messages.Action(
+                "cancel", "vertex", f"{{running.region}}/{{running.job_id}}", running.job_id, running.region,
+                running.job_id,
+            ))
+            after = open_source(settings, "vertex")().rows
+        print(json.dumps({{
+            "rows": len(rows),
+            "cancelling": [r.state for r in after if r.job_id == running.job_id],
+            "services": sorted({{m.split(".")[4] for m in sys.modules if m.startswith("{PACKAGE}.services.")}}),
+            "deferred": "__getattr__" in vars(sys.modules["{PACKAGE}"]),
+        }}))
+        """
+    )
+    assert done["rows"] > 0 and done["cancelling"] == ["CANCELLING"]
+    assert done["services"] == ["job_service"] and done["deferred"]
+
+
+@pytest.mark.timeout(120)
 def test_the_package_is_whole_once_anyone_asks_for_more():
     found = run(
         """
