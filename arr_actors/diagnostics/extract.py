@@ -55,8 +55,9 @@ class Diagnosis:
     runs: int | None  # from the newest "Runs: N" line
     context: tuple[str, ...] = ()  # lines around the match (or the log's end)
     job_ids: tuple[str, ...] = ()  # Vertex AI jobs the log says were created (arr_actors.lineage)
-    #: The line the summary was made from (the log view opens on it); not kept in the memory.
-    line: str = ""
+    #: The line the summary was made from (the log view opens on it); not kept in the
+    #: memory, so not part of what makes two diagnoses the same.
+    line: str = dataclasses.field(default="", compare=False)
 
     def to_plain(self) -> dict[str, Any]:
         plain: dict[str, Any] = {
