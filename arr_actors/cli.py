@@ -109,8 +109,27 @@ def monitor_parser() -> Parser:
     parser.add_argument("--notify", action="store_true", help="also send alerts of new failures to the desktop with notify-send, where it exists")
     parser.add_argument("--no-warm-start", action="store_true", help="do not show the previous run's tables at start")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", metavar="WHEN", help="colour on screen: auto (what the terminal says it can do, and NO_COLOR), always or never")
-    parser.add_argument("--version", action="version", version=f"arr-actors {_version()}")
+    parser.add_argument("--version", action=VersionAction)
     return parser
+
+
+class VersionAction(argparse.Action):
+    """``--version``: prints the installed version and exits.
+
+    The version is looked up only when asked: ``importlib.metadata`` and its
+    search of every installed distribution cost about 15 ms, and the parser
+    is built at every start, before the first frame.
+    """
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **_: Any) -> None:
+        super().__init__(
+            option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0,
+            help="show program's version number and exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        print(f"arr-actors {_version()}")
+        parser.exit()
 
 
 def _version() -> str:
