@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import sys
 import threading
@@ -142,8 +143,22 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The cyclic garbage collector is off until the monitor's first frame is drawn
+    # (``python -m arr_actors`` turns it off before its first import): the imports
+    # before that frame create objects by the hundred thousand, and collecting among
+    # them, again and again, took ~10 ms of the frame. The monitor turns it on once
+    # the frame is drawn (in start_system); everything else turns it on here.
+    gc.disable()
+    try:
+        return _main(argv)
+    finally:
+        gc.enable()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in SUBCOMMANDS:
+        gc.enable()
         module_name, _ = SUBCOMMANDS[args_list[0]]
         if args_list[0] in CLOUD_SUBCOMMANDS and "-h" not in args_list and "--help" not in args_list:
             try:
@@ -187,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 notify=args.notify,
                 read_only=args.read_only,
             )
+        gc.enable()
         with cloud_endpoints(settings) as settings:
             if args.once:
                 return _run_once(settings, as_json=args.json)
@@ -302,6 +318,7 @@ def _run_monitor(
         screen_feed.append(recorder)
 
     def start_system(ui_subscriber: Any) -> Any:
+        gc.enable()  # the first frame is drawn (see main)
         # The runtime starts from the warm-start rows: until a table has fresh
         # rows, a failed refresh keeps them on screen.
         warm = [m for m in initial if isinstance(m, TableSnapshot)]
