@@ -305,7 +305,6 @@ def _run_monitor(
         initial, notice = warmstart.load_warm_start(settings)
         if notice is not None:
             initial = (*initial, notice)
-        writers.append(warmstart.WarmStartWriter(settings))
     if record:
         from arr_actors import recording
 
@@ -319,6 +318,11 @@ def _run_monitor(
 
     def start_system(ui_subscriber: Any) -> Any:
         gc.enable()  # the first frame is drawn (see main)
+        if warm_start:
+            # Made here, behind the first frame: its thread starts by reading the
+            # file again, which would take turns with that frame for the interpreter
+            # lock. Nothing reaches it before the system below runs.
+            writers.append(warmstart.WarmStartWriter(settings))
         # The runtime starts from the warm-start rows: until a table has fresh
         # rows, a failed refresh keeps them on screen.
         warm = [m for m in initial if isinstance(m, TableSnapshot)]
