@@ -45,7 +45,7 @@ import pykka
 import urwid
 from pykka import ActorRegistry
 
-from arr_actors_ui import keypress, model, screen
+from arr_actors_ui import model, screen
 from arr_actors_ui.canvas import Lines
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.effects import Effects
@@ -345,6 +345,9 @@ class UiActor(pykka.Actor):
     # ----------------------------------------------------------- keys out
 
     def keypress(self, size: tuple[int, int], key: str) -> str | None:
+        # Not needed to draw: imported after the first frame (the screen loads it then, see ui.app).
+        from arr_actors_ui import keypress
+
         now = self.clock()
         measured = screen.measure(self.state, now=now, size=size, ctx=self.ctx)
         state, commands, handled = keypress.press(

@@ -13,6 +13,7 @@ frame shows before any of them loads.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import locale
 import logging
 import os
@@ -188,10 +189,11 @@ def run(
                 raise urwid.ExitMainLoop from None
             early.forward_to(system)
             actor.system = system
-            # The first alert and the region health view classify notes with the
-            # diagnostics registry: load it (0.2 s of regexes) off the loop, so that
-            # no key or alert ever waits for it.
-            threading.Thread(target=_load_registry, name="registry-preload", daemon=True).start()
+            # What the screen needs only later, loaded off the loop so that no key,
+            # view or alert waits for it: key handling, the views the first frame
+            # does not show, and the diagnostics registry the first alert and the
+            # region health view classify notes with (0.2 s of regexes).
+            threading.Thread(target=_preload, name="preload", daemon=True).start()
 
         try:
             actor.attach(loop)
@@ -320,7 +322,19 @@ def _log_to_notices(actor: UiActor) -> Iterator[None]:
         root.removeHandler(handler)
 
 
-def _load_registry() -> None:
+#: Modules the first frame does not need (they are imported where first used, and
+#: loaded by ``_preload`` once that frame is drawn).
+LATER_MODULES = (
+    "arr_actors_ui.keypress",
+    "arr_actors_ui.views.detail",
+    "arr_actors_ui.views.help",
+    "arr_actors_ui.views.health",
+)
+
+
+def _preload() -> None:
+    for name in LATER_MODULES:
+        importlib.import_module(name)
     from arr_actors.diagnostics import registry
 
     with contextlib.suppress(Exception):  # a broken registry is reported where it is used

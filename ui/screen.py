@@ -23,11 +23,11 @@ from arr_actors_ui.canvas import Lines
 from arr_actors_ui.context import SPINNER_FPS, RenderContext
 from arr_actors_ui.model import UiState
 from arr_actors_ui.text import Markup
-from arr_actors_ui.views.detail import detail_max_scroll, detail_page, detail_view
 from arr_actors_ui.views.footer import footer_height, footer_lines
-from arr_actors_ui.views.health import health_lines
-from arr_actors_ui.views.help import help_lines, help_max_scroll
 from arr_actors_ui.views.tables import tables_area
+
+# The detail, help and region health views are imported where they are first
+# drawn: the first frame shows only the tables, and is drawn before them.
 
 
 def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: RenderContext) -> list[Markup]:
@@ -36,10 +36,16 @@ def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: Rende
     avail = max(0, rows - len(footer))
     now = shown_moment(state, now)
     if state.help_open:
+        from arr_actors_ui.views.help import help_lines
+
         body = help_lines(cols=cols, rows=avail, ctx=ctx, scroll=state.help_scroll)
     elif state.health_open:
+        from arr_actors_ui.views.health import health_lines
+
         body = health_lines(state, now=now, cols=cols, rows=avail, ctx=ctx)
     elif state.detail is not None:
+        from arr_actors_ui.views.detail import detail_view
+
         body = detail_view(state, now=now, cols=cols, rows=avail, ctx=ctx).lines
     else:
         body = tables_area(state, now=now, cols=cols, rows=avail, ctx=ctx)
@@ -93,12 +99,17 @@ def measure(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderCon
     cols, rows = size
     avail = max(1, rows - footer_height(state, now=now, cols=cols))
     if state.help_open:
+        from arr_actors_ui.views.detail import detail_page
+        from arr_actors_ui.views.help import help_max_scroll
+
         return Measure(
             page=detail_page(avail),
             detail_max_scroll=None,
             help_max_scroll=help_max_scroll(cols=cols, rows=avail, ctx=ctx),
         )
     if state.detail is not None:
+        from arr_actors_ui.views.detail import detail_max_scroll, detail_page
+
         return Measure(
             page=detail_page(avail),
             detail_max_scroll=detail_max_scroll(state, now=now, cols=cols, rows=avail, ctx=ctx),
