@@ -144,10 +144,11 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     # The cyclic garbage collector is off until the monitor's first frame is drawn
-    # (``python -m arr_actors`` turns it off before its first import): the imports
-    # before that frame create objects by the hundred thousand, and collecting among
-    # them, again and again, took ~10 ms of the frame. The monitor turns it on once
-    # the frame is drawn (in start_system); everything else turns it on here.
+    # (``python -m arr_actors`` turns it off before importing this module): the
+    # imports before that frame create some 50,000 objects and little garbage, and
+    # the collector's 70-odd passes over them took ~10 ms of the frame. The
+    # monitor turns it on once the frame is drawn (in start_system); every other
+    # command turns it on at once.
     gc.disable()
     try:
         return _main(argv)

@@ -132,9 +132,10 @@ def run(
     """Show the live tables until the user quits; returns the exit code.
 
     ``start_system(subscriber)`` is called once the first frame is on the
-    terminal; it must return an object with ``tell(command)`` and ``stop()``. The subscriber is
-    the UI actor's ref: the system tells it snapshots and notices from any
-    thread. ``initial_messages`` (e.g. a warm start) are in the first frame.
+    terminal (commands from keys pressed before then are handed to it when it
+    is); it must return an object with ``tell(command)`` and ``stop()``. The
+    subscriber is the UI actor's ref: the system tells it snapshots and notices
+    from any thread. ``initial_messages`` (e.g. a warm start) are in the first frame.
     ``screen`` replaces the terminal (tests); ``divert`` sends descriptor 2 to
     the notices and the log even when it is not a terminal (tests). ``clock``
     is the screen's "now" (a replay shows the recording at its own time).
