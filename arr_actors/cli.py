@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import sys
 import threading
@@ -111,8 +112,27 @@ def monitor_parser() -> Parser:
     parser.add_argument("--notify", action="store_true", help="also send alerts of new failures to the desktop with notify-send, where it exists")
     parser.add_argument("--no-warm-start", action="store_true", help="do not show the previous run's tables at start")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", metavar="WHEN", help="colour on screen: auto (what the terminal says it can do, and NO_COLOR), always or never")
-    parser.add_argument("--version", action="version", version=f"arr-actors {_version()}")
+    parser.add_argument("--version", action=VersionAction)
     return parser
+
+
+class VersionAction(argparse.Action):
+    """``--version``: prints the installed version and exits.
+
+    The version is looked up only when asked: ``importlib.metadata`` and its
+    search of every installed distribution cost about 15 ms, and the parser
+    is built at every start, before the first frame.
+    """
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **_: Any) -> None:
+        super().__init__(
+            option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0,
+            help="show program's version number and exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        print(f"arr-actors {_version()}")
+        parser.exit()
 
 
 def _version() -> str:
@@ -125,8 +145,23 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The cyclic garbage collector is off until the monitor's first frame is drawn
+    # (``python -m arr_actors`` turns it off before importing this module): the
+    # imports before that frame create some 50,000 objects and little garbage, and
+    # the collector's 70-odd passes over them took ~10 ms of the frame. The
+    # monitor turns it on once the frame is drawn (in start_system); every other
+    # command turns it on at once.
+    gc.disable()
+    try:
+        return _main(argv)
+    finally:
+        gc.enable()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in SUBCOMMANDS:
+        gc.enable()
         module_name, _ = SUBCOMMANDS[args_list[0]]
         if args_list[0] in CLOUD_SUBCOMMANDS and "-h" not in args_list and "--help" not in args_list:
             try:
@@ -170,6 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 notify=args.notify,
                 read_only=args.read_only,
             )
+        gc.enable()
         with cloud_endpoints(settings) as settings:
             if args.once:
                 return _run_once(settings, as_json=args.json)
@@ -272,7 +308,6 @@ def _run_monitor(
         initial, notice = warmstart.load_warm_start(settings)
         if notice is not None:
             initial = (*initial, notice)
-        writers.append(warmstart.WarmStartWriter(settings))
     if record:
         from arr_actors import recording
 
@@ -285,6 +320,12 @@ def _run_monitor(
         screen_feed.append(recorder)
 
     def start_system(ui_subscriber: Any) -> Any:
+        gc.enable()  # the first frame is drawn (see main)
+        if warm_start:
+            # Made here, behind the first frame: its thread starts by reading the
+            # file again, which would take turns with that frame for the interpreter
+            # lock. Nothing reaches it before the system below runs.
+            writers.append(warmstart.WarmStartWriter(settings))
         # The runtime starts from the warm-start rows: until a table has fresh
         # rows, a failed refresh keeps them on screen.
         warm = [m for m in initial if isinstance(m, TableSnapshot)]

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from arr_actors import safefile
-from arr_actors.messages import CodecError, Notice, TableSnapshot, TableStatus, decode, encode, parse_json
+from arr_actors.messages import CodecError, Notice, TableSnapshot, TableStatus
 from arr_actors.tables import TABLE_KEYS
 
 if TYPE_CHECKING:
@@ -104,6 +104,8 @@ def trimmed(snapshot: TableSnapshot, limit: int | None) -> TableSnapshot:
 def document(
     snapshots: Mapping[str, TableSnapshot], *, saved_at: float, limits: Mapping[str, int] | None = None
 ) -> dict[str, Any]:
+    from arr_actors.messages import encode  # the codec loads on first use (a start without a file needs none)
+
     limits = limits or {}
     return {
         "kind": WARM_START_KIND,
@@ -127,6 +129,8 @@ def _trim_raw_rows(item: Any, limit: int | None) -> Any:
 def parse_document(data: bytes, *, limits: Mapping[str, int] | None = None) -> dict[str, TableSnapshot]:
     """The snapshots a warm-start file holds, by table, each with at most its
     ``limits`` rows. WarmStartError saying what is wrong."""
+    from arr_actors.messages import decode, parse_json  # the codec loads on first use (see document)
+
     try:
         doc = parse_json(data)
     except CodecError as exc:

@@ -229,3 +229,27 @@ def test_a_pair_of_the_settings_must_be_a_pair():
         m.from_json(json.dumps(document))
     with pytest.raises(m.CodecError, match="not allowed here"):
         m.from_json(m.to_json(m.StopLauncher()), expect=m.LAUNCHER_REPORT_TYPES)
+
+
+@pytest.mark.timeout(60)
+def test_the_codec_and_the_launcher_protocol_load_on_first_use() -> None:
+    # A fresh interpreter: the screen imports the messages before its first frame, which needs neither.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import arr_actors.messages as m\n"
+        "print(sorted(n for n in ('arr_actors.messages.codec', 'arr_actors.messages.launcher') if n in sys.modules))\n"
+        "from arr_actors.messages import *\n"
+        "print(all(getattr(m, n) is getattr(sys.modules[v], n) for v, ns in m._LAZY.items() for n in ns))\n"
+        "print(sorted(set(m.__all__) - set(dir(m))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=50, check=True)
+    assert out.stdout.split("\n")[:3] == ["[]", "True", "[]"], out.stdout + out.stderr
+
+
+def test_a_name_the_package_does_not_have_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchMessage'"):
+        m.NoSuchMessage  # noqa: B018
+    assert m.to_json is m.codec.to_json

@@ -45,7 +45,7 @@ import pykka
 import urwid
 from pykka import ActorRegistry
 
-from arr_actors_ui import keypress, model, screen
+from arr_actors_ui import model, screen
 from arr_actors_ui.canvas import Lines
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.effects import Effects
@@ -166,6 +166,10 @@ class UiActor(pykka.Actor):
         self._wake_fd: int | None = None
         self._alarm: Any = None
         self._alarm_due = 0.0
+        # Run once the first frame is on the terminal (None: it is already).
+        self._after_first_frame: list[Callable[[], None]] | None = []
+        self._soon: list[Callable[[], None]] = []
+        self._soon_alarm: Any = None
 
     @classmethod
     def open(cls, ctx: RenderContext, **kwargs: Any) -> UiActor:
@@ -195,12 +199,49 @@ class UiActor(pykka.Actor):
             if self._alarm is not None:
                 self._loop.remove_alarm(self._alarm)
                 self._alarm = None
+            if self._soon_alarm is not None:
+                self._loop.remove_alarm(self._soon_alarm)
+                self._soon_alarm = None
             if self._wake_fd is not None:
                 self._loop.remove_watch_pipe(self._wake_fd)
                 with contextlib.suppress(OSError):
                     os.close(self._wake_fd)
         self._wake_fd = None
         self._loop = None
+
+    def after_first_frame(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the loop thread once the first frame is on the terminal.
+
+        For work the screen starts behind itself (the system, preloads): a thread
+        started before the first frame takes turns with the loop thread for the
+        interpreter lock and delays that frame. Runs it soon if the frame is drawn already.
+        """
+        if self._after_first_frame is not None:
+            self._after_first_frame.append(callback)
+        else:
+            self._run_soon([callback])
+
+    def _first_frame_drawn(self) -> None:
+        """The first frame was rendered: its callbacks run once it is written (next loop pass)."""
+        callbacks, self._after_first_frame = self._after_first_frame, None
+        if callbacks:
+            self._run_soon(callbacks)
+
+    def _run_soon(self, callbacks: list[Callable[[], None]]) -> None:
+        if self._loop is None:  # drawn without a loop (tests): nothing to wait for
+            for callback in callbacks:
+                callback()
+            return
+        self._soon.extend(callbacks)
+        if self._soon_alarm is None:
+            # An alarm set while drawing runs on the loop's next pass, after the frame was written.
+            self._soon_alarm = self._loop.set_alarm_in(0, self._on_soon)
+
+    def _on_soon(self, _loop: Any, _data: Any) -> None:
+        self._soon_alarm = None
+        callbacks, self._soon = self._soon, []
+        for callback in callbacks:
+            callback()
 
     def _on_wake(self, data: bytes) -> bool:
         self.drain()
@@ -304,6 +345,9 @@ class UiActor(pykka.Actor):
     # ----------------------------------------------------------- keys out
 
     def keypress(self, size: tuple[int, int], key: str) -> str | None:
+        # Not needed to draw: imported after the first frame (the screen loads it then, see ui.app).
+        from arr_actors_ui import keypress
+
         now = self.clock()
         measured = screen.measure(self.state, now=now, size=size, ctx=self.ctx)
         state, commands, handled = keypress.press(
@@ -416,8 +460,12 @@ class MonitorWidget(urwid.Widget):
             lines = ahead[2]  # made for this state and size at the alarm's tick: not made twice
         else:
             lines = screen.screen_lines(actor.state, now=actor.clock(), cols=size[0], rows=size[1], ctx=actor.ctx)
+        first = self._drawn is None
         self._drawn = (size, lines)
-        return Lines(lines).render(size, focus=focus)
+        canvas = Lines(lines).render(size, focus=focus)
+        if first:
+            actor._first_frame_drawn()
+        return canvas
 
     def keypress(self, size: tuple[int, int], key: str) -> str | None:  # type: ignore[override]
         return self._actor.keypress(size, key)

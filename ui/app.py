@@ -13,6 +13,7 @@ frame shows before any of them loads.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import locale
 import logging
 import os
@@ -130,10 +131,11 @@ def run(
 ) -> int:
     """Show the live tables until the user quits; returns the exit code.
 
-    ``start_system(subscriber)`` is called once the screen exists; it must
-    return an object with ``tell(command)`` and ``stop()``. The subscriber is
-    the UI actor's ref: the system tells it snapshots and notices from any
-    thread. ``initial_messages`` (e.g. a warm start) are in the first frame.
+    ``start_system(subscriber)`` is called once the first frame is on the
+    terminal (commands from keys pressed before then are handed to it when it
+    is); it must return an object with ``tell(command)`` and ``stop()``. The
+    subscriber is the UI actor's ref: the system tells it snapshots and notices
+    from any thread. ``initial_messages`` (e.g. a warm start) are in the first frame.
     ``screen`` replaces the terminal (tests); ``divert`` sends descriptor 2 to
     the notices and the log even when it is not a terminal (tests). ``clock``
     is the screen's "now" (a replay shows the recording at its own time).
@@ -178,26 +180,38 @@ def run(
         _log_to_notices(actor),
         divert_stderr(log_path, on_line=stray_output, force=divert) as diversion,
     ):
-        try:
-            actor.attach(loop)
+        early = _EarlyCommands()
+
+        def start() -> None:
+            nonlocal system, code
             try:
                 system = start_system(actor.actor_ref)
             except Exception as exc:
                 problems.append(f"could not start the refresh system: {type(exc).__name__}: {exc}")
                 code = 1
-            else:
-                actor.system = system
-                # The first alert and the region health view classify notes with the
-                # diagnostics registry: load it (0.2 s of regexes) off the loop, after the
-                # first frame, so that no key or alert ever waits for it.
-                threading.Thread(target=_load_registry, name="registry-preload", daemon=True).start()
-                try:
-                    loop.run()
-                except OSError as exc:
-                    # The terminal went away (hangup) while drawing: nothing to show it on.
-                    if not actor.quit_reason:
-                        problems.append(f"terminal lost: {exc}")
-                        code = 1
+                raise urwid.ExitMainLoop from None
+            early.forward_to(system)
+            actor.system = system
+            # What the screen needs only later, loaded off the loop so that no key,
+            # view or alert waits for it: key handling, the views the first frame
+            # does not show, and the diagnostics registry the first alert and the
+            # region health view classify notes with (0.2 s of regexes).
+            threading.Thread(target=_preload, name="preload", daemon=True).start()
+
+        try:
+            actor.attach(loop)
+            # The system starts once the first frame is on the terminal: its start-up
+            # (imports on a thread of its own) would take turns with the first frame
+            # for the interpreter lock. Keys pressed before then wait for it.
+            actor.system = early
+            actor.after_first_frame(start)
+            try:
+                loop.run()
+            except OSError as exc:
+                # The terminal went away (hangup) while drawing: nothing to show it on.
+                if not actor.quit_reason:
+                    problems.append(f"terminal lost: {exc}")
+                    code = 1
         finally:
             actor.detach()
             # Unregister before stopping the system: a system that stops its
@@ -212,6 +226,21 @@ def run(
     for text in problems:
         _report(text)
     return code
+
+
+class _EarlyCommands:
+    """Stands in for the system until it is started: keeps the commands sent to it, in order."""
+
+    def __init__(self) -> None:
+        self._commands: list[Any] = []
+
+    def tell(self, command: Any) -> None:
+        self._commands.append(command)
+
+    def forward_to(self, system: Any) -> None:
+        commands, self._commands = self._commands, []
+        for command in commands:
+            system.tell(command)
 
 
 def _stop_system(system: Any) -> list[str]:
@@ -296,7 +325,19 @@ def _log_to_notices(actor: UiActor) -> Iterator[None]:
         root.removeHandler(handler)
 
 
-def _load_registry() -> None:
+#: Modules the first frame does not need (they are imported where first used, and
+#: loaded by ``_preload`` once that frame is drawn).
+LATER_MODULES = (
+    "arr_actors_ui.keypress",
+    "arr_actors_ui.views.detail",
+    "arr_actors_ui.views.help",
+    "arr_actors_ui.views.health",
+)
+
+
+def _preload() -> None:
+    for name in LATER_MODULES:
+        importlib.import_module(name)
     from arr_actors.diagnostics import registry
 
     with contextlib.suppress(Exception):  # a broken registry is reported where it is used

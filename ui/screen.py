@@ -23,12 +23,11 @@ from arr_actors_ui.canvas import Lines
 from arr_actors_ui.context import SPINNER_FPS, RenderContext
 from arr_actors_ui.model import UiState
 from arr_actors_ui.text import Markup
-from arr_actors_ui.views.detail import detail_max_scroll, detail_page, detail_view
 from arr_actors_ui.views.footer import footer_height, footer_lines
-from arr_actors_ui.views.health import health_lines
-from arr_actors_ui.views.help import help_lines, help_max_scroll
-from arr_actors_ui.views.log import log_lines, log_rows
 from arr_actors_ui.views.tables import tables_area
+
+# The detail, log, help and region health views are imported where they are
+# first drawn: the first frame shows only the tables, and is drawn before them.
 
 
 def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: RenderContext) -> list[Markup]:
@@ -37,12 +36,20 @@ def screen_lines(state: UiState, *, now: float, cols: int, rows: int, ctx: Rende
     avail = max(0, rows - len(footer))
     now = shown_moment(state, now)
     if state.help_open:
+        from arr_actors_ui.views.help import help_lines
+
         body = help_lines(cols=cols, rows=avail, ctx=ctx, scroll=state.help_scroll)
     elif state.health_open:
+        from arr_actors_ui.views.health import health_lines
+
         body = health_lines(state, now=now, cols=cols, rows=avail, ctx=ctx)
     elif state.log is not None:
+        from arr_actors_ui.views.log import log_lines
+
         body = log_lines(state.log, now=now, cols=cols, rows=avail, ctx=ctx)
     elif state.detail is not None:
+        from arr_actors_ui.views.detail import detail_view
+
         body = detail_view(state, now=now, cols=cols, rows=avail, ctx=ctx).lines
     else:
         body = tables_area(state, now=now, cols=cols, rows=avail, ctx=ctx)
@@ -98,16 +105,23 @@ def measure(state: UiState, *, now: float, size: tuple[int, int], ctx: RenderCon
     """The page size and how far the detail view or the help scrolls, without drawing the screen."""
     cols, rows = size
     avail = max(1, rows - footer_height(state, now=now, cols=cols))
+    from arr_actors_ui.views.log import log_rows
+
     if state.log is not None and not state.help_open and not state.health_open:
         lines = log_rows(avail)
         return Measure(page=max(1, lines - 1), detail_max_scroll=None, log_rows=lines)
     if state.help_open:
+        from arr_actors_ui.views.detail import detail_page
+        from arr_actors_ui.views.help import help_max_scroll
+
         return Measure(
             page=detail_page(avail),
             detail_max_scroll=None,
             help_max_scroll=help_max_scroll(cols=cols, rows=avail, ctx=ctx),
         )
     if state.detail is not None:
+        from arr_actors_ui.views.detail import detail_max_scroll, detail_page
+
         return Measure(
             page=detail_page(avail),
             detail_max_scroll=detail_max_scroll(state, now=now, cols=cols, rows=avail, ctx=ctx),

@@ -14,9 +14,16 @@ One module per kind: ``base`` (schema version, number limits, ``TableStatus``),
 ``events`` (what subscribers receive and the actors' commands), ``logs``
 (reading one item's whole log) and ``codec``.
 Import them from here.
+
+The codec and the launcher's protocol are imported on first use: the screen
+needs neither before its first frame (a start without a warm-start file
+decodes nothing), and they are about 10 ms of that frame's imports.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from arr_actors.messages.base import (
     MAX_EPOCH,
@@ -27,21 +34,6 @@ from arr_actors.messages.base import (
     TOO_DEEP,
     CodecError,
     TableStatus,
-)
-from arr_actors.messages.codec import (
-    LAUNCHER_MESSAGE_TYPES,
-    LAUNCHER_REPORT_TYPES,
-    MESSAGE_TYPES,
-    TEMPLATE_MESSAGE_TYPES,
-    TEMPLATE_REPORT_TYPES,
-    UI_MESSAGE_TYPES,
-    decode,
-    encode,
-    from_json,
-    is_moment,
-    parse_json,
-    row_to_plain,
-    to_json,
 )
 from arr_actors.messages.events import (
     ActionDone,
@@ -57,21 +49,81 @@ from arr_actors.messages.events import (
     Tick,
 )
 from arr_actors.messages.fetch import ACTION_KINDS, Action, FetchReady, FetchResult, StartFetch, TableData
-from arr_actors.messages.launcher import (
-    ChildAdopted,
-    ChildExited,
-    ChildSpawned,
-    ChildSpawnFailed,
-    KillChild,
-    LauncherInit,
-    LauncherReady,
-    SpawnChild,
-    StopLauncher,
-    TemplateFailed,
-    TemplateReady,
-)
 from arr_actors.messages.logs import LOG_TABLES, LogCursor, LogPage, LogRequest, LogSource, LogStop
 from arr_actors.rows import BuildRow, DetailField, FieldKind, Row, RunnerRow, VertexRow, WandbRunRow
+
+if TYPE_CHECKING:
+    from arr_actors.messages.codec import (
+        LAUNCHER_MESSAGE_TYPES,
+        LAUNCHER_REPORT_TYPES,
+        MESSAGE_TYPES,
+        TEMPLATE_MESSAGE_TYPES,
+        TEMPLATE_REPORT_TYPES,
+        UI_MESSAGE_TYPES,
+        decode,
+        encode,
+        from_json,
+        is_moment,
+        parse_json,
+        row_to_plain,
+        to_json,
+    )
+    from arr_actors.messages.launcher import (
+        ChildAdopted,
+        ChildExited,
+        ChildSpawned,
+        ChildSpawnFailed,
+        KillChild,
+        LauncherInit,
+        LauncherReady,
+        SpawnChild,
+        StopLauncher,
+        TemplateFailed,
+        TemplateReady,
+    )
+
+#: Names imported from their module on first use (see the module docstring).
+_LAZY = {
+    "arr_actors.messages.codec": (
+        "LAUNCHER_MESSAGE_TYPES",
+        "LAUNCHER_REPORT_TYPES",
+        "MESSAGE_TYPES",
+        "TEMPLATE_MESSAGE_TYPES",
+        "TEMPLATE_REPORT_TYPES",
+        "UI_MESSAGE_TYPES",
+        "decode",
+        "encode",
+        "from_json",
+        "is_moment",
+        "parse_json",
+        "row_to_plain",
+        "to_json",
+    ),
+    "arr_actors.messages.launcher": (
+        "ChildAdopted",
+        "ChildExited",
+        "ChildSpawned",
+        "ChildSpawnFailed",
+        "KillChild",
+        "LauncherInit",
+        "LauncherReady",
+        "SpawnChild",
+        "StopLauncher",
+        "TemplateFailed",
+        "TemplateReady",
+    ),
+}
+_LAZY_MODULE = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_MODULE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # once: later lookups find it here
+    return value
+
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -9,7 +9,6 @@ tests and on the command line.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import socket
@@ -65,6 +64,10 @@ def parse(kind: str) -> tuple[str, float | None]:
 
 
 def hang_holding_the_gil() -> None:
+    # Imported here: the monitor's command line imports this module for the
+    # fault kinds, before its first frame.
+    import ctypes
+
     # PyDLL keeps the GIL across the call: no Python thread, signal handler or
     # KeyboardInterrupt runs in this process until the C sleep returns.
     ctypes.PyDLL(None).sleep(HANG_SECONDS)
@@ -100,6 +103,8 @@ def apply_fault(kind: str, *, max_result_bytes: int, send_raw: Callable[[bytes],
     elif name == "exit":
         os._exit(3)
     elif name == "segv":
+        import ctypes  # see hang_holding_the_gil
+
         ctypes.string_at(0)
     elif name == "abort":
         os.abort()

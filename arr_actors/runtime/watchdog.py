@@ -206,7 +206,8 @@ class Ticker:
     The target answers every message, ticks included, with ``wake_at``. The
     ticker forgets the last answer *before* sending a tick, so the answer to
     that tick is never lost; an older answer arriving in between can at worst
-    cause one early tick (ticks are never closer than ``MIN_GAP_S``).
+    cause one early tick. A due time that is not after the last tick waits
+    ``MIN_GAP_S`` (see ``next_due``).
     ``first`` runs on the ticker's thread before the first tick.
     """
 
@@ -249,6 +250,21 @@ class Ticker:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
+    @classmethod
+    def next_due(cls, sent: float, asked: float | None, interval: float) -> float:
+        """When the tick after the one sent at ``sent`` is due, the target having asked for ``asked``.
+
+        A due time after ``sent`` is kept to the moment: two deadlines a few
+        milliseconds apart are each acted on when they pass. One at or before
+        ``sent`` was due at that tick already (or is an older answer): it waits
+        ``MIN_GAP_S``, so a due time the target does not clear cannot make the
+        ticks spin. Never later than ``interval`` after ``sent``.
+        """
+        due = sent + interval
+        if asked is None:
+            return due
+        return min(due, asked if asked > sent else sent + cls.MIN_GAP_S)
+
     def _run(self) -> None:
         if self._first is not None:
             self._first()  # e.g. wait until there is something to tick for
@@ -267,9 +283,7 @@ class Ticker:
             self.ticks += 1
             with self._changed:
                 while not self._stopped:
-                    due = sent + self._interval
-                    if self._next is not None:
-                        due = min(due, max(self._next, sent + self.MIN_GAP_S))
+                    due = self.next_due(sent, self._next, self._interval)
                     wait = due - self._clock()
                     if wait <= 0:
                         break

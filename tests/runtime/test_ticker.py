@@ -91,3 +91,21 @@ def test_stop_ends_a_long_wait_at_once() -> None:
     ticker.stop(timeout=5)
     assert time.monotonic() - started < 1.0
     assert len(target.ticks) == 1
+
+
+def test_a_due_time_after_the_last_tick_is_kept_to_the_moment() -> None:
+    # Two deadlines 3 ms apart: the second is acted on when it passes, not a minimum gap later.
+    assert Ticker.next_due(10.0, 10.003, LONG) == 10.003
+    assert Ticker.next_due(10.0, 30.0, LONG) == 30.0
+
+
+def test_a_due_time_not_after_the_last_tick_waits_the_minimum_gap() -> None:
+    # Due at or before the tick just sent: handled by it already, or an answer the target
+    # does not clear; ticking again at once could spin.
+    assert Ticker.next_due(10.0, 10.0, LONG) == 10.0 + Ticker.MIN_GAP_S
+    assert Ticker.next_due(10.0, 5.0, LONG) == 10.0 + Ticker.MIN_GAP_S
+
+
+def test_without_a_due_time_or_past_the_interval_the_interval_rules() -> None:
+    assert Ticker.next_due(10.0, None, 1.0) == 11.0
+    assert Ticker.next_due(10.0, 12.5, 1.0) == 11.0

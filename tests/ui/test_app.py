@@ -128,6 +128,88 @@ def test_log_records_become_notices_instead_of_text_over_the_screen(capsys: pyte
 
 
 @pytest.mark.timeout(20)
+def test_the_system_starts_once_the_first_frame_is_drawn() -> None:
+    screen = ScriptedScreen(inputs=[["q"]])
+    system = FakeSystem()
+    drawn_when_started: list[int] = []
+
+    def start(subscriber):
+        drawn_when_started.append(screen.draw_count)
+        return system(subscriber)
+
+    assert app.run(SETTINGS, start_system=start, initial_messages=S.all_ok(), screen=screen) == 0
+    assert drawn_when_started == [1]
+    assert "CUDA out of me" in "\n".join(screen.canvases[0].decoded_text)
+    assert system.stopped.is_set()
+
+
+class KeysBeforeTheFirstFrame(ScriptedScreen):
+    """Feeds ``early`` as soon as the loop runs, before anything is drawn; then the scripted batches."""
+
+    def __init__(self, early: list[str], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.early = early
+        self.drawn_before_early: int | None = None
+
+    def hook_event_loop(self, event_loop, callback) -> None:
+        super().hook_event_loop(event_loop, callback)
+
+        def feed() -> None:
+            self.drawn_before_early = self.draw_count
+            callback(self.early, [])
+
+        event_loop.alarm(0, feed)
+
+
+@pytest.mark.timeout(20)
+def test_keys_pressed_before_the_system_starts_reach_it_in_order() -> None:
+    system = FakeSystem()
+    screen = KeysBeforeTheFirstFrame(["r", "p"], inputs=[["q"]])
+    assert app.run(SETTINGS, start_system=system, initial_messages=S.all_ok(), screen=screen) == 0
+    assert screen.drawn_before_early == 0  # the keys really came before the first frame
+    assert system.commands == [RefreshRequest("runner"), SetPaused(True)]
+
+
+@pytest.mark.timeout(60)
+def test_the_first_frame_is_drawn_before_what_only_later_screens_need(tmp_path) -> None:
+    # A fresh interpreter: what is imported when the first frame is drawn, and when the system starts.
+    code = """
+import sys
+from urwid_testing import ScriptedScreen
+from arr_actors import config
+from arr_actors_ui import app
+
+class Screen(ScriptedScreen):
+    def draw_screen(self, size, canvas):
+        if not self.draw_count:
+            print("frame", *sorted(sys.modules))
+        super().draw_screen(size, canvas)
+
+class System:
+    def tell(self, command):
+        pass
+    def stop(self):
+        pass
+
+def start(subscriber):
+    print("start", *sorted(sys.modules))
+    return System()
+
+settings = config.defaults(project="demo-project", values={"paths.state_dir": sys.argv[1]})
+app.run(settings, start_system=start, screen=Screen(inputs=[["q"]]))
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(os.path.dirname(__file__)), *sys.path])}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=50, check=True, env=env
+    )
+    lines = {line.split()[0]: set(line.split()[1:]) for line in out.stdout.splitlines()}
+    assert list(lines) == ["frame", "start"], out.stdout[:500]
+    later = {*app.LATER_MODULES, "arr_actors.diagnostics.registry", "arr_actors.runtime.system"}
+    assert not later & lines["frame"]
+    assert not later & lines["start"]  # the start comes right after that frame, before the preload
+
+
+@pytest.mark.timeout(20)
 def test_replay_label_is_shown() -> None:
     screen = ScriptedScreen(inputs=[["q"]])
     app.run(SETTINGS, start_system=FakeSystem(), replay_label="REPLAY", screen=screen)
