@@ -9,6 +9,7 @@ Neither stops the server.
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -86,7 +87,11 @@ class Services:
     def _wrap(self, method: str, *, service: str, body: Callable[[Any], Any]) -> Callable[[Any, grpc.ServicerContext], Any]:
         def handle(request: Any, context: grpc.ServicerContext) -> Any:
             try:
-                fault = self.control.admit(method, service, gone=lambda: not context.is_active())
+                # Set when the call ends, so a call held here wakes the moment its client gives up.
+                wake = threading.Event()
+                if not context.add_callback(wake.set):
+                    wake.set()  # already over
+                fault = self.control.admit(method, service, gone=lambda: not context.is_active(), wake=wake)
             except Stopping:
                 context.abort(grpc.StatusCode.UNAVAILABLE, "the emulator is shutting down or the call was cancelled")
             if isinstance(request, _Malformed):
