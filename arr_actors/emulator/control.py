@@ -5,6 +5,12 @@ delayed by the latency profile, then by a ``slow`` fault, or held by a
 ``hang`` fault until the client gives up or the emulator stops. ``error``
 and ``garbage`` faults are returned to the protocol layer, which knows how
 to express them on its wire.
+
+A gRPC call waits on an event its server sets when the call ends (the client
+cancelled or its deadline passed): a few hundred calls held at once then cost
+no CPU while they wait, where polling each one twenty times a second cost a
+third of a second of CPU per 300 calls of 1.5 s. An HTTP call has no such
+signal and polls its connection.
 """
 
 from __future__ import annotations
@@ -46,6 +52,21 @@ class Control:
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         self._peak_per_minute: dict[str, int] = defaultdict(int)
         self.stopping = threading.Event()
+        self._wakes: set[threading.Event] = set()  # of the gRPC calls waiting now (see wait)
+        self._waiting = 0
+
+    @property
+    def waiting(self) -> int:
+        """Calls waiting out a latency or a fault now."""
+        with self._lock:
+            return self._waiting
+
+    def stop(self) -> None:
+        """Release every waiting call: each raises ``Stopping``."""
+        self.stopping.set()
+        with self._lock:
+            for wake in self._wakes:
+                wake.set()
 
     # -- settings
 
@@ -150,29 +171,64 @@ class Control:
 
     # -- the gate every call passes
 
-    def admit(self, method: str, service: str, *, gone: Callable[[], bool]) -> Fault | None:
+    def admit(
+        self, method: str, service: str, *, gone: Callable[[], bool], wake: threading.Event | None = None
+    ) -> Fault | None:
         """Count, delay and possibly hold a call; returns an ``error``/``garbage`` fault to apply.
 
         ``gone()`` tells whether the client has given up (cancelled, timed
         out, disconnected): a held call then ends at once, so hung calls never
-        pile up. Raises ``Stopping`` when the emulator shuts down meanwhile.
+        pile up. ``wake``, when the protocol has one, is set as soon as the
+        client may have gone, and the call waits on it instead of polling
+        ``gone``. Raises ``Stopping`` when the emulator shuts down meanwhile.
         """
         index = self.count(method)
         with self._lock:
             profile = self._latency
-        self.wait(latency.delay(profile, method, seed=self._seed, call_index=index), gone=gone)
+        self.wait(latency.delay(profile, method, seed=self._seed, call_index=index), gone=gone, wake=wake)
         fault = self.fault(service)
         if fault is None:
             return None
         if fault.kind == "slow":
-            self.wait(fault.seconds, gone=gone)
+            self.wait(fault.seconds, gone=gone, wake=wake)
             return None
         if fault.kind == "hang":
-            self.wait(math.inf, gone=gone)  # ends only by raising Stopping
+            self.wait(math.inf, gone=gone, wake=wake)  # ends only by raising Stopping
         return fault
 
-    def wait(self, seconds: float, *, gone: Callable[[], bool]) -> None:
+    def wait(self, seconds: float, *, gone: Callable[[], bool], wake: threading.Event | None = None) -> None:
+        if seconds <= 0:
+            return
         deadline = time.monotonic() + seconds
+        with self._lock:
+            self._waiting += 1
+            if wake is not None:
+                self._wakes.add(wake)
+        try:
+            if wake is None:
+                self._poll(deadline, gone=gone)
+            else:
+                self._wait_on(wake, deadline, gone=gone)
+        finally:
+            with self._lock:
+                self._waiting -= 1
+                if wake is not None:
+                    self._wakes.discard(wake)
+
+    def _wait_on(self, wake: threading.Event, deadline: float, *, gone: Callable[[], bool]) -> None:
+        # ``wake`` is registered before this first check, so a stop() from here on sets it.
+        if self.stopping.is_set():
+            raise Stopping()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if wake.wait(None if math.isinf(left) else left):
+                if self.stopping.is_set() or gone():
+                    raise Stopping()
+                wake.clear()  # set for no reason of ours: wait on
+
+    def _poll(self, deadline: float, *, gone: Callable[[], bool]) -> None:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:

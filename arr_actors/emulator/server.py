@@ -72,7 +72,7 @@ class Emulator:
 
     def stop(self, *, grace: float = 0.5) -> None:
         """Stop both servers; calls held by a fault are released at once."""
-        self.control.stopping.set()
+        self.control.stop()
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()

@@ -207,3 +207,32 @@ def test_realistic_latency_can_be_switched_on_at_run_time(faulty, fclients) -> N
     assert time.monotonic() - started < low
     with pytest.raises(emulator.EmulatorError, match="unknown latency profile"):
         faulty.set_latency("glacial")
+
+
+def test_concurrent_calls_are_all_served_at_once(faulty, fclients) -> None:
+    """Calls held by the emulator (a fault, or latency) never queue behind one another: the
+    real services serve a client's concurrent calls independently, and a monitor with 100
+    regions makes three fan-outs of 100 calls at once."""
+    from google.cloud import run_v2
+
+    calls_at_once = 3 * 100 + 1
+    faulty.set_faults({"run": "hang"})
+    before = faulty.stats().get("ListExecutions", 0)
+    list_executions = fclients.executions.transport.list_executions
+    held = [
+        list_executions.future(run_v2.ListExecutionsRequest(parent=job_parent(REGION)), timeout=30)
+        for _ in range(calls_at_once)
+    ]
+    try:
+        # A call is counted once a worker thread takes it; every one must be taken while all are held.
+        deadline = time.monotonic() + 20
+        while faulty.stats().get("ListExecutions", 0) - before < calls_at_once:
+            assert time.monotonic() < deadline, (
+                f"only {faulty.stats().get('ListExecutions', 0) - before} of {calls_at_once} held calls reached "
+                "the emulator's handlers"
+            )
+            time.sleep(0.05)
+        assert not any(call.done() for call in held)
+    finally:
+        for call in held:
+            call.cancel()

@@ -9,6 +9,7 @@ Neither stops the server.
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -36,6 +37,15 @@ if TYPE_CHECKING:
 GARBAGE = b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x08"
 
 SERVICE_TYPES: tuple[type[Service], ...] = (CloudRun, VertexAI, CloudBuild, CloudLogging, ResourceManager)
+
+#: Calls served at once. Every call holds a worker thread while it waits out its latency
+#: (or a fault), and the real services never make a client's concurrent calls wait for one
+#: another, so the pool must outnumber the calls a monitor makes at once: three region
+#: fan-outs of up to 128 calls each (sources/common.py) plus log reads and launches. With
+#: fewer, calls past the pool queue before their latency even starts, and a refresh of
+#: 100 regions measured the queue rather than the product. Threads are made only as calls
+#: arrive.
+MAX_CONCURRENT_CALLS = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +87,11 @@ class Services:
     def _wrap(self, method: str, *, service: str, body: Callable[[Any], Any]) -> Callable[[Any, grpc.ServicerContext], Any]:
         def handle(request: Any, context: grpc.ServicerContext) -> Any:
             try:
-                fault = self.control.admit(method, service, gone=lambda: not context.is_active())
+                # Set when the call ends, so a call held here wakes the moment its client gives up.
+                wake = threading.Event()
+                if not context.add_callback(wake.set):
+                    wake.set()  # already over
+                fault = self.control.admit(method, service, gone=lambda: not context.is_active(), wake=wake)
             except Stopping:
                 context.abort(grpc.StatusCode.UNAVAILABLE, "the emulator is shutting down or the call was cancelled")
             if isinstance(request, _Malformed):
@@ -131,7 +145,7 @@ def _serializer(serialize: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
     return write
 
 
-def start_server(services: Services, *, port: int, max_workers: int = 64) -> tuple[grpc.Server, int]:
+def start_server(services: Services, *, port: int, max_workers: int = MAX_CONCURRENT_CALLS) -> tuple[grpc.Server, int]:
     """A gRPC server on 127.0.0.1 only; returns it (started) and its port."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="emulator-grpc"),
