@@ -86,15 +86,12 @@ class Clients:
         """``run_v2.ExecutionsClient`` (the location is part of every request's parent)."""
 
         def build() -> Any:
-            from google.cloud import run_v2
+            # The Executions service alone, not all of run_v2 (see the module).
+            from arr_actors.sources.cloudrun import ExecutionsClient, ExecutionsGrpcTransport
 
             if self.emulated:
-                from google.cloud.run_v2.services.executions.transports import ExecutionsGrpcTransport
-
-                return run_v2.ExecutionsClient(transport=ExecutionsGrpcTransport(channel=self._emulator_channel()))
-            from google.cloud.run_v2.services.executions.transports import ExecutionsGrpcTransport
-
-            return run_v2.ExecutionsClient(transport=counting.counted_transport(ExecutionsGrpcTransport))
+                return ExecutionsClient(transport=ExecutionsGrpcTransport(channel=self._emulator_channel()))
+            return ExecutionsClient(transport=counting.counted_transport(ExecutionsGrpcTransport))
 
         return self._get(("run.executions", ""), build, service="run")
 
@@ -159,16 +156,11 @@ class Clients:
         """The Cloud Logging GAPIC client (``LoggingServiceV2Client``)."""
 
         def build() -> Any:
-            from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
+            # The generated client alone, not the hand-written logging_v2 library (see the module).
+            from arr_actors.sources.cloudlogging import LoggingServiceV2Client, LoggingServiceV2GrpcTransport
 
             if self.emulated:
-                from google.cloud.logging_v2.services.logging_service_v2.transports import (
-                    LoggingServiceV2GrpcTransport,
-                )
-
                 return LoggingServiceV2Client(transport=LoggingServiceV2GrpcTransport(channel=self._emulator_channel()))
-            from google.cloud.logging_v2.services.logging_service_v2.transports import LoggingServiceV2GrpcTransport
-
             return LoggingServiceV2Client(transport=counting.counted_transport(LoggingServiceV2GrpcTransport))
 
         return self._get(("logging", ""), build, service="logging")

@@ -1,9 +1,14 @@
-"""Helpers for the source tests: a clock the test moves, settings that point at an emulator."""
+"""Helpers for the source tests: a clock the test moves, settings that point at an emulator, a fresh interpreter."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
 import threading
 from pathlib import Path
+from typing import Any
 
 from arr_actors import config
 
@@ -60,3 +65,12 @@ def with_limit(settings: config.Settings, table: str, limit: int) -> config.Sett
         for key, p in settings.tables
     )
     return settings.replace(tables=tables)
+
+
+def run_fresh(code: str) -> Any:
+    """Run ``code`` in a fresh interpreter (nothing imported yet); its last line of output, as JSON."""
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=100, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
