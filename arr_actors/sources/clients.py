@@ -17,10 +17,12 @@ imported inside the functions here, never at import time, so that importing
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from arr_actors.sources import counting
@@ -167,14 +169,34 @@ class Clients:
 
     # ------------------------------------------------------------------- W&B
 
-    def wandb_api(self) -> Any:
-        """A ``wandb.Api`` for the configured server, with the call timeout set."""
+    @contextlib.contextmanager
+    def wandb_api(self) -> Iterator[Any]:
+        """A ``wandb.Api`` for the configured server for one fetch, with the call timeout set.
+
+        wandb 0.31's ``wandb.Api`` sends every request through a ``wandb-core``
+        helper process it starts, which lives as long as this process (about
+        22 MB, checking on its parent ten times a second) while a W&B table
+        fetches for a second or two every 30 or 60. So each fetch gets a new
+        Api, and the helper is stopped (``wandb.teardown``) when the fetch
+        ends, however it ends: about 0.25 s and one more request (the key's
+        check, made when an Api is built) per fetch. A helper that died is
+        replaced at the next fetch rather than failing every later one.
+        """
+        try:
+            yield build_wandb_api(self.settings)
+        finally:
+            stop_wandb_helper()
+
+    def wandb_default_entity(self, api: Any) -> str | None:
+        """The W&B key's default entity, asked of the server once per process (it is the key's, not the fetch's)."""
         with self._lock:
-            api = self._cache.get(("wandb", ""))
-            if api is None:
-                api = build_wandb_api(self.settings)
-                self._cache[("wandb", "")] = api
-            return api
+            if ("wandb.entity", "") in self._cache:
+                return self._cache[("wandb.entity", "")]
+        entity = api.default_entity
+        if entity:
+            with self._lock:
+                self._cache[("wandb.entity", "")] = entity
+        return entity
 
     def close(self) -> None:
         with self._lock:
@@ -219,6 +241,19 @@ def build_wandb_api(settings: Settings) -> Any:
         return wandb.Api(overrides=overrides or None, api_key=key, timeout=timeout)
     except Exception as exc:
         raise translate_wandb(exc, timeout_s=settings.api.call_timeout_s) from exc
+
+
+def stop_wandb_helper() -> None:
+    """Stop this process's ``wandb-core`` helper, if one runs; the next ``wandb.Api`` starts another."""
+    wandb = sys.modules.get("wandb")
+    if wandb is None:
+        return  # never imported: no helper either
+    try:
+        wandb.teardown()
+    except (OSError, SystemExit):
+        # The helper died already (its socket is closed) or ended with an error
+        # status: it is gone either way, and wandb has forgotten it.
+        pass
 
 
 def _wandb_has_stored_login(settings: Settings) -> bool:
