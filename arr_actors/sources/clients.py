@@ -178,20 +178,25 @@ class Clients:
         22 MB, checking on its parent ten times a second) while a W&B table
         fetches for a second or two every 30 or 60. So each fetch gets a new
         Api, and the helper is stopped (``wandb.teardown``) when the fetch
-        ends, however it ends: about 0.25 s and one more request (the key's
-        check, made when an Api is built) per fetch. A helper that died is
-        replaced at the next fetch rather than failing every later one.
+        ends, however it ends: about 0.25 s, 60 ms of CPU and one more request
+        (the key's check, made when an Api is built) per fetch. A helper that died is
+        replaced at the next fetch rather than failing every later one. The
+        entity (configured, else the key's default once known) is handed to
+        each Api, which would otherwise ask the server for it every time.
         """
+        with self._lock:
+            entity = self.settings.wandb.entity or self._cache.get(("wandb.entity", ""))
         try:
-            yield build_wandb_api(self.settings)
+            yield build_wandb_api(self.settings, entity=entity)
         finally:
             stop_wandb_helper()
 
     def wandb_default_entity(self, api: Any) -> str | None:
         """The W&B key's default entity, asked of the server once per process (it is the key's, not the fetch's)."""
         with self._lock:
-            if ("wandb.entity", "") in self._cache:
-                return self._cache[("wandb.entity", "")]
+            known = self._cache.get(("wandb.entity", ""))
+        if known:
+            return str(known)
         entity = api.default_entity
         if entity:
             with self._lock:
@@ -224,14 +229,21 @@ def wandb_api_key(settings: Settings) -> str | None:
     return key or None
 
 
-def build_wandb_api(settings: Settings) -> Any:
-    """``wandb.Api`` pointed at ``settings.emulator.wandb_url`` (or W&B itself), never prompting."""
+def build_wandb_api(settings: Settings, *, entity: str | None = None) -> Any:
+    """``wandb.Api`` pointed at ``settings.emulator.wandb_url`` (or W&B itself), never prompting.
+
+    With ``entity`` known, the Api takes it as its default instead of asking
+    the server for the key's (``api.runs`` asks otherwise, even given a path
+    that names the entity).
+    """
     os.environ.setdefault("WANDB_SILENT", "true")
     import wandb
 
     overrides: dict[str, Any] = {}
     if settings.emulator.wandb_url:
         overrides["base_url"] = settings.emulator.wandb_url
+    if entity:
+        overrides["entity"] = entity
     key = wandb_api_key(settings)
     timeout = max(1, math.ceil(settings.api.call_timeout_s))
     if key is None and not _wandb_has_stored_login(settings):
