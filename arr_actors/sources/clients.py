@@ -20,12 +20,11 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from arr_actors.sources import counting
+from arr_actors.sources import counting, wandb_helper
 from arr_actors.sources.errors import WANDB_LOGIN_HINT, SourceError, project_missing, translate, translate_wandb
 
 if TYPE_CHECKING:
@@ -174,12 +173,12 @@ class Clients:
         """A ``wandb.Api`` for the configured server for one fetch, with the call timeout set.
 
         wandb 0.31's ``wandb.Api`` sends every request through a ``wandb-core``
-        helper process it starts, which lives as long as this process (about
-        22 MB, checking on its parent ten times a second) while a W&B table
-        fetches for a second or two every 30 or 60. So each fetch gets a new
-        Api, and the helper is stopped (``wandb.teardown``) when the fetch
-        ends, however it ends: about 0.25 s, 60 ms of CPU and one more request
-        (the key's check, made when an Api is built) per fetch. A helper that died is
+        helper process it starts, which would live as long as this process
+        while a W&B table fetches for a second or two every 30 or 60. So each
+        fetch gets a new Api, and the helper is stopped when the fetch ends,
+        however it ends (:mod:`arr_actors.sources.wandb_helper`): about 0.25 s,
+        60 ms of CPU and one more request (the key's check, made when an Api
+        is built) per fetch. A helper that died is
         replaced at the next fetch rather than failing every later one. The
         entity (configured, else the key's default once known) is handed to
         each Api, which would otherwise ask the server for it every time.
@@ -189,7 +188,7 @@ class Clients:
         try:
             yield build_wandb_api(self.settings, entity=entity)
         finally:
-            stop_wandb_helper()
+            wandb_helper.stop()
 
     def wandb_default_entity(self, api: Any) -> str | None:
         """The W&B key's default entity, asked of the server once per process (it is the key's, not the fetch's)."""
@@ -253,19 +252,6 @@ def build_wandb_api(settings: Settings, *, entity: str | None = None) -> Any:
         return wandb.Api(overrides=overrides or None, api_key=key, timeout=timeout)
     except Exception as exc:
         raise translate_wandb(exc, timeout_s=settings.api.call_timeout_s) from exc
-
-
-def stop_wandb_helper() -> None:
-    """Stop this process's ``wandb-core`` helper, if one runs; the next ``wandb.Api`` starts another."""
-    wandb = sys.modules.get("wandb")
-    if wandb is None:
-        return  # never imported: no helper either
-    try:
-        wandb.teardown()
-    except (OSError, SystemExit):
-        # The helper died already (its socket is closed) or ended with an error
-        # status: it is gone either way, and wandb has forgotten it.
-        pass
 
 
 def _wandb_has_stored_login(settings: Settings) -> bool:

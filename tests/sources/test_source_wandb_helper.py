@@ -11,33 +11,15 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from source_helpers import emulator_settings
 
-from arr_actors.sources import wandb_runs
+from arr_actors.sources import wandb_helper, wandb_runs
 from arr_actors.sources.common import SourceContext
 from arr_actors.sources.errors import SourceError
 
 pytest.importorskip("wandb")
-
-
-def helpers() -> list[int]:
-    """Live ``wandb-core`` processes whose parent is this process."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
-        state, ppid = rest[0], int(rest[1])
-        if ppid == os.getpid() and name == "wandb-core" and state != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 @pytest.mark.timeout(90)
@@ -46,17 +28,17 @@ def test_no_helper_outlives_a_fetch_that_succeeds_or_fails(emulated, tmp_path):
     settings = emulator_settings(emu, tmp_path)
     ctx = SourceContext(settings)
     try:
-        assert helpers() == []
+        assert wandb_helper.running() == []
         for fetch in (wandb_runs.fetch_active, wandb_runs.fetch_completed, wandb_runs.fetch_active):
             assert fetch(settings, ctx).rows
-            assert helpers() == []
+            assert wandb_helper.running() == []
         emu.control.set_faults({"wandb": "error:403"})
         try:
             with pytest.raises(SourceError, match="W&B denied access"):
                 wandb_runs.fetch_completed(settings, ctx)
         finally:
             emu.control.set_faults({})
-        assert helpers() == []
+        assert wandb_helper.running() == []
         assert wandb_runs.fetch_completed(settings, ctx).rows
     finally:
         ctx.close()
@@ -72,7 +54,7 @@ def test_a_helper_killed_during_a_fetch_fails_that_fetch_only(emulated, tmp_path
     def kill_the_helper_once_the_server_hangs() -> None:
         deadline = time.monotonic() + 30
         while not killed and time.monotonic() < deadline:
-            found = helpers()
+            found = wandb_helper.running()
             if found and emu.control.stats().get("GraphQL", 0):
                 for pid in found:
                     os.kill(pid, signal.SIGKILL)
@@ -95,6 +77,24 @@ def test_a_helper_killed_during_a_fetch_fails_that_fetch_only(emulated, tmp_path
             emu.control.set_faults({})
         assert killed
         assert wandb_runs.fetch_active(settings, ctx).rows
-        assert helpers() == []
+        assert wandb_helper.running() == []
+    finally:
+        ctx.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_helper_that_does_not_exit_when_asked_is_killed(emulated, tmp_path):
+    emu, _ = emulated
+    settings = emulator_settings(emu, tmp_path)
+    ctx = SourceContext(settings)
+    try:
+        with ctx.clients.wandb_api():
+            (helper,) = wandb_helper.running()
+            # Stopped, it cannot read the request to exit, and wandb would wait for it for ever.
+            os.kill(helper, signal.SIGSTOP)
+            started = time.monotonic()
+        assert time.monotonic() - started < 2 * wandb_helper.STOP_WAIT_S + 1
+        assert wandb_helper.running() == []
+        assert wandb_runs.fetch_active(settings, ctx).rows
     finally:
         ctx.close()
