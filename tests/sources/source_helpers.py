@@ -74,3 +74,15 @@ def run_fresh(code: str) -> Any:
     )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def modules_loaded_by(*modules: str) -> set[str]:
+    """Every module a fresh interpreter holds after importing ``modules``."""
+    code = "import importlib, json, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in modules)
+    return set(run_fresh(code + "print(json.dumps(sorted(sys.modules)))"))
+
+
+def children_loaded(loaded: set[str], package: str) -> set[str]:
+    """The names of ``package``'s submodules (one level down) among ``loaded``."""
+    prefix = package + "."
+    return {m[len(prefix) :].split(".", 1)[0] for m in loaded if m.startswith(prefix)}

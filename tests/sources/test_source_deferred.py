@@ -7,7 +7,7 @@ whole packages already, where deferring their ``__init__`` does nothing.
 from __future__ import annotations
 
 import pytest
-from source_helpers import run_fresh
+from source_helpers import children_loaded, modules_loaded_by, run_fresh
 
 pytest.importorskip("google.cloud.run_v2")
 pytest.importorskip("google.cloud.logging_v2")
@@ -18,19 +18,12 @@ LOGGING = "google.cloud.logging_v2"
 
 @pytest.mark.timeout(120)
 def test_the_runner_clients_load_their_own_service_and_types_only():
-    loaded = run_fresh(
-        """
-        import json, sys
-        from arr_actors.sources import cloudlogging, cloudrun
-        print(json.dumps(sorted(sys.modules)))
-        """
-    )
-    run_services = {m.split(".")[4] for m in loaded if m.startswith(RUN + ".services.")}
-    assert run_services == {"executions"}
-    run_types = {m.split(".")[4] for m in loaded if m.startswith(RUN + ".types.")}
+    loaded = modules_loaded_by("arr_actors.sources.cloudrun", "arr_actors.sources.cloudlogging")
+    assert children_loaded(loaded, RUN + ".services") == {"executions"}
+    run_types = children_loaded(loaded, RUN + ".types")
     assert {"execution", "condition"} <= run_types and "job" not in run_types and "service" not in run_types
     # logging_v2's __init__ is the hand-written library: its client, loggers and handlers.
-    logging_modules = {m.split(".")[3] for m in loaded if m.startswith(LOGGING + ".")}
+    logging_modules = children_loaded(loaded, LOGGING)
     assert {"services", "types"} <= logging_modules
     assert not logging_modules & {"client", "handlers", "logger", "entries", "sink", "metric"}
 
