@@ -149,7 +149,8 @@ TABLES: tuple[TableSpec, ...] = (
         limit=10,
         history=10,
         empty_text="no executions in {regions} regions",
-        preload=("google.cloud.run_v2", "google.cloud.logging_v2.services.logging_service_v2", "arr_actors.diagnostics.extract"),
+        # The Executions and Logging clients, not all of run_v2 and logging_v2 (see the modules).
+        preload=("arr_actors.sources.cloudrun", "arr_actors.sources.cloudlogging", "arr_actors.diagnostics.extract"),
         template="google",
     ),
     TableSpec(
@@ -248,7 +249,7 @@ _BY_KEY = {t.key: t for t in TABLES}
 #: is listed), and starts only when a log is first opened.
 LOG_READER = "logs"
 #: What it loads at start-up: the Cloud Logging client (forked from the Google template).
-LOG_READER_PRELOAD = ("google.cloud.logging_v2.services.logging_service_v2", "arr_actors.sources.logread")
+LOG_READER_PRELOAD = ("arr_actors.sources.cloudlogging", "arr_actors.sources.logread")
 #: Everything that has a fetch process: the tables and the log reader.
 PROCESS_KEYS: tuple[str, ...] = (*TABLE_KEYS, LOG_READER)
 

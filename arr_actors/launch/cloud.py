@@ -180,9 +180,9 @@ class Cloud:
             raise _failed(exc, service=VERTEX, timeout_s=timeout_s, where=self.region) from None
 
     def _list_jobs(self, since: float, *, timeout_s: float) -> tuple[Job, ...]:
-        from google.cloud import aiplatform_v1
+        from arr_actors.sources.aiplatform import ListCustomJobsRequest
 
-        request = aiplatform_v1.ListCustomJobsRequest(parent=self.location, page_size=PAGE_SIZE)
+        request = ListCustomJobsRequest(parent=self.location, page_size=PAGE_SIZE)
         if self._server_filter:
             request.filter = f'create_time>="{rfc3339(since)}"'
         pager = self.clients.job_service(self.region).list_custom_jobs(request=request, retry=None, timeout=timeout_s)

@@ -75,12 +75,10 @@ def run(settings: Settings, action: Action) -> None:
 
 
 def _cancel_execution(clients: Clients, settings: Settings, project: str, action: Action) -> None:
-    from google.cloud import run_v2
+    from arr_actors.sources.cloudrun import CancelExecutionRequest
 
     name = f"projects/{project}/locations/{action.region}/jobs/{settings.runner_job}/executions/{action.ident}"
-    clients.executions().cancel_execution(
-        request=run_v2.CancelExecutionRequest(name=name), timeout=settings.api.call_timeout_s
-    )
+    clients.executions().cancel_execution(request=CancelExecutionRequest(name=name), timeout=settings.api.call_timeout_s)
 
 
 def _cancel_job(clients: Clients, settings: Settings, project: str, action: Action) -> None:

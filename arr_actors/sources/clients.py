@@ -17,13 +17,14 @@ imported inside the functions here, never at import time, so that importing
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from arr_actors.sources import counting
+from arr_actors.sources import counting, wandb_helper
 from arr_actors.sources.errors import WANDB_LOGIN_HINT, SourceError, project_missing, translate, translate_wandb
 
 if TYPE_CHECKING:
@@ -86,15 +87,12 @@ class Clients:
         """``run_v2.ExecutionsClient`` (the location is part of every request's parent)."""
 
         def build() -> Any:
-            from google.cloud import run_v2
+            # The Executions service alone, not all of run_v2 (see the module).
+            from arr_actors.sources.cloudrun import ExecutionsClient, ExecutionsGrpcTransport
 
             if self.emulated:
-                from google.cloud.run_v2.services.executions.transports import ExecutionsGrpcTransport
-
-                return run_v2.ExecutionsClient(transport=ExecutionsGrpcTransport(channel=self._emulator_channel()))
-            from google.cloud.run_v2.services.executions.transports import ExecutionsGrpcTransport
-
-            return run_v2.ExecutionsClient(transport=counting.counted_transport(ExecutionsGrpcTransport))
+                return ExecutionsClient(transport=ExecutionsGrpcTransport(channel=self._emulator_channel()))
+            return ExecutionsClient(transport=counting.counted_transport(ExecutionsGrpcTransport))
 
         return self._get(("run.executions", ""), build, service="run")
 
@@ -159,30 +157,50 @@ class Clients:
         """The Cloud Logging GAPIC client (``LoggingServiceV2Client``)."""
 
         def build() -> Any:
-            from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
+            # The generated client alone, not the hand-written logging_v2 library (see the module).
+            from arr_actors.sources.cloudlogging import LoggingServiceV2Client, LoggingServiceV2GrpcTransport
 
             if self.emulated:
-                from google.cloud.logging_v2.services.logging_service_v2.transports import (
-                    LoggingServiceV2GrpcTransport,
-                )
-
                 return LoggingServiceV2Client(transport=LoggingServiceV2GrpcTransport(channel=self._emulator_channel()))
-            from google.cloud.logging_v2.services.logging_service_v2.transports import LoggingServiceV2GrpcTransport
-
             return LoggingServiceV2Client(transport=counting.counted_transport(LoggingServiceV2GrpcTransport))
 
         return self._get(("logging", ""), build, service="logging")
 
     # ------------------------------------------------------------------- W&B
 
-    def wandb_api(self) -> Any:
-        """A ``wandb.Api`` for the configured server, with the call timeout set."""
+    @contextlib.contextmanager
+    def wandb_api(self) -> Iterator[Any]:
+        """A ``wandb.Api`` for the configured server for one fetch, with the call timeout set.
+
+        wandb 0.31's ``wandb.Api`` sends every request through a ``wandb-core``
+        helper process it starts, which would live as long as this process
+        while a W&B table fetches for a second or two every 30 or 60. So each
+        fetch gets a new Api, and the helper is stopped when the fetch ends,
+        however it ends (:mod:`arr_actors.sources.wandb_helper`): about 0.25 s,
+        60 ms of CPU and one more request (the key's check, made when an Api
+        is built) per fetch. A helper that died is
+        replaced at the next fetch rather than failing every later one. The
+        entity (configured, else the key's default once known) is handed to
+        each Api, which would otherwise ask the server for it every time.
+        """
         with self._lock:
-            api = self._cache.get(("wandb", ""))
-            if api is None:
-                api = build_wandb_api(self.settings)
-                self._cache[("wandb", "")] = api
-            return api
+            entity = self.settings.wandb.entity or self._cache.get(("wandb.entity", ""))
+        try:
+            yield build_wandb_api(self.settings, entity=entity)
+        finally:
+            wandb_helper.stop()
+
+    def wandb_default_entity(self, api: Any) -> str | None:
+        """The W&B key's default entity, asked of the server once per process (it is the key's, not the fetch's)."""
+        with self._lock:
+            known = self._cache.get(("wandb.entity", ""))
+        if known:
+            return str(known)
+        entity = api.default_entity
+        if entity:
+            with self._lock:
+                self._cache[("wandb.entity", "")] = entity
+        return entity
 
     def close(self) -> None:
         with self._lock:
@@ -210,14 +228,21 @@ def wandb_api_key(settings: Settings) -> str | None:
     return key or None
 
 
-def build_wandb_api(settings: Settings) -> Any:
-    """``wandb.Api`` pointed at ``settings.emulator.wandb_url`` (or W&B itself), never prompting."""
+def build_wandb_api(settings: Settings, *, entity: str | None = None) -> Any:
+    """``wandb.Api`` pointed at ``settings.emulator.wandb_url`` (or W&B itself), never prompting.
+
+    With ``entity`` known, the Api takes it as its default instead of asking
+    the server for the key's (``api.runs`` asks otherwise, even given a path
+    that names the entity).
+    """
     os.environ.setdefault("WANDB_SILENT", "true")
     import wandb
 
     overrides: dict[str, Any] = {}
     if settings.emulator.wandb_url:
         overrides["base_url"] = settings.emulator.wandb_url
+    if entity:
+        overrides["entity"] = entity
     key = wandb_api_key(settings)
     timeout = max(1, math.ceil(settings.api.call_timeout_s))
     if key is None and not _wandb_has_stored_login(settings):

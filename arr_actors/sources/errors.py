@@ -168,13 +168,23 @@ def _is_timeout(exc: BaseException) -> bool:
 
 
 def _http_status(exc: BaseException) -> int | None:
-    """The HTTP status of a failed W&B call: wandb's ``response.http_status``, or a requests response's."""
-    for holder in (exc, getattr(exc, "exc", None)):
-        response = getattr(holder, "response", None)
-        for name in ("http_status", "status_code"):
-            value = getattr(response, name, None)
-            if isinstance(value, int) and not isinstance(value, bool) and value:
-                return value
+    """The HTTP status of a failed W&B call: wandb's ``response.http_status``, or a requests response's.
+
+    Looked for down the chain of causes too: wandb reports a refused check of
+    the key, made when an Api is built, as an ``AuthenticationError`` raised
+    from the failed request that holds the status.
+    """
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        for holder in (link, getattr(link, "exc", None)):
+            response = getattr(holder, "response", None)
+            for name in ("http_status", "status_code"):
+                value = getattr(response, name, None)
+                if isinstance(value, int) and not isinstance(value, bool) and value:
+                    return value
+        link = link.__cause__
     return None
 
 
@@ -203,6 +213,11 @@ def translate_wandb(exc: BaseException, *, timeout_s: float | None = None) -> So
         return SourceError(f"W&B sent an answer that could not be read; the next refresh retries. Detail: {shorten(text)}")
     if any(marker in lowered for marker in ("connection refused", "failed to connect", "name or service not known")):
         return SourceError(f"cannot reach the W&B server; check the network or emulator.wandb_url. Detail: {shorten(text)}")
+    if names & {"MailboxClosedError", "HandleAbandonedError"} or "service process is not running" in lowered:
+        # wandb.Api's requests go through its wandb-core helper process, which the next fetch starts afresh.
+        return SourceError("W&B's helper process (wandb-core) stopped during the fetch; the next refresh starts it again")
+    if status == 403:
+        return _wandb_denied(text)
     if (
         "AuthenticationError" in names
         or "no authentication configured" in lowered
@@ -213,9 +228,12 @@ def translate_wandb(exc: BaseException, *, timeout_s: float | None = None) -> So
         or "relogin" in lowered
     ):
         return SourceError(f"W&B rejected the credentials: {WANDB_LOGIN_HINT}. Detail: {shorten(text)}")
-    if status == 403 or re.search(r"\b403\b", text) or "forbidden" in lowered or "permission" in lowered:
-        return SourceError(
-            "W&B denied access: check that your W&B account may read the configured entity/project. "
-            f"Detail: {shorten(text)}"
-        )
+    if re.search(r"\b403\b", text) or "forbidden" in lowered or "permission" in lowered:
+        return _wandb_denied(text)
     return SourceError(f"W&B error: {describe(exc)}")
+
+
+def _wandb_denied(text: str) -> SourceError:
+    return SourceError(
+        f"W&B denied access: check that your W&B account may read the configured entity/project. Detail: {shorten(text)}"
+    )

@@ -12,10 +12,11 @@ Every request the W&B client sends for them is counted (``counting``).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timezone
 from typing import TYPE_CHECKING, Any
 
+from arr_actors import partial_rows
 from arr_actors.compat import fromisoformat
 from arr_actors.messages import MAX_EPOCH, MAX_SECONDS, TableData, WandbRunRow
 from arr_actors.sources import counting
@@ -115,10 +116,11 @@ def ask_exit_code(runs: Any) -> bool:
     return True
 
 
-def project_path(settings: Settings, api: Any) -> str:
+def project_path(settings: Settings, default_entity: Callable[[], str | None]) -> str:
+    """``entity/project``: the configured entity, else the key's default entity (asked only then)."""
     if not settings.wandb.project:
         raise wandb_project_missing()
-    entity = settings.wandb.entity or api.default_entity
+    entity = settings.wandb.entity or default_entity()
     if not entity:
         raise SourceError("no W&B entity: set `wandb.entity` in the config file or ARR_WANDB_ENTITY")
     return f"{entity}/{settings.wandb.project}"
@@ -130,23 +132,27 @@ def _fetch(settings: Settings, ctx: SourceContext, *, table: str, states: tuple[
     limit = settings.policy(table).kept
     filters: dict[str, Any] = {"state": states[0]} if len(states) == 1 else {"state": {"$in": list(states)}}
     completed = table == "completed"
+    clients = ctx.clients
     try:
         # Before the Api is built: building it already asks the server who the key belongs to.
         counting.count_wandb_requests()
-        api = ctx.clients.wandb_api()
-        # wandb.Api caches run lists by query; a refresh must see the server's current answer.
-        api.flush()
-        runs = api.runs(project_path(settings, api), filters=filters, order=ORDER, per_page=limit, lazy=False)
-        if completed:
-            ask_exit_code(runs)
-        # One page of ``limit`` runs; reading past it would fetch the next page.
-        found = list(itertools.islice(runs, limit))
+        # A new Api each fetch (its helper process stops with the fetch), so no run list is cached from the last one.
+        with clients.wandb_api() as api:
+            path = project_path(settings, lambda: clients.wandb_default_entity(api))
+            runs = api.runs(path, filters=filters, order=ORDER, per_page=limit, lazy=False)
+            if completed:
+                ask_exit_code(runs)
+            # One page of ``limit`` runs; reading past it would fetch the next page.
+            found = list(itertools.islice(runs, limit))
+            now = ctx.clock()
+            data = TableData(rows=tuple(run_row(run, now=now, completed=completed) for run in found))
+            # On screen now, while the helper stops.
+            partial_rows.report(data)
     except SourceError:
         raise
     except Exception as exc:
         raise translate_wandb(exc, timeout_s=settings.api.call_timeout_s) from exc
-    now = ctx.clock()
-    return TableData(rows=tuple(run_row(run, now=now, completed=completed) for run in found))
+    return data
 
 
 def fetch_active(settings: Settings, ctx: SourceContext) -> TableData:

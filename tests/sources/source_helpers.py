@@ -1,9 +1,14 @@
-"""Helpers for the source tests: a clock the test moves, settings that point at an emulator."""
+"""Helpers for the source tests: a clock the test moves, settings that point at an emulator, a fresh interpreter."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
 import threading
 from pathlib import Path
+from typing import Any
 
 from arr_actors import config
 
@@ -60,3 +65,24 @@ def with_limit(settings: config.Settings, table: str, limit: int) -> config.Sett
         for key, p in settings.tables
     )
     return settings.replace(tables=tables)
+
+
+def run_fresh(code: str) -> Any:
+    """Run ``code`` in a fresh interpreter (nothing imported yet); its last line of output, as JSON."""
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=100, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def modules_loaded_by(*modules: str) -> set[str]:
+    """Every module a fresh interpreter holds after importing ``modules``."""
+    code = "import importlib, json, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in modules)
+    return set(run_fresh(code + "print(json.dumps(sorted(sys.modules)))"))
+
+
+def children_loaded(loaded: set[str], package: str) -> set[str]:
+    """The names of ``package``'s submodules (one level down) among ``loaded``."""
+    prefix = package + "."
+    return {m[len(prefix) :].split(".", 1)[0] for m in loaded if m.startswith(prefix)}

@@ -6,38 +6,19 @@ whole package already, where deferring its ``__init__`` does nothing.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
-
 import pytest
+from source_helpers import children_loaded, modules_loaded_by, run_fresh
 
 pytest.importorskip("google.cloud.aiplatform_v1")
 
 PACKAGE = "google.cloud.aiplatform_v1"
 
 
-def run(code: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=100, check=False
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 @pytest.mark.timeout(120)
 def test_the_client_loads_the_job_service_and_its_types_only():
-    loaded = run(
-        """
-        import json, sys
-        from arr_actors.sources import aiplatform
-        print(json.dumps(sorted(sys.modules)))
-        """
-    )
-    services = {m.split(".")[4] for m in loaded if m.startswith(PACKAGE + ".services.")}
-    assert services == {"job_service"}
-    types = {m.split(".")[4] for m in loaded if m.startswith(PACKAGE + ".types.")}
+    loaded = modules_loaded_by("arr_actors.sources.aiplatform")
+    assert children_loaded(loaded, PACKAGE + ".services") == {"job_service"}
+    types = children_loaded(loaded, PACKAGE + ".types")
     assert {"custom_job", "job_service", "job_state"} <= types
     # The package's __init__ imports all of them (more than a hundred).
     assert "featurestore" not in types and "dataset_service" not in types and len(types) < 60
@@ -45,7 +26,7 @@ def test_the_client_loads_the_job_service_and_its_types_only():
 
 @pytest.mark.timeout(120)
 def test_the_vertex_table_fetches_and_cancels_without_the_rest_of_the_package(tmp_path):
-    done = run(
+    done = run_fresh(
         f"""
         import json, sys
         from arr_actors import config, emulator, messages
@@ -78,7 +59,7 @@ def test_the_vertex_table_fetches_and_cancels_without_the_rest_of_the_package(tm
 
 @pytest.mark.timeout(120)
 def test_the_package_is_whole_once_anyone_asks_for_more():
-    found = run(
+    found = run_fresh(
         """
         import json
         from arr_actors.sources import aiplatform
@@ -102,7 +83,7 @@ def test_the_package_is_whole_once_anyone_asks_for_more():
         }))
         """
     )
-    whole = run(
+    whole = run_fresh(
         """
         import json
         from google.cloud import aiplatform_v1
@@ -120,7 +101,7 @@ def test_the_package_is_whole_once_anyone_asks_for_more():
 
 @pytest.mark.timeout(120)
 def test_threads_asking_while_the_package_completes_all_get_their_answer():
-    answers = run(
+    answers = run_fresh(
         """
         import json, threading
         from arr_actors.sources import aiplatform
@@ -146,7 +127,7 @@ def test_threads_asking_while_the_package_completes_all_get_their_answer():
 
 @pytest.mark.timeout(120)
 def test_an_already_whole_package_is_left_as_it_is():
-    same = run(
+    same = run_fresh(
         """
         import json, sys
         from google.cloud import aiplatform_v1

@@ -65,3 +65,31 @@ def test_wandb_errors():
     assert "could not be read" in str(translate_wandb(RuntimeError("WandbApiFailedError: unexpected EOF")))
     assert "cannot reach the W&B server" in str(translate_wandb(OSError("dial tcp: connection refused")))
     assert str(translate_wandb(RuntimeError("server said 500"))) == "W&B error: RuntimeError: server said 500"
+
+
+def _refused_key_check(status: int) -> BaseException:
+    """What wandb raises when the key check made while building an Api gets ``status`` (as wandb 0.31 words it)."""
+    from wandb.errors import AuthenticationError
+    from wandb.proto.wandb_api_pb2 import ApiErrorResponse
+    from wandb.sdk.lib.service.service_connection import WandbApiFailedError
+
+    failed = WandbApiFailedError("permission denied", ApiErrorResponse(http_status=status, message="permission denied"))
+    try:
+        raise AuthenticationError("Failed to verify credentials with https://api.wandb.ai: permission denied") from failed
+    except AuthenticationError as exc:
+        return exc
+
+
+def test_wandb_key_check_refused_is_told_by_the_status_it_carries():
+    pytest.importorskip("wandb")
+    assert str(translate_wandb(_refused_key_check(403))).startswith("W&B denied access: check that your W&B account")
+    assert str(translate_wandb(_refused_key_check(401))).startswith("W&B rejected the credentials: run `wandb login`")
+
+
+def test_wandb_helper_that_stopped_is_named():
+    pytest.importorskip("wandb")
+    from wandb.sdk.mailbox import MailboxClosedError
+
+    said = "W&B's helper process (wandb-core) stopped during the fetch; the next refresh starts it again"
+    assert str(translate_wandb(MailboxClosedError())) == said
+    assert str(translate_wandb(RuntimeError("Failed to execute API request: the service process is not running."))) == said
