@@ -36,7 +36,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -158,18 +158,8 @@ def serve(
     began = time.monotonic() if born is None else born
     fetch, startup_error = open_fetch(settings, table=table, source_factory=source_factory)
     startup_s = round(time.monotonic() - began, 6)
-    try:
-        ready = FetchReady(table=table, generation=generation, startup_s=startup_s, error=startup_error)
-        conn.send_bytes(messages.to_json(ready).encode())
-    except OSError:
-        return 0  # the parent already gave up on this process
-    while True:
-        try:
-            raw = conn.recv_bytes(REQUEST_MAX_BYTES)
-        except EOFError:
-            return 0
-        request = messages.from_json(bytes(raw), expect=(StartFetch,))
-        faulthandler.dump_traceback_later(deadline + settings.supervision.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True)
+    ready = FetchReady(table=table, generation=generation, startup_s=startup_s, error=startup_error)
+    for request in requests(conn, ready=ready, settings=settings, deadline=deadline):
         data: TableData | None = None
         error = ""
         action_error = run_action(settings, request)
@@ -200,6 +190,25 @@ def serve(
         payload = encode_result(request, data=data, error=error, limit=limit, usage=usage)
         faulthandler.cancel_dump_traceback_later()
         conn.send_bytes(payload)
+    return 0
+
+
+def requests(conn: Connection, *, ready: FetchReady, settings: Settings, deadline: float) -> Iterator[StartFetch]:
+    """Say ``ready``, then yield each StartFetch the parent sends, with the
+    self-destruct timer armed for its ``deadline``, until the parent closes the
+    connection (or had already given up on this process)."""
+    try:
+        conn.send_bytes(messages.to_json(ready).encode())
+    except OSError:
+        return  # the parent already gave up on this process
+    while True:
+        try:
+            raw = conn.recv_bytes(REQUEST_MAX_BYTES)
+        except EOFError:
+            return
+        request = messages.from_json(bytes(raw), expect=(StartFetch,))
+        faulthandler.dump_traceback_later(deadline + settings.supervision.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True)
+        yield request
 
 
 def serve_logs(conn: Connection, *, settings: Settings, generation: int, born: float | None = None) -> int:
@@ -227,19 +236,9 @@ def serve_logs(conn: Connection, *, settings: Settings, generation: int, born: f
         error = describe_error(exc)
     finally:
         faulthandler.cancel_dump_traceback_later()
-    try:
-        ready = FetchReady(table=LOG_READER, generation=generation, startup_s=round(time.monotonic() - began, 6), error=error)
-        conn.send_bytes(messages.to_json(ready).encode())
-    except OSError:
-        return 0
     fault = settings.fault(LOG_READER)
-    while True:
-        try:
-            raw = conn.recv_bytes(REQUEST_MAX_BYTES)
-        except EOFError:
-            return 0
-        request = messages.from_json(bytes(raw), expect=(StartFetch,))
-        faulthandler.dump_traceback_later(deadline + settings.supervision.kill_grace_s + SELF_DESTRUCT_MARGIN_S, exit=True)
+    ready = FetchReady(table=LOG_READER, generation=generation, startup_s=round(time.monotonic() - began, 6), error=error)
+    for request in requests(conn, ready=ready, settings=settings, deadline=deadline):
         page = read_log(settings, request, clients=clients, error=error, fault=fault, conn=conn, limit=limit)
         result = FetchResult(table=request.table, generation=request.generation, seq=request.seq, log=page, **api_usage(settings, None))
         payload, problem = _encoded(result, limit)
@@ -248,6 +247,7 @@ def serve_logs(conn: Connection, *, settings: Settings, generation: int, born: f
             payload = messages.to_json(FetchResult(table=request.table, generation=request.generation, seq=request.seq, log=failed)).encode()
         faulthandler.cancel_dump_traceback_later()
         conn.send_bytes(payload)
+    return 0
 
 
 def read_log(
