@@ -103,14 +103,12 @@ class Control:
 
     def set_log_volume(self, lines: int) -> None:
         """Extra lines every execution and Vertex AI job writes while it runs (0: only its own)."""
-        if not (isinstance(lines, int) and not isinstance(lines, bool) and 0 <= lines <= MAX_LOG_VOLUME):
-            raise ValueError(f"log_volume must be a whole number of lines from 0 to {MAX_LOG_VOLUME}, got {lines!r}")
+        check_log_volume(lines)
         with self._lock:
             self._log_volume = lines
 
     def set_log_gaps(self, share: float) -> None:
-        if not (isinstance(share, (int, float)) and not isinstance(share, bool) and 0 <= share < 1):
-            raise ValueError(f"log_gaps must be a share from 0 to below 1, got {share!r}")
+        check_log_gaps(share)
         with self._lock:
             self._log_gaps = float(share)
 
@@ -239,6 +237,18 @@ class Control:
                 raise Stopping()
 
 
+def check_log_gaps(share: object) -> None:
+    """ValueError unless ``share`` is a share of page positions from 0 to below 1."""
+    if not (isinstance(share, (int, float)) and not isinstance(share, bool) and 0 <= share < 1):
+        raise ValueError(f"log_gaps must be a share from 0 to below 1, got {share!r}")
+
+
+def check_log_volume(lines: object) -> None:
+    """ValueError unless ``lines`` is a whole number of extra log lines from 0 to MAX_LOG_VOLUME."""
+    if not (isinstance(lines, int) and not isinstance(lines, bool) and 0 <= lines <= MAX_LOG_VOLUME):
+        raise ValueError(f"log_volume must be a whole number of lines from 0 to {MAX_LOG_VOLUME}, got {lines!r}")
+
+
 def parse_control(doc: Mapping[str, Any], control: Control) -> None:
     """Apply a ``/_control`` request: ``{"faults": ..., "scenario": ..., "latency": ...}`` (all optional).
 
@@ -253,13 +263,9 @@ def parse_control(doc: Mapping[str, Any], control: Control) -> None:
     if not isinstance(denied, list) or not all(isinstance(p, str) for p in denied):
         raise ValueError("denied_permissions must be a list of permission names such as run.jobs.run")
     if "log_gaps" in doc:
-        share = doc["log_gaps"]
-        if not (isinstance(share, (int, float)) and not isinstance(share, bool) and 0 <= share < 1):
-            raise ValueError("log_gaps must be a share from 0 to below 1")
+        check_log_gaps(doc["log_gaps"])
     if "log_volume" in doc:
-        lines = doc["log_volume"]
-        if not (isinstance(lines, int) and not isinstance(lines, bool) and 0 <= lines <= MAX_LOG_VOLUME):
-            raise ValueError(f"log_volume must be a whole number of lines from 0 to {MAX_LOG_VOLUME}")
+        check_log_volume(doc["log_volume"])
     if "faults" in doc:
         build_table(doc["faults"])
     if "scenario" in doc:
