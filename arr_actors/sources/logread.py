@@ -232,7 +232,6 @@ def _newest_first(
     began = clock()
     total = calls = 0
     sent_any = False
-    found = ""  # the failure's line, once a page had it
     while True:
         page = _call(settings, clients, limiter, query, wait_s=max(0.0, wait_s - (clock() - began)) if calls else wait_s)
         calls += 1
@@ -246,9 +245,8 @@ def _newest_first(
         total += min(len(newest_first), room)
         token = page.next_page_token
         last = cut or not token or total >= max_lines
-        # The newest lines hold the failure: the first page with lines says which line it is.
-        mark = "" if found or not chunk else error_line(chunk, request.source)
-        found = found or mark
+        # The newest lines hold the failure: only the first page with lines is searched for it.
+        mark = error_line(chunk, request.source) if chunk and not sent_any else ""
         if last:
             return LogPage(
                 request=request.request, lines=chunk, older=sent_any, done=True, cut=cut or (bool(token) and total >= max_lines),
@@ -256,7 +254,7 @@ def _newest_first(
             )
         if chunk:
             send(LogPage(request=request.request, lines=chunk, older=sent_any, done=False, cursor=cursor.value(), calls=calls, error_line=mark))
-            sent_any, found = True, found or "-"  # only the newest page is searched
+            sent_any = True
         query = {**query, "page_token": token}
 
 
