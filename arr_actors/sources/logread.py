@@ -288,12 +288,4 @@ def _follow(settings: Settings, request: LogRequest, *, clients: Clients, limite
     return LogPage(request=request.request, lines=tuple(lines), cursor=cursor.value() or after, calls=calls)
 
 
-def lines_of(pages: Sequence[LogPage]) -> tuple[str, ...]:
-    """The lines of a read's pages as a view holds them: each ``older`` page before what came earlier."""
-    out: tuple[str, ...] = ()
-    for page in pages:
-        out = page.lines + out if page.older else out + page.lines
-    return out
-
-
-__all__ = ["ThrottledRead", "build_filter", "lines_of", "read"]
+__all__ = ["ThrottledRead", "build_filter", "read"]

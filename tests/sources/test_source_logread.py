@@ -26,6 +26,14 @@ def world():
     emu.stop()
 
 
+def lines_of(pages: list[LogPage]) -> tuple[str, ...]:
+    """The lines of a read's pages as a view holds them: each ``older`` page before what came earlier."""
+    out: tuple[str, ...] = ()
+    for page in pages:
+        out = page.lines + out if page.older else out + page.lines
+    return out
+
+
 def read_all(settings, request: LogRequest) -> tuple[list[LogPage], LogPage]:
     pages: list[LogPage] = []
     clients = Clients(settings)
@@ -64,7 +72,7 @@ def test_ten_thousand_lines_come_newest_page_first_and_stop_at_the_bound(world, 
     assert not pages[0].older and all(p.older for p in pages[1:]) and last.older
     assert pages[0].lines[-1] == ex.lines[-1].text  # the newest line came first
     assert pages[0].error_line  # the failure is in the newest page, found there
-    whole = logread.lines_of([*pages, last])
+    whole = lines_of([*pages, last])
     assert len(whole) == 10_000 and whole[-1] == ex.lines[-1].text
 
 
