@@ -56,8 +56,16 @@ def row_cells(
     spec: TableSpec, row: Row, *, now: float, fetched_at: float | None, ctx: RenderContext
 ) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """Every cell text of a row, and its width in columns (cached: see the module)."""
-    clock = now if row.is_running else day_start(int(now))
-    return _row_cells(spec, row, fetched_at, ctx, clock)
+    texts, widths = _row_cells(spec, row, fetched_at, ctx, day_start(int(now)))
+    if not row.is_running:
+        return texts, widths
+    # A running row's runtime counts on: that cell alone is new every second.
+    texts_now, widths_now = list(texts), list(widths)
+    for i, column in enumerate(spec.columns):
+        if column.kind == "runtime":
+            texts_now[i] = cell_text(row, column, now=now, fetched_at=fetched_at, ctx=ctx)
+            widths_now[i] = width_of(texts_now[i])
+    return tuple(texts_now), tuple(widths_now)
 
 
 #: Rows whose cells (and drawn lines) are remembered: more than any screen shows
@@ -126,8 +134,8 @@ class _Widths(NamedTuple):
 
     key: tuple[object, ...]
     rows: tuple[Row, ...]
-    settled: tuple[int, ...]  # widths the header and the rows that are not running need
-    running: tuple[Row, ...]  # rows whose runtime grows: measured on every frame
+    settled: tuple[int, ...]  # widths the header and the rows need, a running row's runtime left out
+    running: tuple[Row, ...]  # rows whose runtime grows: their runtime measured on every frame
 
 
 #: One entry per table: the widths of its current rows.
@@ -142,19 +150,26 @@ def table_widths(
     rows = tuple(rows)
     day = day_start(int(now))
     key = (spec, fetched_at, ctx, day)
+    timed = [i for i, column in enumerate(spec.columns) if column.kind == "runtime"]
     known = _WIDTHS.get(spec.key)
     if known is None or known.key != key or known.rows != rows:
         # Measured directly, not through the row cache: a long table would push
-        # the shown rows out of it.
+        # the shown rows out of it. Only a running row's runtime changes with
+        # the time of day (the rest with the day), so that alone is left to
+        # every frame.
         settled = [width_of(column.header) for column in spec.columns]
         for row in rows:
-            if not row.is_running:
-                settled = list(map(max, settled, _cells(spec, row, fetched_at, ctx, day)[1]))
+            widths = _cells(spec, row, fetched_at, ctx, day)[1]
+            if row.is_running:
+                widths = tuple(0 if i in timed else w for i, w in enumerate(widths))
+            settled = list(map(max, settled, widths))
         known = _Widths(key, rows, tuple(settled), tuple(row for row in rows if row.is_running))
         _WIDTHS[spec.key] = known
-    natural = known.settled
-    for row in known.running:
-        natural = tuple(map(max, natural, row_cells(spec, row, now=now, fetched_at=fetched_at, ctx=ctx)[1]))
+    natural = list(known.settled)
+    for i in timed:
+        column = spec.columns[i]
+        for row in known.running:
+            natural[i] = max(natural[i], width_of(cell_text(row, column, now=now, fetched_at=fetched_at, ctx=ctx)))
     return column_widths(spec.columns, cols, tuple(natural))
 
 

@@ -365,30 +365,56 @@ def visible_rows(state: UiState, table_key: str, *, now: float | None = None) ->
 
     ``now`` matters only to a sort by runtime (running rows count on); without
     it the snapshot's own time stands in.
+
+    The answer is remembered per table until something it depends on changes:
+    the screen asks several times a frame and once a second while nothing
+    happens, so an idle frame costs what is on screen, not the table's length.
     """
     snapshot = state.snapshots.get(table_key)
     if snapshot is None:
         return ()
-    rows = snapshot.rows
-    spec = table(table_key)
     order = state.sort.get(table_key)
+    spec = table(table_key)
+    timed = order is not None and 0 <= order.column < len(spec.columns) and spec.columns[order.column].kind == "runtime"
+    at = (now if now is not None else snapshot.updated_at) if timed else None
+    applies = filters_apply(state, table_key)
+    limit = state.shown.get(table_key) if not (state.zoomed and state.focus == table_key) else None
+    inputs = (order, at, state.cancelling, (state.filter_text, state.state_filter) if applies else None, limit)
+    known = _VISIBLE.get(table_key)
+    if known is not None and known[0] is snapshot and known[1] == inputs:
+        return known[2]
+    rows = _visible(state, snapshot, order, now=at if at is not None else snapshot.updated_at, filtered=applies)
+    if limit is not None:
+        rows = rows[:limit]
+    _VISIBLE[table_key] = (snapshot, inputs, rows)
+    return rows
+
+
+#: The last answer of ``visible_rows`` per table: the snapshot it came from (by
+#: identity: snapshots are immutable and replaced, never changed), what else it
+#: depended on, and the rows. One entry per table, so it holds nothing the
+#: state does not hold already.
+_VISIBLE: dict[str, tuple[TableSnapshot, tuple[object, ...], tuple[Row, ...]]] = {}
+
+
+def _visible(
+    state: UiState, snapshot: TableSnapshot, order: query.SortOrder | None, *, now: float, filtered: bool
+) -> tuple[Row, ...]:
+    rows = snapshot.rows
+    spec = table(snapshot.table)
     if order is not None:
-        at = now if now is not None else snapshot.updated_at
         if spec.divider:
             active = tuple(r for r in rows if r.active)
             done = tuple(r for r in rows if not r.active)
-            rows = query.sort_rows(active, spec, order, now=at) + query.sort_rows(done, spec, order, now=at)
+            rows = query.sort_rows(active, spec, order, now=now) + query.sort_rows(done, spec, order, now=now)
         else:
-            rows = query.sort_rows(rows, spec, order, now=at)
+            rows = query.sort_rows(rows, spec, order, now=now)
     elif spec.divider:
         rows = active_first(rows)
     if state.cancelling:
-        rows = _shown_cancelling(state, table_key, rows)
-    if filters_apply(state, table_key):
+        rows = _shown_cancelling(state, snapshot.table, rows)
+    if filtered:
         rows = query.filter_rows(rows, text=state.filter_text, state=state.state_filter)
-    limit = state.shown.get(table_key)
-    if limit is not None and not (state.zoomed and state.focus == table_key):
-        rows = rows[:limit]
     return rows
 
 

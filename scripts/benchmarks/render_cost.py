@@ -29,3 +29,37 @@ def render_cost_ms(snapshots: Mapping[str, Any], *, repeats: int) -> dict[str, f
         screen.screen(state, now=now + n, size=size, ctx=ctx).render(size)
         costs.append(1000 * (time.process_time() - started))
     return {"p50": round(percentile(costs, 50), 2), "max": round(max(costs), 2), "size": f"{size[0]}x{size[1]}"}
+
+
+#: The idle frame of a long table: the size of the screen, and how many rows.
+LONG_TABLE_SIZE = (200, 60)
+LONG_TABLE_ROWS = 1000  # the most a table keeps
+
+
+def long_table_cost_ms(*, repeats: int) -> dict[str, float | str]:
+    """CPU time of an idle frame (only the clock moves on) with one table of
+    the most rows a table keeps, one in seven of them running: what a replayed
+    recording of a huge table costs every second while nothing happens."""
+    from arr_actors.messages import BuildRow, TableSnapshot, TableStatus
+    from arr_actors_ui import model, screen
+    from arr_actors_ui.context import RenderContext
+
+    now = time.time()
+    rows = tuple(
+        BuildRow(f"b{i:07d}", "WORKING" if i % 7 == 0 else "SUCCESS", f"us-docker.pkg.dev/p/r/trainer:v{i}",
+                 "global", created_at=now - 60 * i, started_at=now - 60 * i + 5,
+                 finished_at=None if i % 7 == 0 else now - 60 * i + 50)
+        for i in range(LONG_TABLE_ROWS)
+    )
+    snapshot = TableSnapshot("builds", 1, TableStatus.OK, rows, fetched_at=now, updated_at=now)
+    state = model.receive(model.UiState(), snapshot, now=now)
+    ctx = RenderContext()
+    cols, lines = LONG_TABLE_SIZE
+    screen.screen_lines(state, now=now, cols=cols, rows=lines, ctx=ctx)  # the frame the snapshot brings
+    costs = []
+    for n in range(1, repeats + 1):
+        started = time.process_time()
+        screen.screen_lines(state, now=now + n, cols=cols, rows=lines, ctx=ctx)
+        costs.append(1000 * (time.process_time() - started))
+    return {"p50": round(percentile(costs, 50), 2), "max": round(max(costs), 2), "size": f"{cols}x{lines}",
+            "rows": LONG_TABLE_ROWS}

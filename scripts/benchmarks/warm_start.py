@@ -10,7 +10,7 @@ from typing import Any
 from arr_actors import config
 from benchmarks.monitor import Monitor
 from benchmarks.plan import Plan
-from benchmarks.render_cost import render_cost_ms
+from benchmarks.render_cost import long_table_cost_ms, render_cost_ms
 from benchmarks.report import Report
 from benchmarks.screen import FillTimes, fresh_tables
 
@@ -28,6 +28,7 @@ def measure_warm_start(plan: Plan, *, env: Mapping[str, str], home: str, report:
     if not os.path.exists(path):
         raise RuntimeError(f"no warm-start file at {path} after the first run")
     report.put(frame_render_cpu_ms=render_cost_ms(warmstart.read_file(path), repeats=30))
+    report.put(long_table_frame_cpu_ms=long_table_cost_ms(repeats=30))
     data_frames: list[float] = []
     fresh: list[str] = []
     for _ in range(plan.frame_repeats):

@@ -1,16 +1,22 @@
 """Large but allowed inputs stay fast, and the screen's memory stays flat.
 
-A warm-start file of the largest allowed size must not delay the first frame
-past half a second (a 31 MB file once delayed it by 14.7 s); a recording whose
-snapshot holds 200,000 rows must not keep a core busy while the replay sits
-idle (it once took half of one); and the screen's caches hold what is on
-screen, not everything a long run of restarts ever showed.
+A warm-start file of the largest allowed size is read, one larger is refused
+unread (a 31 MB file once delayed the first frame by 14.7 s); a recording
+whose snapshot holds 200,000 rows keeps what a table shows, and an idle frame
+costs what is on screen, not the table's length (a replay once kept half a
+core busy); and the screen's caches hold what is on screen, not everything a
+long run of restarts ever showed.
+
+The work of a frame is counted in function calls, not timed: the timed
+targets are the benchmark's (``scripts/bench.py``).
 """
 
 from __future__ import annotations
 
+import cProfile
 import gc
 import json
+import pstats
 import sys
 import time
 import tracemalloc
@@ -30,11 +36,6 @@ from arr_actors_ui.views import tables as table_view
 ROOT = Path(__file__).resolve().parents[2]
 NOW = 1_750_000_000.0
 CTX = RenderContext()
-
-#: What the screen may cost while nothing happens: it redraws once a second, so
-#: 2 % of a core is 20 ms of CPU a frame.
-IDLE_FRAME_CPU_S = 0.020
-
 
 def row_doc(table: str, i: int, *, note: str = "") -> dict[str, Any]:
     """One row of ``table`` as a document, every one different (running ones among them)."""
@@ -70,17 +71,25 @@ def warm_start_bytes(size: int) -> tuple[bytes, int]:
     return json.dumps(doc, separators=(",", ":")).encode(), n * len(TABLE_KEYS)
 
 
+#: A guard against reading what the loader should refuse, not the target (the
+#: benchmark's first_data_frame_s, < 0.3 s): the largest file it reads costs
+#: about 0.1 s of CPU, and reading a 31 MB file once cost 14.7 s.
+FIRST_FRAME_BOUND_S = 2.0
+
+
 def first_frame(settings: config.Settings) -> tuple[float, tuple[m.TableSnapshot, ...], m.Notice | None]:
-    """Seconds from reading the warm start to the first frame drawn from it (best of three)."""
+    """CPU seconds from reading the warm start to the first frame drawn from it
+    (best of three: a collection of this long-lived test process's garbage
+    falling into one of them is not the loader's cost)."""
     best = float("inf")
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         initial, notice = ws.load_warm_start(settings)
         state = model.UiState()
         for snapshot in initial:
             state = model.receive(state, snapshot, now=NOW)
         screen.screen_lines(state, now=NOW, cols=200, rows=60, ctx=CTX)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best, initial, notice
 
 
@@ -96,14 +105,14 @@ def put_warm_file(settings: config.Settings, data: bytes) -> None:
 
 
 @pytest.mark.timeout(120)
-def test_the_largest_allowed_warm_start_file_gives_the_first_frame_within_half_a_second(settings) -> None:
+def test_the_largest_allowed_warm_start_file_is_read_and_cut_to_what_the_tables_show(settings) -> None:
     data, rows = warm_start_bytes(ws.MAX_FILE_BYTES - 1024)
     assert len(data) <= ws.MAX_FILE_BYTES and rows > 20_000
     put_warm_file(settings, data)
     seconds, initial, notice = first_frame(settings)
     assert notice is None and [s.table for s in initial] == list(TABLE_KEYS)
     assert [len(s.rows) for s in initial] == [settings.policy(t).limit for t in TABLE_KEYS]  # what the screen shows
-    assert seconds < 0.5, f"first frame after {seconds:.2f} s"
+    assert seconds < FIRST_FRAME_BOUND_S, f"first frame after {seconds:.2f} s of CPU"
 
 
 @pytest.mark.timeout(120)
@@ -112,7 +121,7 @@ def test_a_31_mb_warm_start_file_does_not_delay_the_first_frame(settings) -> Non
     assert rows >= 100_000
     put_warm_file(settings, data)
     seconds, _initial, notice = first_frame(settings)
-    assert seconds < 0.5, f"first frame after {seconds:.2f} s"
+    assert seconds < FIRST_FRAME_BOUND_S, f"first frame after {seconds:.2f} s of CPU"
     assert notice is not None and "larger than" in notice.text  # more than any file of ours holds
 
 
@@ -143,21 +152,50 @@ def recording_with_rows(path: Path, count: int) -> None:
     path.write_text(json.dumps(header) + "\n" + json.dumps(line, separators=(",", ":")) + "\n")
 
 
+def idle_frame_calls(state: model.UiState) -> int:
+    """Function calls (Python and C) of one idle frame: the clock moved on a
+    second, nothing else. Counted, not timed, so the answer is the same on any
+    machine and under any load (the CPU time is the benchmark's
+    ``long_table_frame_cpu_ms``)."""
+    screen.screen_lines(state, now=NOW, cols=200, rows=60, ctx=CTX)  # the frame the snapshot brings
+    screen.screen_lines(state, now=NOW + 1, cols=200, rows=60, ctx=CTX)
+    profile = cProfile.Profile()
+    profile.runcall(screen.screen_lines, state, now=NOW + 2, cols=200, rows=60, ctx=CTX)
+    return pstats.Stats(profile).total_calls
+
+
+def builds_state(docs: list[dict[str, Any]], count: int) -> model.UiState:
+    snapshot = m.decode(snapshot_doc("builds", docs[:count]), expect=(m.TableSnapshot,))
+    return model.receive(model.UiState(), snapshot, now=NOW)
+
+
+@pytest.mark.timeout(60)
+def test_an_idle_frame_costs_what_is_on_screen_not_the_length_of_the_table() -> None:
+    docs = [{**row_doc("builds", i), "status": "SUCCESS"} for i in range(1000)]
+    short, long = idle_frame_calls(builds_state(docs, 100)), idle_frame_calls(builds_state(docs, 1000))
+    # Both fill the screen; the 900 rows below it cost an idle frame nothing
+    # (a frame that walked them cost 3.3 times as much).
+    assert long <= short * 1.05, f"{short} calls with 100 rows, {long} with 1000"
+
+
+@pytest.mark.timeout(60)
+def test_a_running_row_off_screen_costs_an_idle_frame_only_its_runtime() -> None:
+    docs = [row_doc("builds", i) for i in range(1000)]  # one in seven running
+    short, long = idle_frame_calls(builds_state(docs, 100)), idle_frame_calls(builds_state(docs, 1000))
+    more_running = sum(d["status"] == "WORKING" for d in docs[100:])
+    # A running row's runtime grows, and the column's width must fit the
+    # longest, so each is measured every second: its runtime cell alone, a
+    # handful of calls (measuring whole rows cost 170 calls each).
+    assert (long - short) / more_running <= 20, f"{short} calls with 100 rows, {long} with 1000"
+
+
 @pytest.mark.timeout(120)
-def test_an_idle_screen_with_a_200k_row_recording_costs_under_2_percent_of_a_core(tmp_path: Path) -> None:
+def test_a_200k_row_recording_keeps_what_a_table_shows_and_says_what_it_left_out(tmp_path: Path) -> None:
     path = tmp_path / "big.jsonl"
     recording_with_rows(path, 200_000)
     with path.open("rb") as fh:
         items = list(recording.read_recording(fh))
     snapshot = next(item.message for item in items if isinstance(item, recording.Entry))
-    state = model.receive(model.UiState(), snapshot, now=NOW)
-    screen.screen_lines(state, now=NOW, cols=200, rows=60, ctx=CTX)  # the frame the snapshot brings
-    frames = 10
-    start = time.process_time()
-    for second in range(1, frames + 1):  # then one redraw a second while nothing arrives
-        screen.screen_lines(state, now=NOW + second, cols=200, rows=60, ctx=CTX)
-    per_frame = (time.process_time() - start) / frames
-    assert per_frame < IDLE_FRAME_CPU_S, f"{per_frame * 1000:.1f} ms of CPU per idle frame"
     # No table shows more than its limit (1000 at most): the rest is left out, and the replay says so.
     assert len(snapshot.rows) == 1000
     notes = [item.text for item in items if isinstance(item, recording.Skipped)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from arr_actors.messages import Row
 from arr_actors.tables import TABLE_KEYS, TABLES, TableSpec
@@ -73,17 +74,34 @@ def divider_line(label: str, *, cols: int, ctx: RenderContext) -> Markup:
     return [("divider", text + rule * max(0, cols - width_of(text)))]
 
 
-def body_items(state: UiState, spec: TableSpec, *, now: float | None = None) -> list[Row | None]:
+def body_items(state: UiState, spec: TableSpec, *, now: float | None = None) -> tuple[Row | None, ...]:
     """The body of a table with rows: its rows, and ``None`` where the
     table's divider goes (between active and finished rows)."""
-    items: list[Row | None] = []
-    previous: Row | None = None
-    for row in model.visible_rows(state, spec.key, now=now):
-        if spec.divider and previous is not None and previous.active and not row.active:
-            items.append(None)
-        items.append(row)
-        previous = row
-    return items
+    return _body(spec, model.visible_rows(state, spec.key, now=now)).items
+
+
+class _Body(NamedTuple):
+    rows: tuple[Row, ...]
+    items: tuple[Row | None, ...]
+    divider_at: int | None  # the index of the divider in ``items``
+
+
+def _body(spec: TableSpec, rows: tuple[Row, ...]) -> _Body:
+    """The body of these rows, remembered per table while its visible rows stay the same object."""
+    known = _BODIES.get(spec.key)
+    if known is not None and known.rows is rows:
+        return known
+    at = None
+    if spec.divider:
+        at = next((i for i in range(1, len(rows)) if rows[i - 1].active and not rows[i].active), None)
+    items = rows if at is None else rows[:at] + (None,) + rows[at:]
+    body = _Body(rows, items, at)
+    _BODIES[spec.key] = body
+    return body
+
+
+#: The last body per table, so an idle frame does not walk a long table again.
+_BODIES: dict[str, _Body] = {}
 
 
 def message_lines(state: UiState, spec: TableSpec, *, now: float, cols: int, ctx: RenderContext) -> list[Markup]:
@@ -116,8 +134,8 @@ def table_lines(
     """Title, header and ``body_rows`` lines of one table (the selected row kept in view)."""
     focused = state.focus == spec.key
     snapshot = state.snapshots.get(spec.key)
-    items = body_items(state, spec, now=now)
-    rows = tuple(row for row in items if row is not None)
+    body = _body(spec, model.visible_rows(state, spec.key, now=now))
+    items, rows = body.items, body.rows
     started = model.fetch_in_flight(state, spec.key, now)
     lines = [title_line(spec, snapshot, started, now=now, focused=focused, shown=len(rows), cols=cols, ctx=ctx)]
     if not items:
@@ -127,7 +145,7 @@ def table_lines(
     lines.append(header_line(spec, widths=widths, cols=cols, ctx=ctx, sort=state.sort.get(spec.key)))
     selected = model.selected_index(state, spec.key, rows)
     selected_row = rows[selected] if selected is not None else None
-    position = next((i for i, row in enumerate(items) if row is selected_row), 0)
+    position = 0 if selected is None else selected + (body.divider_at is not None and selected >= body.divider_at)
     start = 0 if position < body_rows else position - body_rows + 1
     related = chain.related_keys(state, spec.key)
     for row in items[start : start + body_rows]:
