@@ -90,6 +90,7 @@ class Terminal:
         self.output = bytearray()  # every byte the program wrote
         self.started_at = time.monotonic()
         self.first_output_at: float | None = None
+        self.last_read_at: float | None = None  # when the last bytes were read, before the screen took them in
         self.child = pexpect.spawn(
             argv[0], list(argv[1:]), dimensions=(rows, cols), env=environment, cwd=cwd, echo=False
         )
@@ -115,8 +116,9 @@ class Terminal:
             self._eof = True
             return False
         if data:
+            self.last_read_at = time.monotonic()
             if self.first_output_at is None:
-                self.first_output_at = time.monotonic()
+                self.first_output_at = self.last_read_at
             self.output.extend(data)
             self._stream.feed(data)
             return True
@@ -140,7 +142,9 @@ class Terminal:
         bytes that made it true had arrived (now, if it is true already).
 
         A frame reaches the pty in pieces: everything already buffered is read
-        before the predicate judges the screen. Raises ScreenTimeout with the
+        before the predicate judges the screen. The time is when the last bytes
+        were read, not when the terminal emulator here had parsed them (tens of
+        milliseconds for a whole screen of changes, which is this side's cost). Raises ScreenTimeout with the
         screen's text if it is not true within ``timeout`` or the program exits first.
         """
         now = time.monotonic()
@@ -153,9 +157,9 @@ class Terminal:
                 raise ScreenTimeout(f"not true within {timeout:.1f} s: {what or predicate!r}\n{self.dump()}")
             arrived = None
             if self.pump(min(0.05, max(0.001, left))):
-                arrived = time.monotonic()
+                arrived = self.last_read_at
                 while self.pump(0):
-                    arrived = time.monotonic()
+                    arrived = self.last_read_at
             if predicate(self):
                 return arrived if arrived is not None else time.monotonic()
             if self._eof:
