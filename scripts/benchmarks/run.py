@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import compileall
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -33,6 +35,27 @@ MEASUREMENTS: tuple[tuple[str, Measurement], ...] = (
 )
 
 
+#: The packages the monitor runs from.
+PRODUCT_PACKAGES = ("arr_actors", "arr_actors_ui")
+
+
+def compile_product() -> str:
+    """Compile the product's modules to bytecode, as installing it does, and say how that went.
+
+    A monitor started from a source tree without it compiles every module it
+    imports on every start when bytecode is not written (PYTHONDONTWRITEBYTECODE,
+    a read-only tree): 40 ms of the first frame here, which no installed copy pays.
+    """
+    done = []
+    for name in PRODUCT_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        for path in (spec.submodule_search_locations or []) if spec is not None else []:
+            if not compileall.compile_dir(path, quiet=1):
+                return f"could not compile {path}: start-up figures include compiling it"
+            done.append(name)
+    return "compiled before measuring: " + ", ".join(done)
+
+
 def run(*, quick: bool, progress: IO[str] | None = None, only: Sequence[str] = ()) -> Report:
     plan = Plan.make(quick=quick)
     report = Report()
@@ -50,6 +73,7 @@ def run(*, quick: bool, progress: IO[str] | None = None, only: Sequence[str] = (
             "latency_profile": "realistic" if plan.latency_scale == 1 else f"realistic x{plan.latency_scale:g}",
             "cpus": os.cpu_count(),
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+            "bytecode": compile_product(),
         }
     )
     try:

@@ -85,8 +85,9 @@ class Terminal:
         environment.pop("COLUMNS", None)
         environment.pop("LINES", None)
         self.cols, self.rows = cols, rows
-        self.screen = pyte.Screen(cols, rows)
-        self._stream = pyte.ByteStream(self.screen)
+        self._screen = pyte.Screen(cols, rows)
+        self._stream = pyte.ByteStream(self._screen)
+        self._unparsed = bytearray()  # read, not yet taken in by the screen (see ``screen``)
         self.output = bytearray()  # every byte the program wrote
         self.started_at = time.monotonic()
         self.first_output_at: float | None = None
@@ -120,7 +121,7 @@ class Terminal:
             if self.first_output_at is None:
                 self.first_output_at = self.last_read_at
             self.output.extend(data)
-            self._stream.feed(data)
+            self._unparsed.extend(data)
             return True
         return False
 
@@ -177,6 +178,21 @@ class Terminal:
         return self.wait_for(lambda t: text in t.text(), timeout=timeout, what=f"{text!r} on screen")
 
     # ----------------------------------------------------------- the screen
+
+    @property
+    def screen(self) -> pyte.Screen:
+        """The screen, with everything read so far taken in.
+
+        Bytes are parsed when the screen is looked at, not as they are read:
+        pyte takes milliseconds for a screenful, and a program's frame comes
+        through the pty a few KiB at a time, so parsing between reads would
+        hold back the rest of the frame and count this side's parsing as the
+        program's time (a real terminal parses far faster).
+        """
+        if self._unparsed:
+            data, self._unparsed = bytes(self._unparsed), bytearray()
+            self._stream.feed(data)
+        return self._screen
 
     def lines(self) -> list[str]:
         return list(self.screen.display)
