@@ -87,18 +87,6 @@ def _confirm_key(state: UiState, key: str, *, now: float) -> tuple[UiState, tupl
 
 
 
-def context(state: UiState) -> str:
-    if state.help_open:
-        return "help"
-    if state.health_open:
-        return "health"
-    if state.log is not None:
-        return "log"
-    if state.detail is not None:
-        return "detail"
-    return "tables"
-
-
 def press(
     state: UiState,
     key: str,
@@ -125,7 +113,7 @@ def press(
         handled = _filter_key(state, key)
         if handled is not None:
             return handled, (), True
-    action = keys.action_for(key, context(state))
+    action = keys.action_for(key, keys.context(state))
     if action is None:
         return state, (), False
     return _act(
@@ -373,4 +361,4 @@ def _scrolled(scroll: int, action: str, page: int, max_scroll: int | None) -> in
     return max(0, min(target, top))
 
 
-__all__ = ["action_for_row", "context", "press", "selected_row"]
+__all__ = ["action_for_row", "press", "selected_row"]

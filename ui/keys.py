@@ -9,6 +9,10 @@ row's detail view), ``log`` (a row's full log), ``help``, ``health`` (the region
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from arr_actors_ui.model import UiState
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,16 +85,70 @@ BINDINGS: tuple[Binding, ...] = (
 )
 
 #: Shown in the footer, in this order, when there is room.
-FOOTER_HINTS: tuple[tuple[str, str], ...] = (
-    ("q", "quit"),
-    ("?", "help"),
-    ("tab", "table"),
-    ("enter", "detail"),
-    ("/", "filter"),
-    ("s", "sort"),
-    ("r/R", "refresh"),
-    ("p", "pause"),
-)
+class Hint(NamedTuple):
+    """A key hint of the status line: the keys as shown (``r/R``), what it
+    says, and the action each of those keys triggers where it is shown."""
+
+    keys: str
+    label: str
+    actions: tuple[str, ...]
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return (self.keys,) if self.keys == "/" else tuple(self.keys.split("/"))
+
+
+#: The hints the status line shows, by context: only keys that do what they
+#: say there (``q`` closes the log view, ``/`` searches it, ``s`` saves it).
+FOOTER_HINTS: dict[str, tuple[Hint, ...]] = {
+    "tables": (
+        Hint("q", "quit", ("quit",)),
+        Hint("?", "help", ("help_open",)),
+        Hint("tab", "table", ("table_next",)),
+        Hint("enter", "detail", ("detail_open",)),
+        Hint("/", "filter", ("filter_start",)),
+        Hint("s", "sort", ("sort_next",)),
+        Hint("r/R", "refresh", ("refresh", "refresh_all")),
+        Hint("p", "pause", ("pause",)),
+    ),
+    "detail": (
+        Hint("q", "quit", ("quit",)),
+        Hint("?", "help", ("help_open",)),
+        Hint("esc", "close", ("detail_close",)),
+        Hint("l", "log", ("log_open",)),
+        Hint("r/R", "refresh", ("refresh", "refresh_all")),
+        Hint("p", "pause", ("pause",)),
+    ),
+    "log": (
+        Hint("esc/q", "close", ("log_close", "log_close")),
+        Hint("?", "help", ("help_open",)),
+        Hint("ctrl c", "quit", ("quit",)),
+        Hint("p", "pause", ("pause",)),
+    ),
+    "help": (
+        Hint("esc", "close", ("help_close",)),
+        Hint("q", "quit", ("quit",)),
+    ),
+    "health": (
+        Hint("esc/h", "close", ("health_close", "health_close")),
+        Hint("q", "quit", ("quit",)),
+        Hint("?", "help", ("help_open",)),
+    ),
+}
+
+
+def context(state: UiState) -> str:
+    """Which bindings apply: the view on top (help, region health, log, detail), else the tables."""
+    if state.help_open:
+        return "help"
+    if state.health_open:
+        return "health"
+    if state.log is not None:
+        return "log"
+    if state.detail is not None:
+        return "detail"
+    return "tables"
+
 
 CONTEXTS = ("tables", "detail", "log", "help", "health", "global")
 
@@ -125,4 +183,4 @@ def help_rows() -> list[tuple[str, str, str]]:
     return [(titles[b.context], " ".join(names.get(k, k) for k in b.keys), b.description) for b in BINDINGS]
 
 
-__all__ = ["BINDINGS", "FOOTER_HINTS", "Binding", "action_for", "help_rows"]
+__all__ = ["BINDINGS", "FOOTER_HINTS", "Binding", "Hint", "action_for", "context", "help_rows"]

@@ -127,3 +127,16 @@ def test_every_table_with_logs_names_its_item() -> None:
     assert job is not None and job.ident == S.vertex_rows()[0].job_id
     assert build is not None and build.ident == S.build_rows()[0].build_id
     assert logview.source_for("active", S.runner_rows()[0]) is None
+
+
+def test_the_status_line_under_a_log_names_the_keys_that_work_there() -> None:
+    # In the log view q closes it, / searches and s saves: the status line must
+    # not offer the tables' "q quit", "/ filter" or "s sort".
+    from arr_actors_ui import model, screen
+    from arr_actors_ui.context import RenderContext
+
+    state = model.UiState().replace(log=logview.opened("x", LOG, height=20))
+    status = screen.screen_lines(state, now=1.0, cols=120, rows=30, ctx=RenderContext())[-1]
+    text = "".join(piece for _, piece in status)
+    assert " esc/q  close " in text and " ctrl c  quit " in text
+    assert " q  quit " not in text and " filter " not in text and " sort " not in text

@@ -12,7 +12,7 @@ from arr_actors.messages import Action, ActionDone, ActionRequest, PlaybackEnded
 from arr_actors.rows import BuildRow, RunnerRow, VertexRow
 from arr_actors.tables import table
 from arr_actors.timefmt import format_clock
-from arr_actors_ui import health, keypress, model, query, screen
+from arr_actors_ui import health, keypress, keys, model, query, screen
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.effects import osc52
 from arr_actors_ui.model import UiState
@@ -282,7 +282,7 @@ def test_region_health_counts_per_window_and_group_healthiest_first() -> None:
 
 def test_h_opens_region_health_from_remembered_rows_and_esc_closes_it() -> None:
     state = press(loaded(), "h")
-    assert state.health_open and keypress.context(state) == "health"
+    assert state.health_open and keys.context(state) == "health"
     lines = text(state, (140, 24), now=S.NOW)
     assert "Region health" in lines[0]
     eu = line_with(lines, "europe-west4")

@@ -70,8 +70,8 @@ def footer_lines(state: UiState, *, now: float, cols: int, ctx: RenderContext) -
     api_width = sum(width_of(t) for _, t in api)
     # Quit and help always come first; the figures go right when there is room.
     room = cols - api_width if used + api_width + 16 <= cols else cols
-    hints = [h for h in keys.FOOTER_HINTS if not (state.replay and h[0] == "r/R")]
-    for i, (key, hint) in enumerate(hints):
+    hints = [h for h in keys.FOOTER_HINTS[keys.context(state)] if not (state.replay and "refresh" in h.actions)]
+    for i, (key, hint, _actions) in enumerate(hints):
         piece = [("key", f" {key} "), ("footer", f" {hint} ")]
         w = sum(width_of(t) for _, t in piece)
         if used + w > (room if i >= 2 else cols):

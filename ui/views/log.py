@@ -57,7 +57,7 @@ def _status(view: LogView, *, now: float, cols: int, ctx: RenderContext) -> Mark
         parts.append(f"following{every}: next read in {wait} s" + (" (paused: f resumes)" if view.paused else ""))
     elif view.follow and view.reading:
         parts.append("following once the log is read")
-    parts.append("/ search  n/N next  e error  w wrap  s save  esc close")
+    parts.append("/ search  n/N next  e error  w wrap  s save")
     return plain(" " + "   ".join(parts), cols, ellipsis=cut, style="dim")
 
 
