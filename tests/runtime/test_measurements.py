@@ -92,10 +92,17 @@ def test_an_idle_tree_uses_almost_no_cpu(tmp_path: Path) -> None:
         wait_until(lambda: sum(len(p) for p in tree.child_pids().values()) == 5, timeout=10, what="five children")
         procs = [psutil.Process(), psutil.Process(tree.launcher_pid)]
         procs += [psutil.Process(pid) for pids in tree.child_pids().values() for pid in pids]
-        time.sleep(0.5)  # let start-up work (imports, first fetches) finish before measuring
 
         def cpu() -> float:
             return sum(sum(p.cpu_times()[:2]) for p in procs)
+
+        def quiet() -> bool:
+            """No CPU used for 0.1 s: the start-up work (imports, first fetches, their results) is over."""
+            before = cpu()
+            time.sleep(0.1)
+            return cpu() == before
+
+        wait_until(quiet, timeout=20, what="the tree to go quiet after its start-up")
 
         before, start = cpu(), time.monotonic()
         time.sleep(3.0)
