@@ -140,13 +140,15 @@ class TreeWatch:
             pass
 
     def _remember(self, proc: psutil.Process) -> None:
-        if proc.pid in self.seen:
-            return
-        self.seen[proc.pid] = proc
+        self.seen.setdefault(proc.pid, proc)
+        # Looked at again on every capture: a process seen between its fork and its
+        # exec still shows its parent's command line.
         try:
-            self.cmdlines[proc.pid] = " ".join(proc.cmdline())
+            cmdline = " ".join(proc.cmdline())
         except psutil.Error:
-            self.cmdlines[proc.pid] = ""
+            cmdline = ""  # gone, or a zombie: what was seen before stays
+        if cmdline or proc.pid not in self.cmdlines:
+            self.cmdlines[proc.pid] = cmdline
 
     def alive(self) -> list[str]:
         """Processes seen that still exist, zombies included (a zombie is a leak too)."""
