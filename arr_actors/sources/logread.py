@@ -37,10 +37,10 @@ from arr_actors.sources.logs import (
     LOOKBACK_S,
     MAX_PAGE_SIZE,
     SETTLE_S,
-    _quote,
-    _rfc3339,
-    _take_slot,
     entry_text,
+    filter_quote,
+    filter_time,
+    take_slot,
 )
 
 if TYPE_CHECKING:
@@ -59,23 +59,23 @@ def build_filter(settings: Settings, source: LogSource, *, after: LogCursor | No
     if source.table == "runner":
         clauses = [
             'resource.type="cloud_run_job"',
-            f"resource.labels.job_name={_quote(settings.runner_job)}",
+            f"resource.labels.job_name={filter_quote(settings.runner_job)}",
         ]
         if source.region:
-            clauses.append(f"resource.labels.location={_quote(source.region)}")
-        clauses.append(f'labels."{EXECUTION_LABEL}"={_quote(source.ident)}')
+            clauses.append(f"resource.labels.location={filter_quote(source.region)}")
+        clauses.append(f'labels."{EXECUTION_LABEL}"={filter_quote(source.ident)}')
     elif source.table == "vertex":
-        clauses = ['resource.type="ml_job"', f"resource.labels.job_id={_quote(source.ident)}"]
+        clauses = ['resource.type="ml_job"', f"resource.labels.job_id={filter_quote(source.ident)}"]
     elif source.table == "builds":
-        clauses = ['resource.type="build"', f"resource.labels.build_id={_quote(source.ident)}"]
+        clauses = ['resource.type="build"', f"resource.labels.build_id={filter_quote(source.ident)}"]
     else:  # LogSource refuses other tables; this guards a caller that built one by hand
         raise SourceError(f"{source.name}: the {source.table} table has no log to read")
     if after is not None:
-        clauses.append(f"timestamp>={_quote(after.timestamp)}")
+        clauses.append(f"timestamp>={filter_quote(after.timestamp)}")
     elif source.since is not None:
-        clauses.append(f"timestamp>={_quote(_rfc3339(source.since - LOOKBACK_S))}")
+        clauses.append(f"timestamp>={filter_quote(filter_time(source.since - LOOKBACK_S))}")
     if after is None and source.until is not None:
-        clauses.append(f"timestamp<={_quote(_rfc3339(source.until + SETTLE_S, round_up=True))}")
+        clauses.append(f"timestamp<={filter_quote(filter_time(source.until + SETTLE_S, round_up=True))}")
     return " AND ".join(clauses)
 
 
@@ -188,7 +188,7 @@ def read(
 
 
 def _call(settings: Settings, clients: Clients, limiter: LoggingLimiter, request: dict[str, Any], *, wait_s: float) -> Any:
-    if not _take_slot(limiter, wait_s=wait_s):
+    if not take_slot(limiter, wait_s=wait_s):
         used, free_at = limiter.status()
         raise ThrottledRead(
             f"Cloud Logging read limit reached ({used} of {settings.api.logging_reads_per_minute} reads in the last "

@@ -93,12 +93,13 @@ class LogRead:
         return tuple(name for name in self.lines if name not in self.complete)
 
 
-def _quote(value: str) -> str:
+def filter_quote(value: str) -> str:
+    """``value`` as a string literal of the Logging query language."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _rfc3339(epoch: float, *, round_up: bool = False) -> str:
-    """Whole seconds when exact (``2025-01-01T00:00:00Z``), else microseconds, rounded as asked."""
+def filter_time(epoch: float, *, round_up: bool = False) -> str:
+    """A moment for a ``timestamp`` clause: whole seconds when exact (``2025-01-01T00:00:00Z``), else microseconds, rounded as asked."""
     micros = math.ceil(epoch * 1_000_000) if round_up else math.floor(epoch * 1_000_000)
     seconds, fraction = divmod(micros, 1_000_000)
     stamp = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
@@ -122,16 +123,16 @@ def build_filter(
         raise ValueError("build_filter needs at least one execution name")
     clauses = [
         'resource.type="cloud_run_job"',
-        f"resource.labels.job_name={_quote(settings.runner_job)}",
+        f"resource.labels.job_name={filter_quote(settings.runner_job)}",
     ]
     if region:
-        clauses.append(f"resource.labels.location={_quote(region)}")
-    names = " OR ".join(f'labels."{EXECUTION_LABEL}"={_quote(name)}' for name in executions)
+        clauses.append(f"resource.labels.location={filter_quote(region)}")
+    names = " OR ".join(f'labels."{EXECUTION_LABEL}"={filter_quote(name)}' for name in executions)
     clauses.append(f"({names})")
     if since is not None:
-        clauses.append(f"timestamp>={_quote(_rfc3339(since))}")
+        clauses.append(f"timestamp>={filter_quote(filter_time(since))}")
     if until is not None:
-        clauses.append(f"timestamp<={_quote(_rfc3339(until, round_up=True))}")
+        clauses.append(f"timestamp<={filter_quote(filter_time(until, round_up=True))}")
     return " AND ".join(clauses)
 
 
@@ -249,7 +250,7 @@ def read_logs(
         while remaining and calls < max_pages:
             if calls and budget_s is not None and clock() - began >= budget_s:
                 break
-            if not _take_slot(limiter, wait_s=max(0.0, wait_s - (clock() - began)) if calls else wait_s):
+            if not take_slot(limiter, wait_s=max(0.0, wait_s - (clock() - began)) if calls else wait_s):
                 if calls:
                     break
                 raise LogReadDeferred(
@@ -298,7 +299,9 @@ def read_logs(
     return LogRead(lines=collector.chronological(), complete=frozenset(complete), calls=calls)
 
 
-def _take_slot(limiter: LoggingLimiter, *, wait_s: float) -> bool:
+def take_slot(limiter: LoggingLimiter, *, wait_s: float) -> bool:
+    """One slot of the project's read budget (waiting up to ``wait_s``); False when none came.
+    A limiter file that cannot be used raises LimiterUnavailable."""
     try:
         return limiter.try_acquire() if wait_s <= 0 else limiter.acquire(wait_s)
     except OSError as exc:
