@@ -13,7 +13,7 @@ import functools
 from arr_actors import lineage
 from arr_actors.messages import Row
 from arr_actors.tables import TABLE_KEYS
-from arr_actors_ui import model
+from arr_actors_ui import visible
 from arr_actors_ui.model import UiState
 
 
@@ -31,8 +31,8 @@ def anchor(state: UiState) -> tuple[str, str] | None:
     """``(table, row key)`` of the row the chain is of: the open detail's row, else the focused table's selection."""
     if state.detail is not None:
         return (state.detail.table, state.detail.key) if state.detail.key else None
-    rows = model.visible_rows(state, state.focus)
-    index = model.selected_index(state, state.focus, rows)
+    rows = visible.visible_rows(state, state.focus)
+    index = visible.selected_index(state, state.focus, rows)
     return None if index is None else (state.focus, rows[index].key)
 
 
@@ -65,7 +65,7 @@ def jump(state: UiState, *, forward: bool) -> UiState | None:
         if target is None or target == at:
             return None
         table, key = target
-        rows = model.visible_rows(state, table)
+        rows = visible.visible_rows(state, table)
         index = next((i for i, row in enumerate(rows) if row.key == key), None)
         if index is not None:
             return state.replace(focus=table, selection={**state.selection, table: (key, index)})

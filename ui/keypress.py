@@ -32,12 +32,9 @@ from arr_actors_ui.model import (
     Quit,
     SaveLog,
     UiState,
-    _select,
     add_toast,
-    find_row,
-    selected_index,
-    visible_rows,
 )
+from arr_actors_ui.visible import find_row, select, selected_index, visible_rows
 
 
 def action_for_row(table_key: str, row: Row) -> Action:
@@ -296,7 +293,7 @@ def _act(
         "row_last": len(rows) - 1,
     }
     if action in moves:
-        return _select(state, focus, rows, moves[action]), (), True
+        return select(state, focus, rows, moves[action]), (), True
     return state, (), False
 
 

@@ -18,7 +18,7 @@ from urwid_testing import render_text
 from wcwidth import wcswidth
 
 from arr_actors.messages import RunnerRow, TableSnapshot, VertexRow
-from arr_actors_ui import keypress, model, screen
+from arr_actors_ui import keypress, model, screen, visible
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.model import UiState
 
@@ -99,7 +99,7 @@ def test_a_zero_width_character_is_neither_shown_nor_in_the_way_of_search() -> N
     lines = rendered(hostile_state(), (132, 40))
     assert any(SURVIVOR in line for line in lines)
     filtered = hostile_state(filter_text="evil-job")
-    shown = model.visible_rows(filtered, "vertex")
+    shown = visible.visible_rows(filtered, "vertex")
     assert [row.display_name for row in shown] == ["ev\u200bil-job"]
     assert any("evil-job" in line for line in rendered(filtered, (132, 40)))
 

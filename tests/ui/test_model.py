@@ -11,7 +11,7 @@ from arr_actors.messages import (
     TableSnapshot,
 )
 from arr_actors.tables import TABLE_KEYS
-from arr_actors_ui import keypress, model
+from arr_actors_ui import keypress, model, visible
 from arr_actors_ui.model import Detail, Quit, UiState
 
 
@@ -99,39 +99,39 @@ def test_toasts_are_capped() -> None:
 
 
 def test_builds_show_active_first() -> None:
-    rows = model.visible_rows(loaded(), "builds")
+    rows = visible.visible_rows(loaded(), "builds")
     assert all(isinstance(r, BuildRow) for r in rows)
     assert [r.status for r in rows] == ["WORKING", "QUEUED", "SUCCESS", "FAILURE"]
 
 
 def test_filter_matches_any_text_field_case_insensitively() -> None:
     state = loaded(filter_text="EUROPE")
-    assert [r.key for r in model.visible_rows(state, "runner")] == ["europe-west4/vertex-ai-launcher-def34"]
-    assert [r.key for r in model.visible_rows(state, "vertex")] == ["europe-west4/9876543210987654321"]
-    assert model.visible_rows(state, "active") == ()
+    assert [r.key for r in visible.visible_rows(state, "runner")] == ["europe-west4/vertex-ai-launcher-def34"]
+    assert [r.key for r in visible.visible_rows(state, "vertex")] == ["europe-west4/9876543210987654321"]
+    assert visible.visible_rows(state, "active") == ()
 
 
 def test_filter_does_not_search_the_log_context() -> None:
     state = loaded(filter_text="Killing agent")
-    assert model.visible_rows(state, "runner") == ()
+    assert visible.visible_rows(state, "runner") == ()
 
 
 def test_selection_follows_the_row_key_across_refreshes() -> None:
     state, _ = press(loaded(), "down")  # the FAILED execution
-    rows = model.visible_rows(state, "runner")
-    assert rows[model.selected_index(state, "runner", rows)].status == "FAILED"
+    rows = visible.visible_rows(state, "runner")
+    assert rows[visible.selected_index(state, "runner", rows)].status == "FAILED"
     reordered = S.ok_snapshot("runner", rows=tuple(reversed(S.runner_rows())), seq=2)
     state = model.receive(state, reordered, now=S.NOW)
-    rows = model.visible_rows(state, "runner")
-    assert rows[model.selected_index(state, "runner", rows)].status == "FAILED"
+    rows = visible.visible_rows(state, "runner")
+    assert rows[visible.selected_index(state, "runner", rows)].status == "FAILED"
 
 
 def test_selection_keeps_its_place_when_the_row_goes() -> None:
     state, _ = press(loaded(), "down", "down")  # third row
     fewer = S.ok_snapshot("runner", rows=S.runner_rows()[:2], seq=2)
     state = model.receive(state, fewer, now=S.NOW)
-    rows = model.visible_rows(state, "runner")
-    assert model.selected_index(state, "runner", rows) == 1
+    rows = visible.visible_rows(state, "runner")
+    assert visible.selected_index(state, "runner", rows) == 1
 
 
 # --------------------------------------------------------------------- keys
@@ -139,12 +139,12 @@ def test_selection_keeps_its_place_when_the_row_goes() -> None:
 
 def test_arrows_and_jk_move_within_the_focused_table_and_stop_at_the_ends() -> None:
     state, _ = press(loaded(), "j", "j", "j", "j")
-    rows = model.visible_rows(state, "runner")
-    assert model.selected_index(state, "runner", rows) == 2
+    rows = visible.visible_rows(state, "runner")
+    assert visible.selected_index(state, "runner", rows) == 2
     state, _ = press(state, "k", "up", "up", "up")
-    assert model.selected_index(state, "runner", rows) == 0
+    assert visible.selected_index(state, "runner", rows) == 0
     state, _ = press(state, "end")
-    assert model.selected_index(state, "runner", rows) == 2
+    assert visible.selected_index(state, "runner", rows) == 2
 
 
 def test_tab_and_shift_tab_cycle_tables() -> None:
@@ -153,9 +153,9 @@ def test_tab_and_shift_tab_cycle_tables() -> None:
     state, _ = press(state, "shift tab", "shift tab")
     assert state.focus == TABLE_KEYS[-1]
     state, _ = press(state, "down")
-    rows = model.visible_rows(state, state.focus)
-    assert model.selected_index(state, state.focus, rows) == 1
-    assert model.selected_index(state, "runner", model.visible_rows(state, "runner")) == 0
+    rows = visible.visible_rows(state, state.focus)
+    assert visible.selected_index(state, state.focus, rows) == 1
+    assert visible.selected_index(state, "runner", visible.visible_rows(state, "runner")) == 0
 
 
 def test_refresh_keys_send_refresh_requests() -> None:
@@ -184,7 +184,7 @@ def test_filter_typing() -> None:
     assert state.filter_editing and state.filter_text == ""
     state, _ = press(state, "1", "3", "b", "enter")
     assert not state.filter_editing and state.filter_text == "13b"
-    assert [r.name for r in model.visible_rows(state, "completed")] == ["llama-13b-base"]
+    assert [r.name for r in visible.visible_rows(state, "completed")] == ["llama-13b-base"]
     state, _ = press(state, "esc")
     assert state.filter_text == ""
 
@@ -192,7 +192,7 @@ def test_filter_typing() -> None:
 def test_arrows_still_move_while_typing_a_filter() -> None:
     state, _ = press(loaded(), "/", "down")
     assert state.filter_editing
-    assert model.selected_index(state, "runner", model.visible_rows(state, "runner")) == 1
+    assert visible.selected_index(state, "runner", visible.visible_rows(state, "runner")) == 1
 
 
 def test_enter_opens_the_selected_row_and_esc_closes() -> None:

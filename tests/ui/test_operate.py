@@ -12,7 +12,7 @@ from arr_actors.messages import Action, ActionDone, ActionRequest, PlaybackEnded
 from arr_actors.rows import BuildRow, RunnerRow, VertexRow
 from arr_actors.tables import table
 from arr_actors.timefmt import format_clock
-from arr_actors_ui import health, keypress, keys, model, query, screen
+from arr_actors_ui import health, keypress, keys, model, query, screen, visible
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.effects import osc52
 from arr_actors_ui.model import UiState
@@ -33,7 +33,7 @@ def press(state: UiState, *keys: str) -> UiState:
 
 
 def ids(state: UiState, table: str) -> list[str]:
-    return [r.key for r in model.visible_rows(state, table, now=S.NOW)]
+    return [r.key for r in visible.visible_rows(state, table, now=S.NOW)]
 
 
 # ---------------------------------------------------------------------- sort
@@ -64,11 +64,11 @@ def test_sort_by_runtime_counts_running_rows_at_now_and_missing_values_go_last()
     state = press(loaded(focus="vertex"), "s", "s", "s", "s", "s")  # job, name, region, state, runtime
     assert state.sort["vertex"] == query.SortOrder(4)
     # the running job has run 400 s, the failed one 900 s
-    assert [r.job_id for r in model.visible_rows(state, "vertex", now=S.NOW)] == [
+    assert [r.job_id for r in visible.visible_rows(state, "vertex", now=S.NOW)] == [
         "1234567890123456789",
         "9876543210987654321",
     ]
-    later = [r.job_id for r in model.visible_rows(state, "vertex", now=S.NOW + 1000)]
+    later = [r.job_id for r in visible.visible_rows(state, "vertex", now=S.NOW + 1000)]
     assert later == ["9876543210987654321", "1234567890123456789"]
     rows = (S.vertex_rows()[0], VertexRow("x", "n", "r", "PENDING", S.NOW))
     spec = table("vertex")
@@ -96,7 +96,7 @@ def test_the_header_marks_the_sorted_column_and_its_direction() -> None:
 
 def test_the_filter_is_a_case_insensitive_regular_expression() -> None:
     state = loaded(filter_text="llama-(7|13)b-(base|warm)")
-    assert [r.name for r in model.visible_rows(state, "completed")] == ["llama-13b-base", "llama-7b-warmup"]
+    assert [r.name for r in visible.visible_rows(state, "completed")] == ["llama-13b-base", "llama-7b-warmup"]
     state = loaded(filter_text="^R9Z")
     assert ids(state, "completed") == ["r9z8y7x6"]
 
@@ -110,12 +110,12 @@ def test_a_leading_bang_inverts_the_filter() -> None:
 def test_an_invalid_expression_filters_nothing_and_is_reported_in_the_footer() -> None:
     state = loaded(filter_text="llama-(7")
     assert ids(state, "completed") == ["r9z8y7x6", "r5t4s3r2"]
-    assert model.filter_error(state).startswith("invalid regular expression: missing )")
+    assert visible.filter_error(state).startswith("invalid regular expression: missing )")
     footer = text(state, (120, 24))[-1]
     assert "invalid regular expression: missing )" in footer
     # typing it key by key never raises either
     state = press(loaded(), "/", *"[a-", "(", "*", "?", "\\")
-    assert state.filter_editing and model.filter_error(state)
+    assert state.filter_editing and visible.filter_error(state)
 
 
 def test_state_quick_filter_steps_failed_active_all() -> None:
@@ -339,20 +339,20 @@ def test_y_sends_the_action_and_the_row_shows_cancelling_until_the_service_confi
     state = press(loaded(focus="vertex"), "ctrl k")
     state, out, _ = keypress.press(state, "y", now=S.NOW)
     assert out == (ActionRequest(state.cancelling["vertex/us-central1/1234567890123456789"]),)
-    assert model.visible_rows(state, "vertex")[0].state == "CANCELLING"
+    assert visible.visible_rows(state, "vertex")[0].state == "CANCELLING"
     assert "CANCELLING" in line_with(text(state, (120, 24)), "train-llama-7b")
     still = model.receive(state, S.ok_snapshot("vertex", seq=2), now=S.NOW)  # the service still says RUNNING
-    assert model.visible_rows(still, "vertex")[0].state == "CANCELLING"
+    assert visible.visible_rows(still, "vertex")[0].state == "CANCELLING"
     rows = (dataclasses.replace(S.vertex_rows()[0], state="CANCELLED", ended_at=S.NOW), S.vertex_rows()[1])
     over = model.receive(still, S.ok_snapshot("vertex", rows=rows, seq=3), now=S.NOW)
-    assert over.cancelling == {} and model.visible_rows(over, "vertex")[0].state == "CANCELLED"
+    assert over.cancelling == {} and visible.visible_rows(over, "vertex")[0].state == "CANCELLED"
 
 
 def test_a_refused_cancel_clears_the_mark() -> None:
     state = press(loaded(focus="vertex"), "ctrl k", "y")
     action = next(iter(state.cancelling.values()))
     state = model.receive(state, ActionDone(action, error="cannot cancel: permission denied"), now=S.NOW)
-    assert state.cancelling == {} and model.visible_rows(state, "vertex")[0].state == "RUNNING"
+    assert state.cancelling == {} and visible.visible_rows(state, "vertex")[0].state == "RUNNING"
 
 
 def test_only_running_items_of_the_three_tables_can_be_cancelled() -> None:

@@ -7,7 +7,7 @@ from urwid_testing import render_text
 
 from arr_actors.messages import WandbRunRow
 from arr_actors.tables import TABLES
-from arr_actors_ui import keypress, model, screen
+from arr_actors_ui import keypress, model, screen, visible
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.model import UiState
 
@@ -36,7 +36,7 @@ def press(state: UiState, *keys: str) -> UiState:
 
 def test_a_table_shows_its_limit_and_keeps_its_history() -> None:
     state = press(loaded(), "end")
-    assert len(model.visible_rows(state, "completed")) == 10
+    assert len(visible.visible_rows(state, "completed")) == 10
     assert state.selection["completed"][0] == "r09"
     assert "run-10" not in text(state, (80, 60))
 
@@ -52,10 +52,10 @@ def test_zoom_shows_the_focused_table_alone_and_scrolls_into_its_history() -> No
     # Back to every table: the selection falls back within what is shown.
     state = press(state, "z")
     assert not state.zoomed and "W&B Launch agent" in text(state)
-    rows = model.visible_rows(state, "completed")
-    assert model.selected_index(state, "completed", rows) == 9
+    rows = visible.visible_rows(state, "completed")
+    assert visible.selected_index(state, "completed", rows) == 9
 
 
 def test_without_a_limit_a_table_shows_every_row() -> None:
     state = loaded(shown={})
-    assert len(model.visible_rows(state, "completed")) == 30
+    assert len(visible.visible_rows(state, "completed")) == 30

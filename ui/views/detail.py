@@ -16,7 +16,7 @@ from arr_actors.inert import inert_lines
 from arr_actors.messages import DetailField, Row, TableSnapshot
 from arr_actors.tables import TableSpec, table
 from arr_actors.timefmt import format_ago, format_span, format_timestamp
-from arr_actors_ui import chain, model, palette
+from arr_actors_ui import chain, model, palette, visible
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.model import UiState
 from arr_actors_ui.text import Markup, clip, fit, plain, width_of, wrap
@@ -150,7 +150,7 @@ def _content(state: UiState, *, now: float, cols: int, ctx: RenderContext) -> li
     content: list[_Line] = []
     row: Row | None = None
     if detail.key:
-        current = model.find_row(state, detail.table, detail.key)
+        current = visible.find_row(state, detail.table, detail.key)
         row = current or detail.row
         if current is None:
             note = "  no longer in the latest refresh; showing the copy taken when this view opened"

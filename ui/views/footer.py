@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from arr_actors.tables import TABLE_KEYS, table
-from arr_actors_ui import keys, model
+from arr_actors_ui import keys, model, visible
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.model import UiState
 from arr_actors_ui.text import Markup, clip, plain, width_of, wrap
@@ -104,7 +104,7 @@ def _filter_status(state: UiState, *, ctx: RenderContext) -> Markup:
     """The filters in force: the text (or why it filters nothing), the state
     quick filter and their scope."""
     out: Markup = []
-    error = model.filter_error(state)
+    error = visible.filter_error(state)
     if state.filter_editing:
         out.append(("filter", f" /{ctx.text(state.filter_text)}_ "))
     elif state.filter_text:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from arr_actors.messages import Row
 from arr_actors.tables import TABLE_KEYS, TABLES, TableSpec
-from arr_actors_ui import chain, model
+from arr_actors_ui import chain, model, visible
 from arr_actors_ui.columns import ROW_CACHE_SIZE, cell_style, row_cells, table_widths
 from arr_actors_ui.context import RenderContext
 from arr_actors_ui.model import UiState
@@ -77,7 +77,7 @@ def divider_line(label: str, *, cols: int, ctx: RenderContext) -> Markup:
 def body_items(state: UiState, spec: TableSpec, *, now: float | None = None) -> tuple[Row | None, ...]:
     """The body of a table with rows: its rows, and ``None`` where the
     table's divider goes (between active and finished rows)."""
-    return _body(spec, model.visible_rows(state, spec.key, now=now)).items
+    return _body(spec, visible.visible_rows(state, spec.key, now=now)).items
 
 
 class _Body(NamedTuple):
@@ -113,7 +113,7 @@ def message_lines(state: UiState, spec: TableSpec, *, now: float, cols: int, ctx
             f"loading{dots}" if model.fetch_in_flight(state, spec.key, now) else f"waiting for the first refresh{dots}"
         )
         return [plain("  " + text, cols, style="dim", ellipsis=cut)]
-    if snapshot.rows and model.filtering(state, spec.key):
+    if snapshot.rows and visible.filtering(state, spec.key):
         what = " and ".join(
             part
             for part in (
@@ -134,7 +134,7 @@ def table_lines(
     """Title, header and ``body_rows`` lines of one table (the selected row kept in view)."""
     focused = state.focus == spec.key
     snapshot = state.snapshots.get(spec.key)
-    body = _body(spec, model.visible_rows(state, spec.key, now=now))
+    body = _body(spec, visible.visible_rows(state, spec.key, now=now))
     items, rows = body.items, body.rows
     started = model.fetch_in_flight(state, spec.key, now)
     lines = [title_line(spec, snapshot, started, now=now, focused=focused, shown=len(rows), cols=cols, ctx=ctx)]
@@ -143,7 +143,7 @@ def table_lines(
     fetched_at = snapshot.fetched_at if snapshot is not None else None
     widths = table_widths(spec, rows, cols=cols, now=now, fetched_at=fetched_at, ctx=ctx)
     lines.append(header_line(spec, widths=widths, cols=cols, ctx=ctx, sort=state.sort.get(spec.key)))
-    selected = model.selected_index(state, spec.key, rows)
+    selected = visible.selected_index(state, spec.key, rows)
     selected_row = rows[selected] if selected is not None else None
     position = 0 if selected is None else selected + (body.divider_at is not None and selected >= body.divider_at)
     start = 0 if position < body_rows else position - body_rows + 1
