@@ -8,7 +8,7 @@ table shows) and ``ui.screen`` are pure functions of the latest snapshots and
 the local view state. ``ui.screen``
 puts together one view per screen element (``ui.views``: tables, title lines,
 detail, help, footer), built from ``ui.columns`` (cells, widths and their
-caches) and ``ui.text`` (measuring and fitting), and drawn by ``ui.canvas``;
+caches) and ``ui.text`` (measuring and fitting), and drawn by ``ui.canvas`` through the one widget, ``ui.widget``;
 ``ui.context`` holds what drawing needs beyond the state. ``ui.keys`` and
 ``ui.palette`` are data. Nothing here imports a cloud or W&B library.
 """

@@ -74,19 +74,20 @@ def test_a_runtime_ticking_is_redrawn_every_second() -> None:
 
 def test_a_redraw_after_the_alarm_draws_the_lines_it_compared(monkeypatch) -> None:
     """One screen's worth of lines per tick, not two: the redraw uses what the alarm made."""
-    from arr_actors_ui import actor as actor_module
+    from arr_actors_ui import screen
+    from arr_actors_ui.canvas import Lines
 
     clock = Clock(S.NOW)
     running = S.ok_snapshot("active", fetched_at=S.NOW - 600, updated_at=S.NOW - 600, next_refresh_at=None)
     actor, asked = shown(UiActor.open(RenderContext(), clock=clock), running)
     made = []
-    real = actor_module.screen.screen_lines
-    monkeypatch.setattr(actor_module.screen, "screen_lines", lambda *a, **k: made.append(1) or real(*a, **k))
+    real = screen.screen_lines
+    monkeypatch.setattr(screen, "screen_lines", lambda *a, **k: made.append(1) or real(*a, **k))
     try:
         tick(actor, clock)
         canvas = actor.widget.render(SIZE)
         assert asked == [1] and len(made) == 1
-        assert canvas.text == actor_module.Lines(real(actor.state, now=clock.now, cols=200, rows=50, ctx=actor.ctx)).render(SIZE).text
+        assert canvas.text == Lines(real(actor.state, now=clock.now, cols=200, rows=50, ctx=actor.ctx)).render(SIZE).text
     finally:
         actor.detach()
         actor.finish()
