@@ -43,8 +43,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.parent_pid:
         if not _follow_parent(options.parent_pid, stop):
             return EXIT_TROUBLE
+    # A handler runs on the main thread between two bytecodes, possibly inside
+    # ``stop.wait`` or inside another handler's ``stop.set`` (a second SIGTERM:
+    # the parent's and the parent-death signal): taking the event's lock there
+    # deadlocked the process for good. It only notes the signal; the loop below
+    # looks every 0.1 s.
+    signalled: list[int] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, lambda signum, _frame: signalled.append(signum))
 
     from arr_actors.emulator.server import Emulator
 
@@ -63,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wandb-project {info['wandb_project']}")
         print("ready", flush=True)
         # A timed wait: signal handlers run between the waits.
-        while not stop.wait(0.5):
+        while not signalled and not stop.wait(0.1):
             pass
     except (BrokenPipeError, KeyboardInterrupt):
         pass

@@ -217,3 +217,25 @@ def test_the_emulator_process_loads_message_types_without_the_client_libraries()
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "0"
+
+
+@pytest.mark.timeout(60)
+def test_a_burst_of_termination_signals_stops_it() -> None:
+    # The parent's SIGTERM and the parent-death signal can come together; a
+    # handler that took the stop event's lock inside another handler (or
+    # inside the main thread's wait) deadlocked the process for good.
+    command = [sys.executable, "-m", "arr_actors", "emulator", "--port", "0", "--project", "p", "--regions", "us-central1"]
+    for attempt in range(5):
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            read_header(proc)
+            for _ in range(200):
+                proc.send_signal(signal.SIGTERM)
+            try:
+                code = proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"attempt {attempt + 1}: still running 10 s after 200 SIGTERMs")
+            assert code == 0
+        finally:
+            proc.kill()
+            proc.wait()
