@@ -8,8 +8,6 @@ every second, the rows change only with a snapshot).
 
 from __future__ import annotations
 
-import functools
-
 from arr_actors import lineage
 from arr_actors.messages import Row
 from arr_actors.tables import TABLE_KEYS
@@ -17,14 +15,38 @@ from arr_actors_ui import visible
 from arr_actors_ui.model import UiState
 
 
-def _tables(state: UiState) -> tuple[tuple[str, tuple[Row, ...]], ...]:
+def _tables(state: UiState) -> dict[str, tuple[Row, ...]]:
     """Every table's rows in table order (a row filtered out of view still links)."""
-    return tuple((key, snapshot.rows) for key in TABLE_KEYS if (snapshot := state.snapshots.get(key)) is not None)
+    return {key: snapshot.rows for key in TABLE_KEYS if (snapshot := state.snapshots.get(key)) is not None}
 
 
-@functools.lru_cache(maxsize=64)
-def _chain(tables: tuple[tuple[str, tuple[Row, ...]], ...], table: str, key: str) -> lineage.Chain:
-    return lineage.chain_of(dict(tables), table, key)
+class _Chains:
+    """The chains asked for since the snapshots last changed.
+
+    Snapshots are immutable and replaced, never changed, so they are told
+    apart by identity: a frame does not hash every row of every table to
+    find the answer it found a second ago.
+    """
+
+    LIMIT = 64
+
+    def __init__(self) -> None:
+        self.snapshots: tuple[object, ...] = ()
+        self.chains: dict[tuple[str, str], lineage.Chain] = {}
+
+    def get(self, state: UiState, table: str, key: str) -> lineage.Chain:
+        snapshots = tuple(state.snapshots.get(k) for k in TABLE_KEYS)
+        if len(snapshots) != len(self.snapshots) or any(a is not b for a, b in zip(snapshots, self.snapshots, strict=True)):
+            self.snapshots, self.chains = snapshots, {}
+        chain = self.chains.get((table, key))
+        if chain is None:
+            if len(self.chains) >= self.LIMIT:
+                self.chains.clear()
+            chain = self.chains[(table, key)] = lineage.chain_of(_tables(state), table, key)
+        return chain
+
+
+_CHAINS = _Chains()
 
 
 def anchor(state: UiState) -> tuple[str, str] | None:
@@ -37,7 +59,7 @@ def anchor(state: UiState) -> tuple[str, str] | None:
 
 
 def chain_of(state: UiState, table: str, key: str) -> lineage.Chain:
-    return _chain(_tables(state), table, key)
+    return _CHAINS.get(state, table, key)
 
 
 def current(state: UiState) -> lineage.Chain:

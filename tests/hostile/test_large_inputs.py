@@ -165,8 +165,9 @@ def idle_frame_calls(state: model.UiState) -> int:
 
 
 def builds_state(docs: list[dict[str, Any]], count: int) -> model.UiState:
+    """The builds table holding ``docs[:count]``, focused: its selected row's chain is marked in every frame."""
     snapshot = m.decode(snapshot_doc("builds", docs[:count]), expect=(m.TableSnapshot,))
-    return model.receive(model.UiState(), snapshot, now=NOW)
+    return model.receive(model.UiState(), snapshot, now=NOW).replace(focus="builds")
 
 
 @pytest.mark.timeout(60)
