@@ -31,12 +31,12 @@ class _Chains:
     LIMIT = 64
 
     def __init__(self) -> None:
-        self.snapshots: tuple[object, ...] = ()
+        self.snapshots: tuple[object, ...] = (None,) * len(TABLE_KEYS)  # as a state without snapshots
         self.chains: dict[tuple[str, str], lineage.Chain] = {}
 
     def get(self, state: UiState, table: str, key: str) -> lineage.Chain:
         snapshots = tuple(state.snapshots.get(k) for k in TABLE_KEYS)
-        if len(snapshots) != len(self.snapshots) or any(a is not b for a, b in zip(snapshots, self.snapshots, strict=True)):
+        if any(a is not b for a, b in zip(snapshots, self.snapshots, strict=True)):
             self.snapshots, self.chains = snapshots, {}
         chain = self.chains.get((table, key))
         if chain is None:

@@ -52,6 +52,13 @@ def cell_style(row: Row, column: Column) -> str:
     return "body"
 
 
+@functools.lru_cache(maxsize=16)
+def runtime_columns(spec: TableSpec) -> frozenset[int]:
+    """The columns of a table whose cell changes with the time of day (a
+    running row's runtime); every other cell changes only with the day."""
+    return frozenset(i for i, column in enumerate(spec.columns) if column.kind == "runtime")
+
+
 def row_cells(
     spec: TableSpec, row: Row, *, now: float, fetched_at: float | None, ctx: RenderContext
 ) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -61,10 +68,9 @@ def row_cells(
         return texts, widths
     # A running row's runtime counts on: that cell alone is new every second.
     texts_now, widths_now = list(texts), list(widths)
-    for i, column in enumerate(spec.columns):
-        if column.kind == "runtime":
-            texts_now[i] = cell_text(row, column, now=now, fetched_at=fetched_at, ctx=ctx)
-            widths_now[i] = width_of(texts_now[i])
+    for i in runtime_columns(spec):
+        texts_now[i] = cell_text(row, spec.columns[i], now=now, fetched_at=fetched_at, ctx=ctx)
+        widths_now[i] = width_of(texts_now[i])
     return tuple(texts_now), tuple(widths_now)
 
 
@@ -150,7 +156,7 @@ def table_widths(
     rows = tuple(rows)
     day = day_start(int(now))
     key = (spec, fetched_at, ctx, day)
-    timed = [i for i, column in enumerate(spec.columns) if column.kind == "runtime"]
+    timed = runtime_columns(spec)
     known = _WIDTHS.get(spec.key)
     if known is None or known.key != key or known.rows != rows:
         # Measured directly, not through the row cache: a long table would push
@@ -182,4 +188,4 @@ def cache_sizes() -> dict[str, int]:
     }
 
 
-__all__ = ["ROW_CACHE_SIZE", "cache_sizes", "cell_style", "cell_text", "column_widths", "row_cells", "table_widths"]
+__all__ = ["ROW_CACHE_SIZE", "cache_sizes", "cell_style", "cell_text", "column_widths", "row_cells", "runtime_columns", "table_widths"]

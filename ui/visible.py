@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 
 from arr_actors.messages import Row, TableSnapshot
-from arr_actors.tables import active_first, table
+from arr_actors.tables import TableSpec, active_first, table
 from arr_actors_ui import query
+from arr_actors_ui.columns import runtime_columns
 from arr_actors_ui.model import CANCELLING, UiState
 
 
@@ -49,7 +50,7 @@ def visible_rows(state: UiState, table_key: str, *, now: float | None = None) ->
         return ()
     order = state.sort.get(table_key)
     spec = table(table_key)
-    timed = order is not None and 0 <= order.column < len(spec.columns) and spec.columns[order.column].kind == "runtime"
+    timed = order is not None and order.column in runtime_columns(spec)
     at = (now if now is not None else snapshot.updated_at) if timed else None
     applies = filters_apply(state, table_key)
     limit = state.shown.get(table_key) if not (state.zoomed and state.focus == table_key) else None
@@ -57,7 +58,7 @@ def visible_rows(state: UiState, table_key: str, *, now: float | None = None) ->
     known = _VISIBLE.get(table_key)
     if known is not None and known[0] is snapshot and known[1] == inputs:
         return known[2]
-    rows = _visible(state, snapshot, order, now=at if at is not None else snapshot.updated_at, filtered=applies)
+    rows = _visible(state, snapshot, spec, order, now=at if at is not None else snapshot.updated_at, filtered=applies)
     if limit is not None:
         rows = rows[:limit]
     _VISIBLE[table_key] = (snapshot, inputs, rows)
@@ -72,10 +73,10 @@ _VISIBLE: dict[str, tuple[TableSnapshot, tuple[object, ...], tuple[Row, ...]]] =
 
 
 def _visible(
-    state: UiState, snapshot: TableSnapshot, order: query.SortOrder | None, *, now: float, filtered: bool
+    state: UiState, snapshot: TableSnapshot, spec: TableSpec, order: query.SortOrder | None, *, now: float,
+    filtered: bool,
 ) -> tuple[Row, ...]:
     rows = snapshot.rows
-    spec = table(snapshot.table)
     if order is not None:
         if spec.divider:
             active = tuple(r for r in rows if r.active)
