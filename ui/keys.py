@@ -84,7 +84,6 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("q", "ctrl c"), "quit", "quit", "global"),
 )
 
-#: Shown in the footer, in this order, when there is room.
 class Hint(NamedTuple):
     """A key hint of the status line: the keys as shown (``r/R``), what it
     says, and the action each of those keys triggers where it is shown."""
@@ -98,8 +97,9 @@ class Hint(NamedTuple):
         return (self.keys,) if self.keys == "/" else tuple(self.keys.split("/"))
 
 
-#: The hints the status line shows, by context: only keys that do what they
-#: say there (``q`` closes the log view, ``/`` searches it, ``s`` saves it).
+#: The hints the status line shows, by context, in this order when there is
+#: room: only keys that do what they say there (``q`` closes the log view,
+#: ``/`` searches it, ``s`` saves it).
 FOOTER_HINTS: dict[str, tuple[Hint, ...]] = {
     "tables": (
         Hint("q", "quit", ("quit",)),

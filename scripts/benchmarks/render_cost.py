@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from benchmarks.plan import TERMINAL_COLS, TERMINAL_ROWS
@@ -23,12 +23,18 @@ def render_cost_ms(snapshots: Mapping[str, Any], *, repeats: int) -> dict[str, f
     for snapshot in snapshots.values():
         state = model.receive(state, dataclasses.replace(snapshot, state="ok"), now=now)
     size = (TERMINAL_COLS, TERMINAL_ROWS)
+    costs = _frame_costs_ms(lambda at: screen.screen(state, now=at, size=size, ctx=ctx).render(size), now, repeats)
+    return {**costs, "size": f"{size[0]}x{size[1]}"}
+
+
+def _frame_costs_ms(draw: Callable[[float], object], now: float, repeats: int) -> dict[str, float]:
+    """Median and worst CPU time, in milliseconds, of ``draw(now + n)`` for n = 0..repeats-1."""
     costs = []
     for n in range(repeats):
         started = time.process_time()
-        screen.screen(state, now=now + n, size=size, ctx=ctx).render(size)
+        draw(now + n)
         costs.append(1000 * (time.process_time() - started))
-    return {"p50": round(percentile(costs, 50), 2), "max": round(max(costs), 2), "size": f"{size[0]}x{size[1]}"}
+    return {"p50": round(percentile(costs, 50), 2), "max": round(max(costs), 2)}
 
 
 #: The idle frame of a long table: the size of the screen, and how many rows.
@@ -56,10 +62,5 @@ def long_table_cost_ms(*, repeats: int) -> dict[str, float | str]:
     ctx = RenderContext()
     cols, lines = LONG_TABLE_SIZE
     screen.screen_lines(state, now=now, cols=cols, rows=lines, ctx=ctx)  # the frame the snapshot brings
-    costs = []
-    for n in range(1, repeats + 1):
-        started = time.process_time()
-        screen.screen_lines(state, now=now + n, cols=cols, rows=lines, ctx=ctx)
-        costs.append(1000 * (time.process_time() - started))
-    return {"p50": round(percentile(costs, 50), 2), "max": round(max(costs), 2), "size": f"{cols}x{lines}",
-            "rows": LONG_TABLE_ROWS}
+    costs = _frame_costs_ms(lambda at: screen.screen_lines(state, now=at, cols=cols, rows=lines, ctx=ctx), now + 1, repeats)
+    return {**costs, "size": f"{cols}x{lines}", "rows": LONG_TABLE_ROWS}

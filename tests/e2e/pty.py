@@ -145,8 +145,9 @@ class Terminal:
         A frame reaches the pty in pieces: everything already buffered is read
         before the predicate judges the screen. The time is when the last bytes
         were read, not when the terminal emulator here had parsed them (tens of
-        milliseconds for a whole screen of changes, which is this side's cost). Raises ScreenTimeout with the
-        screen's text if it is not true within ``timeout`` or the program exits first.
+        milliseconds for a whole screen of changes, which is this side's cost).
+        Raises ScreenTimeout with the screen's text if it is not true within
+        ``timeout`` or the program exits first.
         """
         now = time.monotonic()
         deadline = now + timeout
